@@ -1,0 +1,20 @@
+# statbot: `docker build -t statbot .` then see docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+RUN useradd --create-home --uid 10001 statbot
+COPY pyproject.toml README.md alembic.ini ./
+COPY bot ./bot
+COPY storage ./storage
+COPY adapters ./adapters
+COPY examples ./examples
+RUN pip install .
+
+USER statbot
+ENV STATBOT_HOST=0.0.0.0 STATBOT_PORT=3978
+EXPOSE 3978
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"STATBOT_PORT\", \"3978\")}/healthz', timeout=4)" || exit 1
+CMD ["sh", "-c", "statbot db upgrade && statbot org apply ${STATBOT_ORG_FILE:-examples/org.yaml} && exec statbot serve"]

@@ -1,0 +1,248 @@
+"""The `statbot` command line (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from adapters.container import Container, NotMigratedError, open_container
+from adapters.settings import Settings, SettingsError, load_settings
+from bot.org.apply import apply_org
+from bot.org.schema import OrgFileError, load_org
+from storage import migrations
+
+app = typer.Typer(
+    help="statbot: weekly check-ins, commitments, escalations and the Monday digest, in chat.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+org_app = typer.Typer(help="The org file: units, people, metrics, policies.", no_args_is_help=True)
+manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(manifest_app, name="manifest")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def not_yet(what: str) -> NoReturn:
+    fail(f"{what} is not available yet in this version of statbot.", code=3)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(str(exc), code=2)
+
+
+def run_with(body: Callable[[Container], Awaitable[T]]) -> T:
+    """Open the container, check the schema is current, run ``body``."""
+
+    async def main() -> T:
+        async with open_container(settings()) as container:
+            await container.check_migrated()
+            return await body(container)
+
+    try:
+        return asyncio.run(main())
+    except NotMigratedError as exc:
+        fail(str(exc))
+
+
+def parse_instant(text: str) -> dt.datetime:
+    try:
+        instant = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at {text!r} is not an ISO-8601 date-time (e.g. 2026-11-30T08:00:00+00:00)", 2)
+    if instant.tzinfo is None:
+        fail(f"--at {text!r} has no time zone; add one, e.g. {text}+00:00 or {text}Z", 2)
+    return instant.astimezone(dt.UTC)
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database (STATBOT_DATABASE_URL) to the latest schema."""
+    url = settings().database_url
+    try:
+        migrations.upgrade(url)
+    except Exception as exc:  # the driver's own message is the useful part
+        fail(f"cannot migrate {url.split('@')[-1]}: {exc}")
+    out.print(f"database at revision {migrations.head_revision()}")
+
+
+# --- org -----------------------------------------------------------------------------------
+
+
+@org_app.command("apply")
+def org_apply(
+    file: Annotated[Path, typer.Argument(help="The org file (YAML), e.g. examples/org.yaml.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and show the changes; write nothing.")
+    ] = False,
+) -> None:
+    """Validate the org file and apply it idempotently, printing what changed."""
+    try:
+        org = load_org(str(file))
+    except OrgFileError as exc:
+        err.print(
+            f"[bold red]{file} was refused; nothing was written.[/] {len(exc.problems)} problem(s):",
+            highlight=False,
+        )
+        for problem in exc.problems:
+            err.print(f"  - {problem}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+
+    async def body(container: Container) -> None:
+        async with container.uow() as uow:
+            diff = await apply_org(uow, org, now=container.clock.now())
+            if dry_run:
+                await uow.rollback()
+            else:
+                await uow.commit()
+        verb = "would change" if dry_run else "changed"
+        if diff.empty:
+            out.print(f"{file}: no changes ({len(org.units)} units, {len(org.people)} people).")
+            return
+        for change in diff.changes:
+            colour = {"added": "green", "changed": "yellow", "retired": "red"}[change.kind]
+            out.print(f"[{colour}]{change}[/]", highlight=False)
+        out.print(
+            f"{file}: {verb} — {diff.count('added')} added, {diff.count('changed')} changed, "
+            f"{diff.count('retired')} retired" + (" (dry run: nothing written)" if dry_run else "")
+        )
+
+    run_with(body)
+
+
+@org_app.command("show")
+def org_show() -> None:
+    """Show the organisation as stored: units, people, metrics and policies."""
+
+    async def body(container: Container) -> None:
+        async with container.uow() as uow:
+            settings_ = await uow.org.settings()
+            if settings_ is None:
+                fail("no organisation yet: run `statbot org apply FILE`")
+            people = {p.id: p for p in await uow.people.all(active_only=False)}
+            units = await uow.units.all()
+            calendar = " / ".join(
+                x for x in (settings_.holiday_country, settings_.holiday_subdivision) if x
+            )
+            out.print(
+                f"[bold]{settings_.name}[/] ({settings_.timezone}, holidays: {calendar or 'none'})"
+            )
+            table = Table("unit", "head", "deputy", "leader", "zone", "metrics")
+            for unit in units:
+                assert unit.id is not None
+                metrics = await uow.metrics.for_unit(unit.id)
+                deputy = people[unit.deputy_id].name if unit.deputy_id else "—"
+                table.add_row(
+                    unit.key + (" (restricted)" if unit.restricted else ""),
+                    people[unit.head_id].name,
+                    deputy,
+                    people[unit.leader_id].name,
+                    unit.timezone,
+                    "\n".join(f"{m.name} → {m.target:g}" for m in metrics),
+                )
+            out.print(table)
+            active = [p for p in people.values() if p.active]
+            out.print(
+                f"{len(active)} people, {len(units)} units, "
+                f"{len(await uow.org.policies())} escalation policies"
+            )
+
+    run_with(body)
+
+
+# --- not built yet ---------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (STATBOT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (STATBOT_PORT).")] = None,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Do not run the sweeps in this process.")
+    ] = False,
+) -> None:
+    """Run the HTTP server (Slack, Teams, /healthz, /metrics) and the scheduler."""
+    not_yet("statbot serve")
+
+
+@app.command()
+def chat(as_: Annotated[str | None, typer.Option("--as", help="Act as this person (email).")] = None) -> None:
+    """The console chat: the real bot in a terminal."""
+    not_yet("statbot chat")
+
+
+@app.command()
+def demo(
+    weeks: Annotated[int, typer.Option(min=1, max=52, help="How many weeks to simulate.")] = 6,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write each week's digest here.")] = None,
+) -> None:
+    """Simulate N weeks of the example org on a fresh database with a moving clock."""
+    not_yet("statbot demo")
+
+
+@app.command()
+def tick(
+    at: Annotated[str | None, typer.Option(help="Run as of this instant (ISO-8601 with zone).")] = None,
+) -> None:
+    """Run every sweep once (open check-ins, reminders, escalations, digests, deliveries)."""
+    not_yet("statbot tick")
+
+
+@app.command()
+def digest(
+    week: Annotated[str | None, typer.Option(help="The week, e.g. 2026-W48 (default: last week).")] = None,
+    post: Annotated[bool, typer.Option("--post", help="Send it now instead of printing it.")] = False,
+) -> None:
+    """Print the leadership digest for a week, or post it."""
+    not_yet("statbot digest")
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    since: Annotated[str | None, typer.Option(help="Only data from this date (YYYY-MM-DD).")] = None,
+) -> None:
+    """Export readings, revisions, check-ins and commitments."""
+    not_yet("statbot export")
+
+
+@manifest_app.command("slack")
+def manifest_slack() -> None:
+    """Print the Slack app manifest."""
+    not_yet("statbot manifest slack")
+
+
+@manifest_app.command("teams")
+def manifest_teams(
+    out_file: Annotated[Path, typer.Option("--out", help="The .zip to write.")] = Path("statbot-teams.zip"),
+) -> None:
+    """Write the Teams app package."""
+    not_yet("statbot manifest teams")
+
+
+def main() -> None:
+    app()

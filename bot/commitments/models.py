@@ -1,0 +1,40 @@
+"""Commitments (including leaders' follow-ups) and their update history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+CommitmentStatus = Literal["open", "done", "dropped"]
+CommitmentOrigin = Literal["checkin", "command", "followup"]
+
+
+@dataclass(slots=True)
+class Commitment:
+    unit_id: int
+    owner_id: int
+    text: str
+    due_on: dt.date
+    status: str
+    origin: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: int | None = None
+    metric_id: int | None = None
+    closed_at: dt.datetime | None = None
+    # Follow-ups: the leader who asked, and the answer when it came.
+    asked_by: int | None = None
+    answer: str | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class CommitmentUpdate:
+    commitment_id: int
+    at: dt.datetime
+    by: int | None
+    status: str
+    due_on: dt.date
+    note: str = ""
+    id: int | None = None

@@ -1,0 +1,282 @@
+"""The database tables, as SQLAlchemy 2 typed ORM records.
+
+Records mirror the core's dataclasses field by field (same names), which lets one
+generic mapper in repositories.py translate both ways.  Every schema change here needs
+an Alembic revision: the test suite checks that autogenerate finds no difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+        list[int]: JSON(),
+    }
+
+
+class OrgSettingsRecord(Base):
+    __tablename__ = "org_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    holiday_country: Mapped[str | None] = mapped_column(String(8))
+    holiday_subdivision: Mapped[str | None] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]]
+
+
+class PolicyRecord(Base):
+    __tablename__ = "escalation_policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    definition: Mapped[dict[str, Any]]
+
+
+class PersonRecord(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[str]]
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    slack_dm_channel: Mapped[str | None] = mapped_column(String(32))
+    teams_user_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    teams_conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AwayPeriodRecord(Base):
+    __tablename__ = "away_periods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class UnitRecord(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    head_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    leader_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    checkin_weekday: Mapped[int] = mapped_column(Integer)
+    checkin_time: Mapped[dt.time] = mapped_column(Time)
+    deadline_weekday: Mapped[int] = mapped_column(Integer)
+    deadline_time: Mapped[dt.time] = mapped_column(Time)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_policy: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MetricRecord(Base):
+    __tablename__ = "metrics"
+    __table_args__ = (UniqueConstraint("unit_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    measure: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8))
+    target: Mapped[float] = mapped_column(Float)
+    minimum: Mapped[float | None] = mapped_column(Float)
+    maximum: Mapped[float | None] = mapped_column(Float)
+    amber: Mapped[float] = mapped_column(Float, default=0.0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CheckInRecord(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "week"),
+        Index("ix_checkins_state_next_reminder", "state", "next_reminder_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[dt.datetime]
+    deadline_at: Mapped[dt.datetime]
+    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    next_reminder_at: Mapped[dt.datetime | None]
+    last_reminded_at: Mapped[dt.datetime | None]
+    submitted_at: Mapped[dt.datetime | None]
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    excuse: Mapped[str | None] = mapped_column(Text)
+    draft: Mapped[dict[str, Any]]
+
+
+class ReadingRecord(Base):
+    __tablename__ = "readings"
+    __table_args__ = (
+        UniqueConstraint("metric_id", "week"),
+        Index("ix_readings_unit_week", "unit_id", "week"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id"))
+    week: Mapped[str] = mapped_column(String(8))
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    confirmed_outlier: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReadingRevisionRecord(Base):
+    """Append-only: every value a reading ever had."""
+
+    __tablename__ = "reading_revisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("readings.id"), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    previous_value: Mapped[float | None] = mapped_column(Float)
+    changed_at: Mapped[dt.datetime]
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CommitmentRecord(Base):
+    __tablename__ = "commitments"
+    __table_args__ = (Index("ix_commitments_status_due", "status", "due_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    metric_id: Mapped[int | None] = mapped_column(ForeignKey("metrics.id"))
+    closed_at: Mapped[dt.datetime | None]
+    asked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
+class CommitmentUpdateRecord(Base):
+    """Append-only: every change of a commitment."""
+
+    __tablename__ = "commitment_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), index=True)
+    at: Mapped[dt.datetime]
+    by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class EscalationRecord(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_id", "episode"),
+        Index("ix_escalations_state_next_step", "state", "next_step_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    episode: Mapped[str] = mapped_column(String(64))
+    policy: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer)
+    next_step_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    snoozed_until: Mapped[dt.datetime | None]
+    acted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    notified: Mapped[list[int]]
+
+
+class DeliveryRecord(Base):
+    """The outbox."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience: Mapped[str] = mapped_column(String(100), index=True)
+    payload: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+class DigestRecordRow(Base):
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("audience", "week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience: Mapped[str] = mapped_column(String(100))
+    week: Mapped[str] = mapped_column(String(8))
+    built_at: Mapped[dt.datetime]
+    content: Mapped[dict[str, Any]]
+    posted_at: Mapped[dt.datetime | None]
+
+
+class ProcessedEventRecord(Base):
+    """Inbound platform event ids already handled, so a retry is processed once."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(200))
+    seen_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class AuditRecord(Base):
+    """Append-only."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]]

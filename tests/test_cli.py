@@ -1,0 +1,88 @@
+"""The `statbot` command line, run as a user would (in a subprocess-free runner)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from adapters.cli import app
+from tests.conftest import EXAMPLE_ORG
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("STATBOT_DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    return tmp_path
+
+
+def test_apply_twice_reports_no_changes_the_second_time(sqlite_env: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG)])
+    assert first.exit_code == 0, first.output
+    assert "+ added unit" in first.output and "added" in first.output
+    second = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG)])
+    assert second.exit_code == 0
+    assert "no changes" in second.output
+    shown = runner.invoke(app, ["org", "show"])
+    assert shown.exit_code == 0 and "City of" in shown.output
+
+
+def test_dry_run_writes_nothing(sqlite_env: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    dry = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG), "--dry-run"])
+    assert dry.exit_code == 0 and "dry run: nothing written" in dry.output
+    real = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG)])
+    assert "+ added unit" in real.output
+
+
+def test_three_mistakes_are_all_named_and_nothing_is_written(sqlite_env: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    raw = yaml.safe_load(EXAMPLE_ORG.read_text())
+    raw["units"][2]["metrics"][0]["target"] = "lots"
+    raw["units"][0]["head"] = "nobody@nowhere.example"
+    raw["organisation"]["timezone"] = "Mars/Olympus_Mons"
+    bad = sqlite_env / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    result = runner.invoke(app, ["org", "apply", str(bad)])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "nothing was written" in output
+    assert "3 problem(s)" in output
+    assert "units[2].metrics[0].target: must be a number" in output
+    assert "units[0].head: nobody@nowhere.example is not one of the people" in output
+    assert "organisation.timezone:" in output
+    shown = runner.invoke(app, ["org", "show"])
+    assert shown.exit_code == 1 and "no organisation yet" in shown.output
+
+
+def test_unmigrated_database_says_what_to_do(sqlite_env: Path) -> None:
+    result = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG)])
+    assert result.exit_code == 1
+    assert "statbot db upgrade" in result.output
+
+
+def test_bad_database_url_is_one_clear_line(sqlite_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATBOT_DATABASE_URL", "mysql://root@localhost/statbot")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert "STATBOT_DATABASE_URL: database driver 'mysql' is not supported" in " ".join(result.output.split())
+
+
+def test_missing_org_file(sqlite_env: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, ["org", "apply", "missing.yaml"])
+    assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "chat", "demo", "db", "org", "tick", "digest", "export", "manifest"):
+        assert command in result.output

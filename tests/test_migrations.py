@@ -1,0 +1,79 @@
+"""The Alembic history builds the schema the models describe, on each database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from storage.engine import create_engine
+from storage.migrations import head_revision, upgrade
+from storage.records import Base
+from tests.conftest import TEST_DATABASE_URL
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrate.db'}"
+        return
+    import asyncio
+
+    name = f"statbot_migrate_{uuid.uuid4().hex[:8]}"
+    server = make_url(TEST_DATABASE_URL)
+
+    async def admin(statement: str) -> None:
+        engine = create_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+def _diff_and_tables(url: str) -> tuple[list[object], set[str], str | None]:
+    import asyncio
+
+    async def inspect_db() -> tuple[list[object], set[str], str | None]:
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+
+            def check(sync_connection):  # type: ignore[no-untyped-def]
+                context = MigrationContext.configure(sync_connection, opts={"compare_type": True})
+                return (
+                    compare_metadata(context, Base.metadata),
+                    set(inspect(sync_connection).get_table_names()),
+                    context.get_current_revision(),
+                )
+
+            result = await connection.run_sync(check)
+        await engine.dispose()
+        return result
+
+    return asyncio.run(inspect_db())
+
+
+def test_upgrade_head_from_empty_matches_models(empty_database: str) -> None:
+    upgrade(empty_database)
+    diff, tables, revision = _diff_and_tables(empty_database)
+    assert revision == head_revision()
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    assert diff == [], f"models and migrations differ; add an Alembic revision: {diff}"
+
+
+def test_upgrade_is_repeatable(empty_database: str) -> None:
+    upgrade(empty_database)
+    upgrade(empty_database)
+    _, _, revision = _diff_and_tables(empty_database)
+    assert revision == head_revision()

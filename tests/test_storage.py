@@ -1,0 +1,128 @@
+"""Repositories against a real database: time zones, idempotent inserts and claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.exc import StatementError
+
+from bot.checkins.models import CheckIn
+from bot.clock import FakeClock
+from bot.deliveries.models import Delivery
+from storage.uow import SqlUnitOfWorkFactory
+
+
+def _checkin(unit_id: int, now: dt.datetime, week: str = "2026-W48") -> CheckIn:
+    return CheckIn(
+        unit_id=unit_id,
+        week=week,
+        state="open",
+        opened_at=now,
+        deadline_at=now + dt.timedelta(days=1),
+        next_reminder_at=now,
+    )
+
+
+async def _unit_id(uow: SqlUnitOfWorkFactory) -> int:
+    async with uow() as work:
+        unit = (await work.units.all())[0]
+        assert unit.id is not None
+        return unit.id
+
+
+async def test_times_come_back_aware_utc(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    unit_id = await _unit_id(org_uow)
+    berlin = dt.datetime(2026, 11, 23, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    async with org_uow() as uow:
+        checkin = _checkin(unit_id, berlin)
+        await uow.checkins.add(checkin)
+        await uow.commit()
+    async with org_uow() as uow:
+        stored = await uow.checkins.for_unit_week(unit_id, "2026-W48")
+    assert stored is not None
+    assert stored.opened_at == dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    assert stored.opened_at.tzinfo == dt.UTC
+
+
+async def test_naive_datetimes_are_refused(org_uow: SqlUnitOfWorkFactory) -> None:
+    unit_id = await _unit_id(org_uow)
+    async with org_uow() as uow:
+        with pytest.raises(StatementError, match="naive datetime"):
+            await uow.checkins.add(_checkin(unit_id, dt.datetime(2026, 11, 23, 12, 0)))  # noqa: DTZ001
+
+
+async def test_one_checkin_per_unit_and_week(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    unit_id = await _unit_id(org_uow)
+    async with org_uow() as uow:
+        assert await uow.checkins.open_if_absent(_checkin(unit_id, clock.now())) is not None
+        assert await uow.checkins.open_if_absent(_checkin(unit_id, clock.now())) is None
+        await uow.commit()
+    async with org_uow() as uow:
+        assert len(await uow.checkins.for_week("2026-W48")) == 1
+
+
+async def test_a_reminder_is_claimed_once(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    unit_id = await _unit_id(org_uow)
+    async with org_uow() as uow:
+        checkin = await uow.checkins.add(_checkin(unit_id, clock.now()))
+        await uow.commit()
+    assert checkin.id is not None
+    later = clock.now() + dt.timedelta(hours=2)
+    async with org_uow() as first, org_uow() as second:
+        assert await first.checkins.claim_reminder(checkin.id, 0, later, clock.now())
+        await first.commit()
+        # A second sweep that read the same row before the first committed loses.
+        assert not await second.checkins.claim_reminder(checkin.id, 0, later, clock.now())
+        await second.commit()
+    async with org_uow() as uow:
+        stored = await uow.checkins.get(checkin.id)
+    assert stored is not None and stored.reminders_sent == 1 and stored.next_reminder_at == later
+
+
+async def test_deliveries_are_idempotent_and_leased(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    now = clock.now()
+
+    def delivery(key: str) -> Delivery:
+        return Delivery(
+            audience="person:1",
+            payload={"x": key},
+            idempotency_key=key,
+            state="pending",
+            created_at=now,
+            next_attempt_at=now,
+        )
+
+    async with org_uow() as uow:
+        assert await uow.deliveries.enqueue(delivery("a"))
+        assert not await uow.deliveries.enqueue(delivery("a"))
+        assert await uow.deliveries.enqueue(delivery("b"))
+        await uow.commit()
+    lease = dt.timedelta(minutes=1)
+    async with org_uow() as uow:
+        claimed = await uow.deliveries.claim_due(now, limit=10, lease=lease)
+        await uow.commit()
+    assert [d.idempotency_key for d in claimed] == ["a", "b"]
+    assert all(d.state == "sending" for d in claimed)
+    async with org_uow() as uow:
+        # Leased: nobody else gets them until the lease runs out.
+        assert await uow.deliveries.claim_due(now, limit=10, lease=lease) == []
+        again = await uow.deliveries.claim_due(now + dt.timedelta(minutes=2), limit=10, lease=lease)
+    assert len(again) == 2
+
+
+async def test_processed_events_are_remembered(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    async with org_uow() as uow:
+        assert await uow.events.first_time("slack", "Ev123", clock.now())
+        await uow.commit()
+    async with org_uow() as uow:
+        assert not await uow.events.first_time("slack", "Ev123", clock.now())
+        assert await uow.events.first_time("teams", "Ev123", clock.now())
+
+
+async def test_leaving_without_commit_rolls_back(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    unit_id = await _unit_id(org_uow)
+    async with org_uow() as uow:
+        await uow.checkins.add(_checkin(unit_id, clock.now()))
+    async with org_uow() as uow:
+        assert await uow.checkins.for_week("2026-W48") == []
