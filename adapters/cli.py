@@ -190,9 +190,40 @@ def serve(
 
 
 @app.command()
-def chat(as_: Annotated[str | None, typer.Option("--as", help="Act as this person (email).")] = None) -> None:
-    """The console chat: the real bot in a terminal."""
-    not_yet("statbot chat")
+def chat(
+    as_: Annotated[str | None, typer.Option("--as", help="Act as this person (email).")] = None,
+    plain: Annotated[bool, typer.Option("--plain", help="No colours or boxes.")] = False,
+) -> None:
+    """The console chat: the real bot in a terminal, as any person of the org."""
+    from adapters.console.chat import ConsoleChat
+    from bot.clock import FakeClock, SystemClock
+    from bot.conversation import StatBot
+
+    clock = FakeClock(SystemClock().now())
+
+    async def ask(prompt: str) -> str:
+        return await asyncio.to_thread(input, prompt)
+
+    async def main() -> None:
+        async with open_container(settings(), clock) as container:
+            await container.check_migrated()
+            start = as_ or await _first_head(container)
+            console = ConsoleChat(StatBot(container.uow, clock), container.uow, clock, ask=ask, plain=plain)
+            await console.run(start)
+
+    try:
+        asyncio.run(main())
+    except NotMigratedError as exc:
+        fail(str(exc))
+
+
+async def _first_head(container: Container) -> str | None:
+    async with container.uow() as uow:
+        units = await uow.units.all()
+        if not units:
+            return None
+        head = await uow.people.get(units[0].head_id)
+        return head.email if head else None
 
 
 @app.command()
@@ -208,8 +239,24 @@ def demo(
 def tick(
     at: Annotated[str | None, typer.Option(help="Run as of this instant (ISO-8601 with zone).")] = None,
 ) -> None:
-    """Run every sweep once (open check-ins, reminders, escalations, digests, deliveries)."""
-    not_yet("statbot tick")
+    """Run every sweep once: open check-ins, reminders, escalations, digests, deliveries."""
+    from adapters.gateways import build_gateway
+    from bot.clock import FakeClock
+    from bot.sweeps import run_all
+
+    instant = parse_instant(at) if at else None
+
+    async def body(container: Container) -> None:
+        clock = FakeClock(instant) if instant else container.clock
+        gateway = build_gateway(container)
+        report = await run_all(container.uow, clock, gateway)
+        out.print(f"{clock.now().isoformat()}: {report}")
+        if gateway is None:
+            async with container.uow() as uow:
+                waiting = await uow.deliveries.pending_count()
+            out.print(f"no Slack or Teams credentials: {waiting} delivery(ies) wait in the outbox")
+
+    run_with(body)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -14,7 +15,9 @@ def parse_duration(text: str | int | float) -> dt.timedelta:
     if isinstance(text, bool):
         raise ValueError("must be a duration like 4h, 2d or 1w")
     if isinstance(text, int | float):
-        return dt.timedelta(hours=float(text))
+        if text != text:  # NaN
+            raise ValueError("must be a duration like 4h, 2d or 1w")
+        return _bounded(text, lambda: dt.timedelta(hours=float(text)))
     cleaned = text.strip().lower().replace(" ", "")
     if cleaned in ("0", "0h", "0m", "0d", "now"):
         return dt.timedelta(0)
@@ -22,11 +25,29 @@ def parse_duration(text: str | int | float) -> dt.timedelta:
     for match in _PART.finditer(cleaned):
         if match.start() != pos:
             break
-        total += dt.timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+        amount, unit = float(match.group(1)), _UNITS[match.group(2)]
+        total += _bounded(text, lambda: dt.timedelta(**{unit: amount}))
         pos = match.end()
     if pos != len(cleaned) or not cleaned:
         raise ValueError(f"{text!r} is not a duration; write it like 4h, 2d, 1w or 1d 12h")
+    if total > MAX:
+        raise ValueError(f"{text!r} is longer than a year")
     return total
+
+
+MAX = dt.timedelta(days=366)
+
+
+def _bounded(text: object, build: Callable[[], dt.timedelta]) -> dt.timedelta:
+    """Build a duration, refusing absurd ones (timedelta overflows past 999,999,999 days,
+    and nothing in statbot waits longer than a year)."""
+    try:
+        value = build()
+    except (OverflowError, ValueError):
+        raise ValueError(f"{text!r} is longer than a year") from None
+    if value > MAX or value < -MAX:
+        raise ValueError(f"{text!r} is longer than a year")
+    return value
 
 
 def format_duration(delta: dt.timedelta) -> str:

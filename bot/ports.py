@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.commitments.models import Commitment, CommitmentUpdate
 from bot.deliveries.models import Delivery
 from bot.digests.models import DigestRecord
+from bot.digests.ports import DigestSource
 from bot.escalations.models import Escalation
 from bot.org.models import AwayPeriod, Metric, OrgSettings, Person, StoredPolicy, Unit
 
@@ -168,6 +169,7 @@ class UnitOfWork(Protocol):
     escalations: EscalationRepository
     deliveries: DeliveryRepository
     digests: DigestRepository
+    digest_source: DigestSource
     events: EventRepository
     audit: AuditRepository
 

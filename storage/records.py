@@ -103,6 +103,7 @@ class UnitRecord(Base):
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     escalation_policy: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime | None]
 
 
 class MetricRecord(Base):

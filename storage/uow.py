@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.digest_source import SqlDigestSource
 from storage.repositories import (
     AuditRepo,
     AwayRepo,
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.escalations = EscalationRepo(session)
         self.deliveries = DeliveryRepo(session)
         self.digests = DigestRepo(session)
+        self.digest_source = SqlDigestSource(session)
         self.events = EventRepo(session)
         self.audit = AuditRepo(session)
         return self

@@ -40,8 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    # Monday 2026-11-23 12:00 UTC: 07:00 in Riverton (America/New_York).
-    return FakeClock(dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC))
+    # Monday 2026-11-30 12:00 UTC: 07:00 in Riverton (America/New_York), week 2026-W49.
+    return FakeClock(dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC))
 
 
 @pytest.fixture

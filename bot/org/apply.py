@@ -158,7 +158,7 @@ async def apply_org(
         }
         unit = units.pop(unit_entry.key, None)
         if unit is None:
-            unit = await uow.units.add(Unit(key=unit_entry.key, **wanted))
+            unit = await uow.units.add(Unit(key=unit_entry.key, created_at=now, **wanted))
             diff.add("added", f"unit {unit_entry.key}")
         else:
             details = _update(unit, wanted)

@@ -62,6 +62,8 @@ class Unit:
     restricted: bool = False
     escalation_policy: str | None = None
     active: bool = True
+    # Check-ins are never opened for weeks that began before the unit existed.
+    created_at: dt.datetime | None = None
     id: int | None = None
 
 

@@ -18,7 +18,7 @@ import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.escalations.policy import Policy
+from bot.escalations.policy import Duration, Policy
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -121,6 +121,12 @@ class DigestSchedule(_Strict):
 
     _time = field_validator("time", mode="before")(_check_time)
 
+    @field_validator("audience")
+    @classmethod
+    def _lower(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Matched against people's emails, which are stored in lower case.
+        return tuple(email.strip().lower() for email in value)
+
 
 class DataCheck(_Strict):
     # A value more than `factor` times (or less than 1/factor of) the recent median asks
@@ -130,23 +136,11 @@ class DataCheck(_Strict):
 
 
 class Reminders(_Strict):
-    before_deadline: dt.timedelta = dt.timedelta(hours=4)
+    before_deadline: Duration = dt.timedelta(hours=4)
     # After the deadline, remind the respondent this often until the check-in is
     # submitted (the escalation chain takes the item to others).
-    after_deadline_every: dt.timedelta = dt.timedelta(days=1)
+    after_deadline_every: Duration = dt.timedelta(days=1)
     after_deadline_times: int = Field(default=2, ge=0, le=10)
-
-    @field_validator("before_deadline", "after_deadline_every", mode="before")
-    @classmethod
-    def _durations(cls, value: object) -> object:
-        from bot.durations import parse_duration
-
-        if not isinstance(value, str | int | float):
-            return value
-        try:
-            return parse_duration(value)
-        except OverflowError:
-            raise ValueError(f"{value!r} is too long a duration") from None
 
 
 class Organisation(_Strict):
@@ -395,7 +389,7 @@ def _cross_references(raw: Mapping[str, Any]) -> Iterator[str]:
         for role in ("head", "deputy", "leader"):
             email = _text(unit.get(role))
             if email is not None and emails and email not in emails:
-                yield f"units[{index}].{role}: {email} is not one of the people"
+                yield f"units[{index}].{role}: {email or repr(email)} is not one of the people"
         deputy = _text(unit.get("deputy"))
         if deputy is not None and deputy == _text(unit.get("head")):
             yield f"units[{index}].deputy: the deputy must not be the head"
@@ -417,10 +411,12 @@ def _cross_references(raw: Mapping[str, Any]) -> Iterator[str]:
     if isinstance(organisation, dict):
         digest = organisation.get("digest")
         if isinstance(digest, dict) and isinstance(digest.get("audience"), list):
-            for a_index, email in enumerate(digest["audience"]):
-                if _text(email) is not None and emails and _text(email) not in emails:
+            for a_index, entry in enumerate(digest["audience"]):
+                email = _text(entry)
+                if email is not None and emails and email not in emails:
                     yield (
-                        f"organisation.digest.audience[{a_index}]: {email} is not one of the people"
+                        f"organisation.digest.audience[{a_index}]: {email or repr(email)} "
+                        "is not one of the people"
                     )
     seen_policies: set[str] = set()
     for index, policy_entry in _entries(raw, "escalation_policies"):

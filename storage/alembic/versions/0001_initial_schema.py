@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 11:51:52.832924
+Create Date: 2026-11-28
 """
 from collections.abc import Sequence
 
@@ -135,6 +135,7 @@ def upgrade() -> None:
     sa.Column('restricted', sa.Boolean(), nullable=False),
     sa.Column('escalation_policy', sa.String(length=100), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['deputy_id'], ['people.id'], name=op.f('fk_units_deputy_id_people')),
     sa.ForeignKeyConstraint(['head_id'], ['people.id'], name=op.f('fk_units_head_id_people')),
     sa.ForeignKeyConstraint(['leader_id'], ['people.id'], name=op.f('fk_units_leader_id_people')),

@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter (botbuilder).  Not built yet: see README, Status."""

@@ -1,0 +1,70 @@
+"""How a reading compares with its target and with its own past."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from bot.messages import Status
+from bot.org.models import Metric
+
+_UNITS = {"percent": "%", "dollars": "$", "days": "days", "hours": "h", "count": "", "number": ""}
+
+
+def metric_status(metric: Metric, value: float | None) -> Status:
+    """green on or beyond target, amber within the amber band on the wrong side, red
+    beyond it (the metric's direction says which side is wrong)."""
+    if value is None:
+        return "none"
+    gap = (metric.target - value) if metric.direction == "higher" else (value - metric.target)
+    if gap <= 0:
+        return "green"
+    return "amber" if gap <= metric.amber else "red"
+
+
+def format_value(metric: Metric, value: float | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    match metric.measure:
+        case "percent":
+            return f"{text}%"
+        case "dollars":
+            return f"${text}"
+        case "days":
+            return f"{text} days" if value != 1 else "1 day"
+        case "hours":
+            return f"{text} h"
+        case _:
+            return text
+
+
+def target_text(metric: Metric) -> str:
+    sign = "≥" if metric.direction == "higher" else "≤"
+    return f"{sign} {format_value(metric, metric.target)}"
+
+
+def unit_label(metric: Metric) -> str:
+    return _UNITS.get(metric.measure, "")
+
+
+def recent_median(history: Sequence[float]) -> float | None:
+    return statistics.median(history) if history else None
+
+
+def outlier_ratio(value: float, history: Sequence[float], factor: float) -> float | None:
+    """How many times bigger (or smaller) than the recent median ``value`` is, when that
+    exceeds ``factor``; None when the value looks ordinary or there is no history."""
+    median = recent_median(history)
+    if median is None:
+        return None
+    if median == 0:
+        # Zero history: only a jump well away from zero is suspicious.
+        return None if abs(value) < factor else float("inf")
+    if value == 0:
+        return float("inf") if abs(median) >= factor else None
+    ratio = value / median
+    if ratio <= 0:
+        return float("inf")
+    ratio = max(ratio, 1 / ratio)
+    return ratio if ratio > factor else None

@@ -1,0 +1,387 @@
+"""The ``/stat`` grammar, shared by Slack, Teams and the console.
+
+``parse_command`` turns what someone typed into one of the command dataclasses below.  It
+returns ``None`` when the first word is no command word, so a direct message can be read as
+a check-in answer instead, and raises ``CommandError`` (message + usage) when a command's
+arguments are malformed.  No other exception escapes for any ``str`` input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from bot.parsing import parse_date, quote, weekday_number
+from bot.weeks import parse_week
+
+__all__ = [
+    "USAGE",
+    "Ask",
+    "Away",
+    "Command",
+    "CommandError",
+    "Commit",
+    "Commitments",
+    "Digest",
+    "Done",
+    "Help",
+    "Overdue",
+    "Report",
+    "Status",
+    "Update",
+    "help_text",
+    "parse_command",
+]
+
+COMMIT_TEXT_MAX = 500
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Commitments:
+    # A unit, an @mention or an email, as typed; the caller resolves it.
+    target: str | None
+
+
+@dataclass(frozen=True)
+class Overdue:
+    pass
+
+
+@dataclass(frozen=True)
+class Commit:
+    text: str
+    due: dt.date
+
+
+@dataclass(frozen=True)
+class Done:
+    id: int
+
+
+@dataclass(frozen=True)
+class Update:
+    id: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Away:
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Digest:
+    week: str | None
+
+
+@dataclass(frozen=True)
+class Ask:
+    unit: str
+    question: str
+
+
+Command: TypeAlias = (
+    Help | Report | Status | Commitments | Overdue | Commit | Done | Update | Away | Digest | Ask
+)
+
+
+class CommandError(ValueError):
+    """A known command with malformed arguments; ``message`` is fit to show the user."""
+
+    def __init__(self, message: str, command: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.command = command
+
+
+@dataclass(frozen=True)
+class _Spec:
+    syntax: str
+    description: str
+    example: str
+
+
+_SPECS: dict[str, _Spec] = {
+    "help": _Spec("help [command]", "Lists the commands, or explains one.", "help commit"),
+    "report": _Spec("report", "Opens this week's check-in form for your unit.", "report"),
+    "status": _Spec(
+        "status [unit]", "Shows this week's check-ins and numbers, for one unit or all.", "status"
+    ),
+    "commitments": _Spec(
+        "commitments [unit|@person|email]",
+        "Lists open commitments: yours, a unit's or a person's.",
+        "commitments @maria",
+    ),
+    "overdue": _Spec("overdue", "Lists the commitments past their due date.", "overdue"),
+    "commit": _Spec(
+        "commit <text> by <date>",
+        "Records a commitment you make, with its due date.",
+        "commit Fix the hotline by Friday",
+    ),
+    "done": _Spec("done <id>", "Marks a commitment done.", "done 12"),
+    "update": _Spec(
+        "update <id> <note>",
+        "Adds a progress note to a commitment.",
+        "update 12 Vendor called back",
+    ),
+    "away": _Spec(
+        "away <from> <to>",
+        "Tells the bot you are away (also: away <date>, away until <date>); your deputy is asked meanwhile.",
+        "away Dec 22 Jan 2",
+    ),
+    "digest": _Spec(
+        "digest [week]",
+        "Shows the leadership digest for a week (default: latest).",
+        "digest 2026-W48",
+    ),
+    "ask": _Spec(
+        "ask <unit> <question>",
+        'Sends a follow-up question to a unit head (quote unit names with spaces: "Public Works").',
+        "ask potholes Why did the backlog grow?",
+    ),
+}
+
+USAGE: dict[str, str] = {name: f"{spec.syntax} — {spec.description}" for name, spec in _SPECS.items()}
+
+
+def help_text(topic: str | None = None) -> str:
+    """Every command with its usage, or one command's usage and an example."""
+    listing = "\n".join(f"• {USAGE[name]}" for name in _SPECS)
+    intro = "Type these after /stat, or on their own in a direct message with me:"
+    if topic is None or not topic.strip():
+        return f"{intro}\n{listing}"
+    name = topic.strip().lower().removeprefix("/stat").strip()
+    if name in _SPECS:
+        spec = _SPECS[name]
+        return f"{USAGE[name]}\nExample: {spec.example}"
+    return f"I don't know a command called {quote(topic)}. {intro}\n{listing}"
+
+
+_PREFIX = re.compile(r"/stat(?:\s+|$)", re.IGNORECASE)
+_ID = re.compile(r"#?([0-9]{1,18})", re.ASCII)
+_BY = re.compile(r"\s+by\s+", re.IGNORECASE)
+# Words people put between two dates; a bare "-" only with spaces, as ISO dates contain it.
+_RANGE = re.compile(r"\s+(?:to|until|till|through|thru|-|–|—)\s+", re.IGNORECASE)
+_UNTIL = re.compile(r"(?:until|till|til|through|thru)\s+", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“”']([^\"“”']+)[\"“”']\s*(.*)", re.DOTALL)
+
+
+def parse_command(text: str, *, today: dt.date) -> Command | None:
+    """Parse one command; ``today`` is the speaker's local date, for relative dates."""
+    body = text.strip()
+    if prefix := _PREFIX.match(body):
+        body = body[prefix.end() :]
+    if not body:
+        return Help(None)
+    word, *rest_parts = body.split(maxsplit=1)
+    rest = rest_parts[0] if rest_parts else ""
+    # "help?" and "status." are still commands; trailing punctuation is how people type.
+    name = word.lower().rstrip("?!.:")
+    if name not in _SPECS:
+        return None
+    return _PARSERS[name](rest.strip(), today)
+
+
+def _fail(name: str, problem: str) -> CommandError:
+    spec = _SPECS[name]
+    return CommandError(f'{problem.rstrip(".")}: {spec.syntax}, e.g. "{spec.example}"', name)
+
+
+def _no_arguments(name: str, rest: str) -> None:
+    if rest:
+        raise _fail(name, f"{name} takes nothing after it, but got {quote(rest)}")
+
+
+def _help(rest: str, today: dt.date) -> Command:
+    return Help(rest.lower() or None)
+
+
+def _report(rest: str, today: dt.date) -> Command:
+    _no_arguments("report", rest)
+    return Report()
+
+
+def _status(rest: str, today: dt.date) -> Command:
+    return Status(rest or None)
+
+
+def _commitments(rest: str, today: dt.date) -> Command:
+    return Commitments(rest or None)
+
+
+def _overdue(rest: str, today: dt.date) -> Command:
+    _no_arguments("overdue", rest)
+    return Overdue()
+
+
+def _commit(rest: str, today: dt.date) -> Command:
+    if not rest:
+        raise _fail("commit", "commit needs what you promise and a due date")
+    splits = list(_BY.finditer(rest))
+    if not splits:
+        raise _fail("commit", "commit needs a due date")
+    last = splits[-1]
+    what, when = rest[: last.start()].strip(), rest[last.end() :].strip()
+    if not what:
+        raise _fail("commit", "commit needs what you promise before “by”")
+    if len(what) > COMMIT_TEXT_MAX:
+        raise _fail(
+            "commit",
+            f"the commitment is {len(what)} characters long; keep it under {COMMIT_TEXT_MAX}",
+        )
+    try:
+        due = parse_date(when, today=today)
+    except ValueError as error:
+        raise _fail("commit", f"due date {error}") from None
+    return Commit(text=what, due=due)
+
+
+def _parse_id(name: str, text: str) -> int:
+    match = _ID.fullmatch(text)
+    if not match:
+        raise _fail(name, f"{quote(text)} is not a commitment number")
+    number = int(match.group(1))
+    if number == 0:
+        raise _fail(name, "commitment numbers start at 1")
+    return number
+
+
+def _done(rest: str, today: dt.date) -> Command:
+    if not rest:
+        raise _fail("done", "done needs the commitment number")
+    return Done(id=_parse_id("done", rest))
+
+
+def _update(rest: str, today: dt.date) -> Command:
+    parts = rest.split(maxsplit=1)
+    if not parts:
+        raise _fail("update", "update needs the commitment number and a note")
+    number = _parse_id("update", parts[0])
+    note = parts[1].strip() if len(parts) > 1 else ""
+    if not note:
+        raise _fail("update", "update needs a note after the commitment number")
+    if len(note) > NOTE_MAX:
+        raise _fail("update", f"the note is {len(note)} characters long; keep it under {NOTE_MAX}")
+    return Update(id=number, note=note)
+
+
+def _away(rest: str, today: dt.date) -> Command:
+    if not rest:
+        raise _fail("away", "away needs the dates you are away")
+    body = re.sub(r"^from\s+", "", rest, flags=re.IGNORECASE)
+    if until := _UNTIL.match(body):
+        start, end = today, _away_date(body[until.end() :], today)
+    elif len(ranges := list(_RANGE.finditer(body))) == 1:
+        start = _away_date(body[: ranges[0].start()], today)
+        end = _end_date(body[ranges[0].end() :], start, today)
+    else:
+        start, end = _away_dates(body, today)
+    if end < start:
+        raise _fail("away", f"the end ({end.isoformat()}) is before the start ({start.isoformat()})")
+    return Away(start=start, end=end)
+
+
+def _away_date(text: str, today: dt.date) -> dt.date:
+    try:
+        return parse_date(text, today=today)
+    except ValueError as error:
+        raise _fail("away", str(error)) from None
+
+
+def _end_date(text: str, start: dt.date, today: dt.date) -> dt.date:
+    """The end of an away period; a bare weekday counts from the start.
+
+    "away mon fri" said on a Wednesday means next Monday to the Friday after it, not this
+    Friday.  Other ends are read from today, so "away Jan 2 Dec 22" is refused rather than
+    read as a year away.
+    """
+    weekday = weekday_number(text)
+    if weekday is None:
+        return _away_date(text, today)
+    return start + dt.timedelta(days=(weekday - start.weekday()) % 7)
+
+
+def _away_dates(body: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """One date, or two dates side by side; each may be several words ("Dec 22 Jan 2")."""
+    try:
+        day = parse_date(body, today=today)
+    except ValueError as error:
+        whole_error = error
+    else:
+        return day, day
+    words = body.split()
+    readings: set[tuple[dt.date, dt.date]] = set()
+    for cut in range(1, len(words)):
+        try:
+            start = parse_date(" ".join(words[:cut]), today=today)
+            end = _end_date(" ".join(words[cut:]), start, today)
+        except ValueError:
+            continue
+        readings.add((start, end))
+    if len(readings) == 1:
+        return readings.pop()
+    if readings:
+        raise _fail("away", f"{quote(body)} can be read more than one way; put “to” between the dates")
+    if len(words) > 1:
+        raise _fail("away", f"I can't read {quote(body)} as dates; put “to” between the dates")
+    raise _fail("away", str(whole_error))
+
+
+def _digest(rest: str, today: dt.date) -> Command:
+    if not rest:
+        return Digest(None)
+    try:
+        return Digest(parse_week(rest))
+    except ValueError as error:
+        raise _fail("digest", str(error)) from None
+
+
+def _ask(rest: str, today: dt.date) -> Command:
+    if quoted := _QUOTED.fullmatch(rest):
+        unit, question = quoted.group(1).strip(), quoted.group(2).strip()
+    else:
+        parts = rest.split(maxsplit=1)
+        unit = parts[0] if parts else ""
+        question = parts[1].strip() if len(parts) > 1 else ""
+    if not unit:
+        raise _fail("ask", "ask needs a unit and a question")
+    if not question:
+        raise _fail("ask", f"ask needs a question after the unit {quote(unit)}")
+    if len(question) > NOTE_MAX:
+        raise _fail("ask", f"the question is {len(question)} characters long; keep it under {NOTE_MAX}")
+    return Ask(unit=unit, question=question)
+
+
+_PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
+    "help": _help,
+    "report": _report,
+    "status": _status,
+    "commitments": _commitments,
+    "overdue": _overdue,
+    "commit": _commit,
+    "done": _done,
+    "update": _update,
+    "away": _away,
+    "digest": _digest,
+    "ask": _ask,
+}
