@@ -145,12 +145,8 @@ def org_show() -> None:
                 fail("no organisation yet: run `statbot org apply FILE`")
             people = {p.id: p for p in await uow.people.all(active_only=False)}
             units = await uow.units.all()
-            calendar = " / ".join(
-                x for x in (settings_.holiday_country, settings_.holiday_subdivision) if x
-            )
-            out.print(
-                f"[bold]{settings_.name}[/] ({settings_.timezone}, holidays: {calendar or 'none'})"
-            )
+            calendar = " / ".join(x for x in (settings_.holiday_country, settings_.holiday_subdivision) if x)
+            out.print(f"[bold]{settings_.name}[/] ({settings_.timezone}, holidays: {calendar or 'none'})")
             table = Table("unit", "head", "deputy", "leader", "zone", "metrics")
             for unit in units:
                 assert unit.id is not None
@@ -179,14 +175,69 @@ def org_show() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Listen address (STATBOT_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (STATBOT_PORT).")] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address (default STATBOT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default STATBOT_PORT).")] = None,
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="Do not run the sweeps in this process.")
     ] = False,
 ) -> None:
-    """Run the HTTP server (Slack, Teams, /healthz, /metrics) and the scheduler."""
-    not_yet("statbot serve")
+    """Run the HTTP server (Slack, Teams, /healthz, /metrics) and the scheduler.
+
+    Slack events arrive on POST /slack/events, or over Socket Mode when SLACK_APP_TOKEN
+    is set.  Run several replicas with --no-scheduler on all but one, or let each run the
+    sweeps: the database makes sure every item is handled once."""
+    from aiohttp import web
+
+    from adapters.gateways import build_gateway
+    from adapters.metrics import Metrics
+    from adapters.scheduler import build_scheduler
+    from adapters.server import build_web_app
+    from bot.conversation import StatBot
+
+    config = settings()
+
+    async def main() -> None:
+        async with open_container(config) as container:
+            await container.check_migrated()
+            metrics = Metrics()
+            bot = StatBot(container.uow, container.clock)
+            slack = None
+            if config.slack_enabled:
+                from adapters.slack.app import SlackAdapter
+
+                slack = SlackAdapter.create(container, bot, metrics)
+            gateway = build_gateway(slack=slack.gateway if slack else None)
+            runner = web.AppRunner(build_web_app(container, metrics, slack=slack))
+            await runner.setup()
+            site = web.TCPSite(runner, host or config.host, config.port if port is None else port)
+            await site.start()
+            out.print(
+                f"statbot listening on http://{host or config.host}:{config.port if port is None else port}"
+            )
+            if slack is not None and config.slack_app_token is not None:
+                await slack.start_socket_mode()
+                out.print("Slack: Socket Mode connected")
+            if gateway is None:
+                out.print("no Slack or Teams credentials: deliveries wait in the outbox")
+            scheduler = None
+            if not no_scheduler:
+                scheduler = build_scheduler(container.uow, container.clock, gateway, metrics)
+                scheduler.start()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
+                if slack is not None:
+                    await slack.close()
+                await runner.cleanup()
+
+    try:
+        asyncio.run(main())
+    except NotMigratedError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        out.print("stopped")
 
 
 @app.command()
@@ -248,7 +299,7 @@ def tick(
 
     async def body(container: Container) -> None:
         clock = FakeClock(instant) if instant else container.clock
-        gateway = build_gateway(container)
+        gateway = build_gateway()
         report = await run_all(container.uow, clock, gateway)
         out.print(f"{clock.now().isoformat()}: {report}")
         if gateway is None:

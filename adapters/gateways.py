@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from adapters.container import Container
 from bot.ports import ChatGateway
 
 
-def build_gateway(container: Container) -> ChatGateway | None:
+def build_gateway(
+    *, slack: ChatGateway | None = None, teams: ChatGateway | None = None
+) -> ChatGateway | None:
     """The gateway for the configured platforms, or None when none is configured (the
     outbox then keeps the deliveries until one is)."""
-    return None
+    if slack is not None and teams is not None:
+        raise NotImplementedError("Slack and Teams together are not supported yet")
+    return slack or teams

@@ -12,12 +12,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
+from bot import followups
 from bot.audit import AuditEntry
 from bot.checkins import cards as checkin_cards
 from bot.checkins import forms as checkin_forms
 from bot.checkins import service as checkins
 from bot.clock import Clock
 from bot.commitments import service as commitments
+from bot.escalations import actions as escalation_actions
+from bot.escalations import cards as escalation_cards
 from bot.messages import Reply
 from bot.org.context import NoOrganisationError
 from bot.org.models import AwayPeriod, Person
@@ -111,8 +114,10 @@ class StatBot:
                 return await commitments.update(uow, person, commitment_id, note, now)
             case c.Away(start=start, end=end):
                 return await self._away(uow, person, start, end, now)
-            case c.Digest() | c.Ask():
-                return Reply.text("The digest and follow-up questions are not available yet.")
+            case c.Ask(unit=unit, question=question):
+                return await followups.ask(uow, person, unit, question, None, now)
+            case c.Digest():
+                return Reply.text("The digest is not available yet.")
         raise AssertionError(f"unhandled command {command!r}")
 
     async def _away(
@@ -151,13 +156,33 @@ class StatBot:
                 return await checkins.submit(uow, person, checkin_id, values, self.clock.now())
             if action == checkin_forms.CONFIRM and checkin_id is not None:
                 return await checkins.confirm(uow, person, checkin_id, values, self.clock.now())
+            if action == followups.ASK:
+                return await followups.ask_submitted(uow, person, ids, values, self.clock.now())
+            commitment_id = _int(ids.get("commitment"))
+            if action == followups.ANSWER and commitment_id is not None:
+                return await followups.answer(uow, person, commitment_id, values, self.clock.now())
         return Reply.text("That form is out of date; type `report` to get a fresh one.")
 
     async def _button(self, person_id: int, action: str, ids: Mapping[str, str]) -> Reply:
         async with self.uow() as uow:
             person = await self._person(uow, person_id)
+            now = self.clock.now()
             if action == checkin_cards.OPEN_FORM:
                 return await checkins.open_form(uow, person, _int(ids.get("checkin")))
+            if action == followups.ASK:
+                return await followups.ask_form(uow, person, ids, now)
+            commitment_id = _int(ids.get("commitment"))
+            if action == followups.ANSWER and commitment_id is not None:
+                return await followups.answer_form(uow, person, commitment_id)
+            escalation_id = _int(ids.get("escalation"))
+            if escalation_id is not None:
+                if action == escalation_cards.ACK:
+                    return await escalation_actions.acknowledge(uow, person, escalation_id, now)
+                if action == escalation_cards.SNOOZE:
+                    days = _int(ids.get("days")) or 2
+                    return await escalation_actions.snooze(uow, person, escalation_id, days, now)
+                if action == escalation_cards.DONE:
+                    return await escalation_actions.mark_done(uow, person, escalation_id, now)
         return Reply.text("That button is out of date.")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import partial
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -17,6 +18,8 @@ def parse_duration(text: str | int | float) -> dt.timedelta:
     if isinstance(text, int | float):
         if text != text:  # NaN
             raise ValueError("must be a duration like 4h, 2d or 1w")
+        if text < 0:
+            raise ValueError(f"{text!r} is negative; a duration is 0 or more")
         return _bounded(text, lambda: dt.timedelta(hours=float(text)))
     cleaned = text.strip().lower().replace(" ", "")
     if cleaned in ("0", "0h", "0m", "0d", "now"):
@@ -26,7 +29,7 @@ def parse_duration(text: str | int | float) -> dt.timedelta:
         if match.start() != pos:
             break
         amount, unit = float(match.group(1)), _UNITS[match.group(2)]
-        total += _bounded(text, lambda: dt.timedelta(**{unit: amount}))
+        total += _bounded(text, partial(_delta, unit, amount))
         pos = match.end()
     if pos != len(cleaned) or not cleaned:
         raise ValueError(f"{text!r} is not a duration; write it like 4h, 2d, 1w or 1d 12h")
@@ -36,6 +39,10 @@ def parse_duration(text: str | int | float) -> dt.timedelta:
 
 
 MAX = dt.timedelta(days=366)
+
+
+def _delta(unit: str, amount: float) -> dt.timedelta:
+    return dt.timedelta(**{unit: amount})
 
 
 def _bounded(text: object, build: Callable[[], dt.timedelta]) -> dt.timedelta:

@@ -3,34 +3,28 @@ or in two processes: the database decides who does what."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from bot.checkins.service import open_due_checkins, send_due_reminders
 from bot.clock import Clock
-from bot.deliveries.service import DrainResult, drain
+from bot.deliveries.service import drain
+from bot.escalations import service as escalations
 from bot.ports import ChatGateway, UnitOfWorkFactory
 
+Sweep = Callable[[UnitOfWorkFactory, Clock], Awaitable[int]]
 
-@dataclass(slots=True)
-class SweepReport:
-    opened: int = 0
-    reminded: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"opened {self.opened} check-in(s), sent {self.reminded} reminder(s); "
-            f"deliveries: {self.sent} sent, {self.retried} to retry, {self.failed} failed"
-        )
+# In the order a tick runs them: state changes first, then the sending.
+SWEEPS: dict[str, Sweep] = {
+    "open check-ins": open_due_checkins,
+    "reminders": send_due_reminders,
+    "escalations": escalations.sweep,
+}
 
 
-async def run_all(uow: UnitOfWorkFactory, clock: Clock, gateway: ChatGateway | None) -> SweepReport:
-    report = SweepReport()
-    report.opened = await open_due_checkins(uow, clock)
-    report.reminded = await send_due_reminders(uow, clock)
+async def run_all(uow: UnitOfWorkFactory, clock: Clock, gateway: ChatGateway | None) -> str:
+    """Every sweep once, then the outbox; returns a one-line report."""
+    counts = [f"{name}: {await sweep(uow, clock)}" for name, sweep in SWEEPS.items()]
     if gateway is not None:
-        result: DrainResult = await drain(uow, gateway, clock)
-        report.sent, report.retried, report.failed = result.sent, result.retried, result.failed
-    return report
+        result = await drain(uow, gateway, clock)
+        counts.append(f"deliveries: {result.sent} sent, {result.retried} to retry, {result.failed} failed")
+    return "; ".join(counts)

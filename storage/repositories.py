@@ -266,6 +266,9 @@ class CheckInRepo(_Repo[CheckIn, CheckInRecord]):
         )
         return _rowcount(result) == 1
 
+    async def past_deadline(self, now: dt.datetime) -> list[CheckIn]:
+        return await self._all(CheckInRecord.state == "open", CheckInRecord.deadline_at <= now)
+
     async def open_for_person(self, person_id: int) -> list[CheckIn]:
         units = select(UnitRecord.id).where(
             or_(UnitRecord.head_id == person_id, UnitRecord.deputy_id == person_id)
@@ -316,6 +319,9 @@ class CommitmentRepo(_Repo[Commitment, CommitmentRecord]):
             CommitmentRecord.status == "open",
             order=CommitmentRecord.due_on,
         )
+
+    async def all_open(self) -> list[Commitment]:
+        return await self._all(CommitmentRecord.status == "open", order=CommitmentRecord.due_on)
 
     async def open_for_owner(self, owner_id: int) -> list[Commitment]:
         return await self._all(
@@ -383,6 +389,16 @@ class EscalationRepo(_Repo[Escalation, EscalationRecord]):
 
     async def active(self) -> list[Escalation]:
         return await self._all(EscalationRecord.state.in_(("active", "snoozed")))
+
+    async def known(self, subject_ids: Sequence[int]) -> set[tuple[str, int, str]]:
+        if not subject_ids:
+            return set()
+        rows = await self.session.execute(
+            select(EscalationRecord.kind, EscalationRecord.subject_id, EscalationRecord.episode).where(
+                EscalationRecord.subject_id.in_(sorted(set(subject_ids)))
+            )
+        )
+        return {(kind, subject_id, episode) for kind, subject_id, episode in rows.all()}
 
 
 class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):

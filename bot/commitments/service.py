@@ -71,10 +71,13 @@ async def _editable(uow: UnitOfWork, person: Person, commitment_id: int) -> tupl
         raise NotAllowed(f"There is no commitment #{commitment_id}. `commitments` lists yours.")
     unit = await uow.units.get(commitment.unit_id)
     assert unit is not None
-    if not (commitment.owner_id == person.id or is_unit_member(person, unit) or person.is_admin):
+    if not (
+        commitment.owner_id == person.id or is_unit_member(person, unit) or person.is_admin
+        or person.id == unit.leader_id
+    ):
         raise NotAllowed(
-            f"#{commitment_id} belongs to {unit.name}; only its owner, the unit's head or "
-            "deputy, or an admin can change it."
+            f"#{commitment_id} belongs to {unit.name}; only its owner, the unit's head, deputy "
+            "or leader, or an admin can change it."
         )
     return commitment, unit
 
@@ -87,6 +90,7 @@ async def close(
     *,
     status: str = "done",
     note: str = "",
+    commit: bool = True,
 ) -> Reply:
     commitment, _ = await _editable(uow, person, commitment_id)
     if commitment.status != "open":
@@ -108,7 +112,8 @@ async def close(
             at=now, actor_id=person.id, action=f"commitment.{status}", subject=f"commitment:{commitment_id}"
         )
     )
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return Reply.text(f"#{commitment_id} marked {status}: {commitment.text}")
 
 

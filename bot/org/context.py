@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from bot.calendar import WorkCalendar
@@ -32,10 +33,25 @@ class OrgContext:
         return person.timezone if person is not None else unit.timezone
 
 
+_CACHE: dict[str, OrgContext] = {}
+
+
 async def load_context(uow: UnitOfWork) -> OrgContext:
+    """The organisation as stored now.  Validating settings and building the holiday
+    calendar is costly next to the two queries, and sweeps ask for it per unit, so the
+    built context is reused while the stored settings are the same."""
     settings = await uow.org.settings()
     if settings is None:
         raise NoOrganisationError()
+    stored_policies = await uow.org.policies()
+    key = json.dumps(
+        [settings.name, settings.timezone, settings.holiday_country, settings.holiday_subdivision,
+         settings.options, [(p.name, p.definition) for p in stored_policies]],
+        sort_keys=True, default=str,
+    )
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
     holidays = (
         Holidays(country=settings.holiday_country, subdivision=settings.holiday_subdivision)
         if settings.holiday_country
@@ -44,5 +60,9 @@ async def load_context(uow: UnitOfWork) -> OrgContext:
     organisation = Organisation.model_validate(
         {**settings.options, "name": settings.name, "timezone": settings.timezone, "holidays": holidays}
     )
-    policies = {p.name: Policy.model_validate(p.definition) for p in await uow.org.policies()}
-    return OrgContext(organisation, WorkCalendar.from_org(organisation), policies)
+    policies = {p.name: Policy.model_validate(p.definition) for p in stored_policies}
+    context = OrgContext(organisation, WorkCalendar.from_org(organisation), policies)
+    if len(_CACHE) > 16:
+        _CACHE.clear()
+    _CACHE[key] = context
+    return context

@@ -1,0 +1,78 @@
+"""APScheduler wiring: a few sweeper jobs, in memory.
+
+The database is the source of truth (each sweep claims rows with conditional updates),
+so the job store is never shared and a missed run is simply caught up by the next one.
+coalesce + a generous misfire grace: a bot that was down over Monday 08:00 still runs
+the digest sweep when it comes back, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from adapters.metrics import Metrics
+from bot.clock import Clock
+from bot.deliveries.service import drain
+from bot.ports import ChatGateway, UnitOfWorkFactory
+from bot.sweeps import SWEEPS, Sweep
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 60
+DRAIN_SECONDS = 5
+MISFIRE_GRACE = 6 * 3600
+
+
+def build_scheduler(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    gateway: ChatGateway | None,
+    metrics: Metrics,
+) -> AsyncIOScheduler:
+    """Jobs are added here; call ``start()`` inside the running loop."""
+    scheduler = AsyncIOScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
+        timezone="UTC",
+    )
+
+    def job(name: str, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            metrics.sweeps.labels(name).inc()
+            try:
+                await sweep()
+            except Exception:
+                metrics.sweep_errors.labels(name).inc()
+                log.exception("sweep %s failed; the next run retries", name)
+
+        return run
+
+    def bound(sweep: Sweep) -> Callable[[], Awaitable[object]]:
+        return lambda: sweep(uow, clock)
+
+    for name, sweep in SWEEPS.items():
+        scheduler.add_job(
+            job(name, bound(sweep)),
+            "interval",
+            seconds=SWEEP_SECONDS,
+            id=name,
+            next_run_time=clock.now(),
+        )
+    if gateway is not None:
+
+        async def send() -> None:
+            result = await drain(uow, gateway, clock)
+            metrics.deliveries.labels("sent").inc(result.sent)
+            metrics.deliveries.labels("retried").inc(result.retried)
+            metrics.deliveries.labels("failed").inc(result.failed)
+
+        scheduler.add_job(
+            job("deliveries", send),
+            "interval",
+            seconds=DRAIN_SECONDS,
+            id="deliveries",
+            next_run_time=clock.now(),
+        )
+    return scheduler
