@@ -1,0 +1,93 @@
+"""The console adapter: the real bot in a terminal, driven line by line."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pytest
+from rich.console import Console
+
+from adapters.console.chat import ConsoleChat
+from bot.clock import FakeClock
+from bot.conversation import StatBot
+from storage.uow import SqlUnitOfWorkFactory
+from tests.helpers import ny
+
+
+class Script:
+    """Feeds typed lines to the chat and records the prompts it showed."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = deque(lines)
+        self.prompts: list[str] = []
+
+    async def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if not self.lines:
+            raise EOFError
+        return self.lines.popleft()
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console(record=True, width=120, force_terminal=False, color_system=None)
+
+
+def make_chat(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console, script: Script) -> ConsoleChat:
+    return ConsoleChat(StatBot(org_uow, clock), org_uow, clock, ask=script, console=console, plain=True)
+
+
+async def test_a_whole_checkin_in_the_console(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+    clock.set(ny(2026, 12, 3, 8))
+    script = Script(
+        "/clock thursday 09:30",
+        "1",  # the prompt's "Fill in this week's numbers" button
+        "lots", "", "1950", "", "26", "", "92", "", "", "", "",  # first pass, one typo
+        "110",  # only the field with the error is asked again
+        "status",
+        "/quit",
+    )
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    out = console.export_text()
+    assert "You are now Robert Hayes" in out
+    assert "It is now Thu 03 Dec 2026 09:30 EST." in out
+    assert "Weekly check-in · Sanitation · 2026-W49" in out
+    assert '✗ "lots" is not a number' in "\n".join(script.prompts)
+    assert "Thanks! Recorded Sanitation's numbers for 2026-W49." in out
+    assert "Check-in:  submitted on time Thu 03 Dec 09:30 EST" in out
+    assert "Bye. Everything you entered is stored." in out
+
+
+async def test_switching_people_shows_their_deliveries(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    script = Script("/as maria", "away Dec 3", "/as robert.hayes@riverton.gov", "/as nobody", "/who", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run(None)
+    out = console.export_text()
+    assert "You are now Maria Santos" in out
+    assert "Noted: you are away Thu 03 Dec – Thu 03 Dec." in out
+    assert "No single person matches 'nobody'" in out
+    assert "robert.hayes@riverton.gov" in out and "head of sanitation" in out
+
+
+async def test_console_refuses_bad_input_clearly(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+    script = Script("help", "/as robert", "/clock someday", "7", "/clock +2d", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run(None)
+    out = console.export_text()
+    assert "Choose who you are first" in out
+    assert "I can't read 'someday'" in out
+    assert "It is now" in out
+
+
+async def test_cancel_keeps_nothing_half_submitted(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    script = Script("report", "110", "/cancel", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    assert "Form closed; nothing was submitted." in console.export_text()
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        assert await uow.readings.for_unit_week(unit.id, "2026-W49") == []
