@@ -280,10 +280,52 @@ async def _first_head(container: Container) -> str | None:
 @app.command()
 def demo(
     weeks: Annotated[int, typer.Option(min=1, max=52, help="How many weeks to simulate.")] = 6,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write each week's digest here.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write each week's summary and digest (text + PNG) here.")
+    ] = None,
+    org_file: Annotated[Path, typer.Option("--org", help="The org file to simulate.")] = Path(
+        "examples/org.yaml"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed of the simulated people.")] = 7,
 ) -> None:
-    """Simulate N weeks of the example org on a fresh database with a moving clock."""
-    not_yet("statbot demo")
+    """Simulate N weeks of the example org on a fresh database with a moving clock.
+
+    Uses a new SQLite database in a temporary folder (your STATBOT_DATABASE_URL is not
+    touched) and prints the conversation: prompts, answers, validation messages,
+    reminders, late flags, deputies standing in, escalations and the Monday digest."""
+    import tempfile
+
+    from adapters.demo import run_demo
+    from storage.engine import create_engine, session_factory
+    from storage.uow import SqlUnitOfWorkFactory
+
+    if not org_file.exists():
+        fail(f"{org_file}: no such org file (run from the repository root, or pass --org)")
+    with tempfile.TemporaryDirectory(prefix="statbot-demo-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        migrations.upgrade(url)
+
+        async def main() -> dict[str, int]:
+            engine = create_engine(url)
+            try:
+                return await run_demo(
+                    SqlUnitOfWorkFactory(session_factory(engine)),
+                    str(org_file),
+                    weeks,
+                    out_dir,
+                    out,
+                    seed=seed,
+                )
+            finally:
+                await engine.dispose()
+
+        try:
+            stats = asyncio.run(main())
+        except OrgFileError as exc:
+            fail("the org file was refused:\n" + "\n".join(exc.problems))
+    out.print("[bold]demo done[/]: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.items())))
+    if out_dir is not None:
+        out.print(f"weekly summaries and digests are in {out_dir}/")
 
 
 @app.command()

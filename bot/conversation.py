@@ -22,6 +22,7 @@ from bot.commitments import service as commitments
 from bot.escalations import actions as escalation_actions
 from bot.escalations import cards as escalation_cards
 from bot.messages import Reply
+from bot.messages.text import possessive
 from bot.org.context import NoOrganisationError
 from bot.org.models import AwayPeriod, Person
 from bot.permissions import NotAllowed
@@ -140,7 +141,7 @@ class StatBot:
             if unit.head_id == person.id and unit.deputy_id:
                 deputy = await uow.people.get(unit.deputy_id)
                 if deputy is not None:
-                    stand_ins.append(f"{deputy.name} will get {unit.name}'s check-ins")
+                    stand_ins.append(f"{deputy.name} will get {possessive(unit.name)} check-ins")
             elif unit.head_id == person.id:
                 stand_ins.append(f"{unit.name} has no deputy, so its check-ins are excused")
         more = (" " + "; ".join(stand_ins) + ".") if stand_ins else ""

@@ -28,6 +28,7 @@ from bot.messages import (
     TextInput,
     paragraph,
 )
+from bot.messages.text import possessive
 from bot.org.context import OrgContext, load_context
 from bot.org.models import Person, Unit
 from bot.parsing import parse_date
@@ -75,7 +76,9 @@ async def ask_form(uow: UnitOfWork, person: Person, ids: Mapping[str, str], now:
                 ids={k: v for k, v in ids.items() if k in ("unit", "metric", "commitment", "escalation")},
                 title=f"Ask {unit.name}"[:60],
                 submit_label="Ask",
-                intro=(paragraph(f"Your question goes to {unit.name}'s head, who owes you an answer."),),
+                intro=(
+                    paragraph(f"Your question goes to {possessive(unit.name)} head, who owes you an answer."),
+                ),
                 inputs=(
                     TextInput(
                         name="question",
@@ -217,7 +220,7 @@ async def _owned(uow: UnitOfWork, person: Person, commitment_id: int) -> Commitm
     unit = await uow.units.get(followup.unit_id)
     assert unit is not None
     if not (followup.owner_id == person.id or is_unit_member(person, unit)):
-        raise NotAllowed(f"Only {unit.name}'s head or deputy can answer it.")
+        raise NotAllowed(f"Only {possessive(unit.name)} head or deputy can answer it.")
     if followup.status != "open":
         raise NotAllowed(f"Follow-up #{commitment_id} was already answered.")
     return followup

@@ -442,6 +442,9 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
         ).all()
         return self._map(rows)
 
+    async def since(self, since_id: int, *, limit: int = 1000) -> list[Delivery]:
+        return await self._all(DeliveryRecord.id > since_id, limit=limit)
+
     async def for_audience(self, audience: str, *, since_id: int = 0) -> list[Delivery]:
         return await self._all(DeliveryRecord.audience == audience, DeliveryRecord.id > since_id)
 

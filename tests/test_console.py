@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import deque
 
 import pytest
@@ -30,7 +31,7 @@ class Script:
 
 @pytest.fixture
 def console() -> Console:
-    return Console(record=True, width=120, force_terminal=False, color_system=None)
+    return Console(record=True, width=120, force_terminal=False, color_system=None, file=io.StringIO())
 
 
 def make_chat(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console, script: Script) -> ConsoleChat:

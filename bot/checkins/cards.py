@@ -10,6 +10,7 @@ from bot.checkins.models import CheckIn
 from bot.checkins.status import format_value, metric_status, target_text
 from bot.commitments.models import Commitment
 from bot.messages import Button, Buttons, Card, Fact, Facts, Heading, Mention, Note, Part, paragraph
+from bot.messages.text import possessive
 from bot.org.models import Metric, Person, Unit
 
 OPEN_FORM = "checkin.open"
@@ -44,7 +45,7 @@ def prompt_card(
         paragraph(
             "Hi ",
             Mention(email=respondent.email, name=respondent.name),
-            f", it is time for {unit.name}'s numbers for {checkin.week}: "
+            f", it is time for {possessive(unit.name)} numbers for {checkin.week}: "
             + ", ".join(m.name for m in metrics)
             + ".",
         ),
@@ -70,7 +71,7 @@ def prompt_card(
 def reminder_card(checkin: CheckIn, unit: Unit, respondent: Person, now: dt.datetime, number: int) -> Card:
     if now < checkin.deadline_at:
         when = f"is due {local(checkin.deadline_at, respondent.timezone)}"
-        summary = f"Reminder: {unit.name}'s check-in for {checkin.week} is due soon"
+        summary = f"Reminder: {possessive(unit.name)} check-in for {checkin.week} is due soon"
     else:
         late = now - checkin.deadline_at
         hours = int(late.total_seconds() // 3600)
@@ -78,7 +79,7 @@ def reminder_card(checkin: CheckIn, unit: Unit, respondent: Person, now: dt.date
         when = (
             f"was due {local(checkin.deadline_at, respondent.timezone)} ({ago} ago); it will be marked late"
         )
-        summary = f"{unit.name}'s check-in for {checkin.week} is overdue"
+        summary = f"{possessive(unit.name)} check-in for {checkin.week} is overdue"
     return Card(
         parts=(
             Heading(text=f"Reminder · {unit.name} · {checkin.week}"),
@@ -112,7 +113,7 @@ def receipt_card(
         if m.key in values
     )
     verb = "Updated" if edited else "Thanks! Recorded"
-    lead = f"{verb} {unit.name}'s numbers for {checkin.week}"
+    lead = f"{verb} {possessive(unit.name)} numbers for {checkin.week}"
     if checkin.late and not edited:
         lead += " (late)"
     parts: list[Part] = [paragraph(lead + "."), Facts(facts=facts)]

@@ -25,6 +25,7 @@ from bot.commitments.models import Commitment, CommitmentUpdate
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.messages import Card, Form, Reply
+from bot.messages.text import possessive
 from bot.org.context import OrgContext, load_context
 from bot.org.models import Metric, Person, Unit
 from bot.permissions import NotAllowed, require_submit
@@ -72,20 +73,23 @@ async def open_due_checkins(uow_factory: UnitOfWorkFactory, clock: Clock) -> int
     """Open every check-in that is due and not open yet; returns how many were opened or
     excused.  Running it twice, late, or in two processes opens each one once."""
     now = clock.now()
+    due: list[tuple[Unit, CheckinWindow]] = []
     async with uow_factory() as uow:
-        units = await uow.units.all()
-    done = 0
-    for unit in units:
-        async with uow_factory() as uow:
-            ctx = await load_context(uow)
+        ctx = await load_context(uow)
+        opened: dict[str, set[int]] = {}
+        for unit in await uow.units.all():
             for window in _window_of(unit, ctx, now):
-                assert unit.id is not None
                 if unit.created_at is not None and window.opens_at < unit.created_at:
                     continue
-                if await uow.checkins.for_unit_week(unit.id, window.week) is not None:
-                    continue
-                if await _open_one(uow, ctx, unit, window, now):
-                    done += 1
+                if window.week not in opened:
+                    opened[window.week] = {c.unit_id for c in await uow.checkins.for_week(window.week)}
+                if unit.id not in opened[window.week]:
+                    due.append((unit, window))
+    done = 0
+    for unit, window in due:
+        async with uow_factory() as uow:
+            if await _open_one(uow, await load_context(uow), unit, window, now):
+                done += 1
             await uow.commit()
     return done
 
@@ -283,7 +287,9 @@ async def checkin_to_fill(uow: UnitOfWork, person: Person, checkin_id: int | Non
     assert unit is not None
     require_submit(person, unit)
     if checkin.state == "excused":
-        raise NotAllowed(f"{unit.name}'s check-in for {checkin.week} was excused: {checkin.excuse}.")
+        raise NotAllowed(
+            f"{possessive(unit.name)} check-in for {checkin.week} was excused: {checkin.excuse}."
+        )
     return checkin
 
 

@@ -10,6 +10,7 @@ from bot.commitments import service as commitments
 from bot.escalations.models import Escalation
 from bot.escalations.subject import subject_of
 from bot.messages import Reply
+from bot.messages.text import possessive
 from bot.org.context import load_context
 from bot.org.models import Person, Unit
 from bot.permissions import NotAllowed, is_unit_member
@@ -36,7 +37,9 @@ async def _load(
     unit = await uow.units.get(escalation.unit_id)
     assert unit is not None
     if not may_act(person, unit, escalation):
-        raise NotAllowed(f"Only {unit.name}'s people, its leader and those already asked can act on this.")
+        raise NotAllowed(
+            f"Only {possessive(unit.name)} people, its leader and those already asked can act on this."
+        )
     subject = await subject_of(uow, escalation, now)
     return escalation, unit, subject.title if subject else "this item"
 

@@ -59,4 +59,4 @@ def escalation_card(
             "escalation policy. Acknowledging stops the reminders."
         )
     )
-    return Card(parts=tuple(parts), summary=f"{subject.unit.name}: {subject.title}")
+    return Card(parts=tuple(parts), summary=f"Needs attention: {subject.title}")

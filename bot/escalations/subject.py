@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.escalations.models import Escalation
+from bot.messages.text import possessive
 from bot.org.models import Person, Unit
 from bot.ports import UnitOfWork
 
@@ -41,7 +42,7 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) 
         return Subject(
             unit=unit,
             owner=await uow.people.get(owner_id),
-            title=f"{unit.name}'s check-in for {checkin.week} was not submitted",
+            title=f"{possessive(unit.name)} check-in for {checkin.week} was not submitted",
             quiet_since=checkin.deadline_at,
             resolved=checkin.state != "open",
         )

@@ -1,0 +1,31 @@
+"""`statbot demo` runs the real bot over simulated weeks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from adapters.demo import run_demo
+from storage.uow import SqlUnitOfWorkFactory
+from tests.conftest import EXAMPLE_ORG
+
+
+async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_path: Path) -> None:
+    console = Console(record=True, width=200, color_system=None, file=io.StringIO())
+    out_dir = tmp_path / "demo"
+    stats = await run_demo(uow, str(EXAMPLE_ORG), 3, out_dir, console, today=dt.date(2026, 11, 28))
+    out = console.export_text()
+    assert "Weekly check-in for Sanitation (2026-W46) is open" in out
+    assert "Maria Santos will get Sanitation's check-ins" in out  # a deputy stands in
+    assert "bot → Maria Santos: Weekly check-in for Sanitation" in out
+    assert "is not a number" in out or "is outside the valid range" in out or "10×" in out
+    assert "(late)" in out
+    assert "is overdue" in out  # a reminder after the deadline
+    assert "Needs attention" in out  # an escalation step
+    assert stats["answered by form"] > 10 and stats["validation caught"] >= 1
+    assert sorted(p.name for p in out_dir.iterdir()) == ["2026-W45", "2026-W46", "2026-W47", "stats.json"]
+    summary = (out_dir / "2026-W46" / "summary.txt").read_text()
+    assert "Parks & Recreation: excused" in summary or "Parks & Recreation: submitted" in summary
