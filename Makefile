@@ -26,7 +26,7 @@ run: $(STAMP)
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot storage adapters tests bench
+	$(BIN)/ruff check bot storage adapters tests $(wildcard bench)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -186,7 +186,7 @@ async def test_commitment_gone_quiet(bot: StatBot, org_uow: SqlUnitOfWorkFactory
     await run_until(org_uow, clock, ny(2026, 12, 15, 8), step=dt.timedelta(hours=6))
     assert await escalations_sent(org_uow) == []
     await run_until(org_uow, clock, ny(2026, 12, 15, 12), step=dt.timedelta(hours=1))
-    ((when, who, delivery),) = await escalations_sent(org_uow)
+    ((_, who, delivery),) = await escalations_sent(org_uow)
     assert who == HEAD and "has had no update: Rebuild the route map" in card_text(delivery)
     # An update ends the quiet; nothing more is sent.
     await bot.on_text(head, "update 1 drafted the new map")
