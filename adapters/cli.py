@@ -355,19 +355,51 @@ def tick(
 @app.command()
 def digest(
     week: Annotated[str | None, typer.Option(help="The week, e.g. 2026-W48 (default: last week).")] = None,
-    post: Annotated[bool, typer.Option("--post", help="Send it now instead of printing it.")] = False,
+    post: Annotated[
+        bool, typer.Option("--post", help="Put it in the outbox now instead of printing it.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --post: send again a week already posted.")
+    ] = False,
 ) -> None:
     """Print the leadership digest for a week, or post it."""
-    not_yet("statbot digest")
+    from adapters.reports import print_digest
+
+    async def body(container: Container) -> int:
+        return await print_digest(container, week, post, out, force=force)
+
+    code = run_with(body)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
-    since: Annotated[str | None, typer.Option(help="Only data from this date (YYYY-MM-DD).")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="csv (one file per table) or xlsx (one workbook).")
+    ] = "csv",
+    since: Annotated[str | None, typer.Option(help="Only data from this date on (YYYY-MM-DD).")] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="Folder (or .xlsx file) to write.")] = Path(
+        "export"
+    ),
 ) -> None:
-    """Export readings, revisions, check-ins and commitments."""
-    not_yet("statbot export")
+    """Export readings with their revisions, check-ins, and commitments with their updates."""
+    from adapters.reports import export_data
+
+    if format not in ("csv", "xlsx"):
+        fail(f"--format {format!r}: choose csv or xlsx", 2)
+    since_date = None
+    if since:
+        try:
+            since_date = dt.date.fromisoformat(since)
+        except ValueError:
+            fail(f"--since {since!r} is not a date; write it like 2026-11-01", 2)
+
+    async def body(container: Container) -> list[Path]:
+        return await export_data(container, format, since_date, out_path)
+
+    for path in run_with(body):
+        out.print(f"wrote {path}")
 
 
 @manifest_app.command("slack")

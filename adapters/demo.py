@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from adapters.console.chat import ConsoleGateway
-from adapters.console.render import render_card
+from adapters.reports import write_digest_files
 from bot.checkins.models import CheckIn
 from bot.clock import FakeClock
 from bot.conversation import StatBot
@@ -75,6 +75,7 @@ class Simulation:
     asked_weeks: set[str] = field(default_factory=set)
     typos: set[tuple[int, str]] = field(default_factory=set)
     stats: dict[str, int] = field(default_factory=dict)
+    digests_written: set[str] = field(default_factory=set)
 
     # --- printing ----------------------------------------------------------------------------
 
@@ -133,7 +134,10 @@ class Simulation:
                 who = self.people[int(delivery.audience.split(":")[1])].name
             self.say(f"bot → {who}", card.summary, "cyan")
             if self.out is not None and delivery.idempotency_key.startswith("digest:"):
-                self.write_digest(delivery, card)
+                week = delivery.idempotency_key.split(":")[1]
+                if week not in self.digests_written:
+                    self.digests_written.add(week)
+                    await write_digest_files(self.uow, self.clock, week, self.out / week)
             await self.plan_reaction(delivery, card)
 
     async def plan_reaction(self, delivery: Delivery, card: Card) -> None:
@@ -304,14 +308,6 @@ class Simulation:
 
     # --- output files ------------------------------------------------------------------------
 
-    def write_digest(self, delivery: Delivery, card: Card) -> None:
-        assert self.out is not None
-        week = delivery.idempotency_key.split(":")[1]
-        folder = self.out / week
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / f"digest-{delivery.audience.replace(':', '-')}.txt").open("a", encoding="utf-8") as f:
-            f.write(render_card(card, width=100) + "\n\n")
-
     async def write_week_summary(self, week: str) -> None:
         if self.out is None:
             return
@@ -331,9 +327,6 @@ class Simulation:
                     if (m.id or 0) in readings
                 )
                 lines.append(f"{unit.name}: {state}" + (f" — {values}" if values else ""))
-            charts = await _charts(uow, week)
-        for name, png in charts:
-            (folder / name).write_bytes(png)
         (folder / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     # --- the clock ----------------------------------------------------------------------------
@@ -390,14 +383,6 @@ class Simulation:
                 current_week = week
 
 
-async def _charts(uow: object, week: str) -> list[tuple[str, bytes]]:
-    """PNG charts stored for the digest that covers ``week`` (if the storage has them)."""
-    loader = getattr(uow, "charts", None)
-    if loader is None:
-        return []
-    return [(f"chart-{ref}.png", png) for ref, png in await loader.for_week(week)]
-
-
 async def run_demo(
     uow: UnitOfWorkFactory,
     org_file: str,
@@ -414,7 +399,7 @@ async def run_demo(
     today = today or dt.datetime.now(zone).date()
     monday = today - dt.timedelta(days=today.weekday(), weeks=weeks)
     start = dt.datetime.combine(monday, dt.time(6, 0), zone).astimezone(dt.UTC)
-    clock = FakeClock(start - dt.timedelta(days=1))
+    clock = FakeClock(start)
     async with uow() as work:
         await apply_org(work, org, now=clock.now())
         await work.commit()

@@ -19,6 +19,7 @@ from bot.checkins import forms as checkin_forms
 from bot.checkins import service as checkins
 from bot.clock import Clock
 from bot.commitments import service as commitments
+from bot.digests.handlers import digest_for
 from bot.escalations import actions as escalation_actions
 from bot.escalations import cards as escalation_cards
 from bot.messages import Reply
@@ -117,8 +118,8 @@ class StatBot:
                 return await self._away(uow, person, start, end, now)
             case c.Ask(unit=unit, question=question):
                 return await followups.ask(uow, person, unit, question, None, now)
-            case c.Digest():
-                return Reply.text("The digest is not available yet.")
+            case c.Digest(week=week):
+                return await digest_for(uow, person, week, now)
         raise AssertionError(f"unhandled command {command!r}")
 
     async def _away(

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from bot.checkins.service import open_due_checkins, send_due_reminders
 from bot.clock import Clock
 from bot.deliveries.service import drain
+from bot.digests.service import post_due_digests
 from bot.escalations import service as escalations
 from bot.ports import ChatGateway, UnitOfWorkFactory
 
@@ -18,6 +19,7 @@ SWEEPS: dict[str, Sweep] = {
     "open check-ins": open_due_checkins,
     "reminders": send_due_reminders,
     "escalations": escalations.sweep,
+    "digests": post_due_digests,
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -281,3 +282,16 @@ class AuditRecord(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]]
+
+
+class ChartRecord(Base):
+    """Digest chart images as PNG bytes, so every replica can upload or serve them (a
+    delivery's payload is JSON and cannot hold them)."""
+
+    __tablename__ = "charts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(100), unique=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    alt_text: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime]

@@ -138,3 +138,15 @@ async def test_away_is_stored(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> No
     async with org_uow() as uow:
         periods = await uow.away.for_person(await pid(org_uow, "grace.liu@riverton.gov"))
     assert [(p.starts_on.isoformat(), p.ends_on.isoformat()) for p in periods] == [("2026-12-07", "2026-12-11")]
+
+
+async def test_digest_in_chat_for_leaders_only(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    await say(bot, org_uow, HR_HEAD, "commit Fill the payroll clerk post by Wednesday")
+    clock.set(ny(2026, 12, 7, 10))
+    mayor = await say(bot, org_uow, MAYOR, "digest")
+    assert "Leadership digest · 2026-W49" in mayor
+    assert "Human Resources" in mayor
+    analyst = await say(bot, org_uow, ANALYST, "digest 2026-W49")
+    assert "Leadership digest · 2026-W49" in analyst and "Human Resources" not in analyst
+    refused = await say(bot, org_uow, HEAD, "digest")
+    assert "The digest is for leaders and analysts" in refused

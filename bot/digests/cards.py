@@ -1,0 +1,408 @@
+"""The digest as neutral cards: a summary with the top items first, then the scorecard,
+every item ranked, who reported, promised vs delivered, cadence health and the charts.
+
+Each item names the person who owes the answer (a mention) and carries the buttons a
+leader decides with: "Ask about this" (a follow-up to the unit head) and, for an item
+that is escalating, "Acknowledge".  The platform renderers split long cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.digests.builder import (
+    Digest,
+    ExceptionItem,
+    MetricLine,
+    PersonRef,
+    PromiseItem,
+    ReportingEntry,
+    UnitScore,
+)
+from bot.messages import Card
+from bot.messages.model import (
+    Button,
+    Buttons,
+    Divider,
+    Fact,
+    Facts,
+    Heading,
+    Image,
+    Mention,
+    Note,
+    Paragraph,
+    Part,
+    Span,
+    Sparkline,
+    Status,
+    Text,
+)
+
+TOP_ITEMS = 5
+# A chat message cannot hold a thousand units; the rest is one command away.
+MAX_SCORECARD_UNITS = 25
+MAX_LISTED = 30
+_SEVERITY_WORD = {"high": "High", "medium": "Medium", "low": "Low"}
+_STATUS_WORD: dict[Status, str] = {
+    "red": "off target",
+    "amber": "watch",
+    "green": "on target",
+    "none": "no data",
+}
+_KIND_WORD = {
+    "off_target_streak": "Off target 3+ weeks",
+    "big_move": "Big move the wrong way",
+    "confirmed_outlier": "Confirmed despite the data check",
+    "overdue_commitment": "Commitment overdue",
+    "quiet_commitment": "Commitment gone quiet",
+    "due_this_week": "Commitment due this week",
+    "unanswered_followup": "Follow-up unanswered",
+    "open_escalation": "Escalation open",
+}
+_OUTCOME_WORD = {
+    "kept": "✓ kept",
+    "kept_late": "✓ kept late",
+    "dropped": "✗ dropped",
+    "not_kept": "✗ not kept",
+}
+
+
+def _mention(person: PersonRef | None) -> list[Span]:
+    return [] if person is None else [Text(text=" · "), Mention(email=person.email, name=person.name)]
+
+
+def item_buttons(item: ExceptionItem) -> list[Button]:
+    """The decisions a leader can take on an item, with the ids the handlers need."""
+    buttons: list[Button] = []
+    if item.metric_key is not None and item.commitment_id is None:
+        buttons.append(
+            Button(
+                label="Ask about this",
+                action="followup.ask",
+                ids={"unit": item.unit_key, "metric": item.metric_key},
+            )
+        )
+    elif item.commitment_id is not None:
+        buttons.append(
+            Button(label="Ask about this", action="followup.ask", ids={"commitment": str(item.commitment_id)})
+        )
+    if item.escalation_id is not None:
+        buttons.append(
+            Button(
+                label="Acknowledge",
+                action="escalation.ack",
+                ids={"escalation": str(item.escalation_id)},
+                style="primary",
+            )
+        )
+    return buttons
+
+
+def _item_parts(item: ExceptionItem) -> list[Part]:
+    spans: list[Span] = [
+        Text(text=f"{_SEVERITY_WORD[item.severity]} · {_KIND_WORD[item.kind]}: ", style="bold"),
+        Text(text=item.unit_name, style="bold"),
+        Text(text=f" — {item.text}"),
+        *_mention(item.owner),
+    ]
+    parts: list[Part] = [Paragraph(spans=tuple(spans))]
+    buttons = item_buttons(item)
+    if buttons:
+        parts.append(Buttons(buttons=tuple(buttons)))
+    return parts
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}% ({part} of {whole})" if whole else "—"
+
+
+def summary_card(digest: Digest) -> Card:
+    states = [r.state for r in digest.reporting]
+    on_time, late = states.count("on_time"), states.count("late")
+    missing, excused = states.count("missing"), states.count("excused")
+    lines = [m for u in digest.scorecard for m in u.metrics]
+    reds = sum(m.status == "red" for m in lines)
+    ambers = sum(m.status == "amber" for m in lines)
+    greens = sum(m.status == "green" for m in lines)
+    cadence = digest.cadence
+    facts = (
+        Fact(
+            label="Check-ins",
+            value=f"{on_time} on time, {late} late, {missing} not submitted, {excused} excused",
+            status="red" if missing else "amber" if late else "green",
+        ),
+        Fact(
+            label="Metrics",
+            value=f"{reds} off target, {ambers} to watch, {greens} on target",
+            status="red" if reds else "amber" if ambers else "green",
+        ),
+        Fact(
+            label="Commitments",
+            value=f"{digest.count('overdue_commitment')} overdue, {digest.count('quiet_commitment')} gone "
+            f"quiet, {digest.count('due_this_week')} due this week",
+            status="red" if digest.count("overdue_commitment") else "none",
+        ),
+        Fact(label="Follow-ups unanswered", value=str(digest.count("unanswered_followup"))),
+        Fact(label="Escalations open", value=str(digest.count("open_escalation"))),
+        Fact(
+            label="Check-ins on time, 4 weeks",
+            value=_share(cadence.checkins_on_time, cadence.checkins_due),
+        ),
+    )
+    parts: list[Part] = [
+        Heading(text=f"Leadership digest · {digest.week}"),
+        Note(
+            text=f"{digest.organisation} · week of {digest.starts_on:%a %d %b} – "
+            f"{digest.ends_on:%a %d %b %Y}"
+        ),
+        Facts(facts=facts),
+    ]
+    top = digest.exceptions[:TOP_ITEMS]
+    if top:
+        parts.append(
+            Heading(text=f"For your decision: top {len(top)} of {_plural(digest.total_exceptions, 'item')}")
+        )
+        for item in top:
+            parts.extend(_item_parts(item))
+        parts.append(
+            Note(text="Ask about this sends the unit head your question; Acknowledge stops an escalation.")
+        )
+    else:
+        parts.append(Paragraph(spans=(Text(text="Nothing is off target, overdue or unanswered this week."),)))
+    summary = (
+        f"Leadership digest {digest.week}: {_plural(digest.total_exceptions, 'item')} need attention, "
+        f"{missing} check-in(s) missing, {reds} metric(s) off target"
+    )
+    return Card(parts=tuple(parts), summary=summary)
+
+
+def _line_label(line: MetricLine) -> str:
+    label = f"{line.name}: {line.value_text} (target {line.target_text})"
+    if line.change_text:
+        label += f" {line.change_text} vs last week"
+    if line.off_target_weeks >= 2:
+        label += f" · off target {line.off_target_weeks} weeks"
+    return label
+
+
+def _unit_parts(unit: UnitScore) -> list[Part]:
+    reported = {
+        "on_time": "reported on time",
+        "late": "reported late",
+        "missing": "did not report",
+        "excused": "excused",
+    }[unit.reported]
+    spans: list[Span] = [
+        Text(text=unit.unit_name, style="bold"),
+        Text(text=f" — {_STATUS_WORD[unit.status]}, {reported}"),
+        *_mention(unit.head),
+    ]
+    parts: list[Part] = [Paragraph(spans=tuple(spans))]
+    parts.extend(
+        Sparkline(label=_line_label(line), values=line.sparkline, status=line.status) for line in unit.metrics
+    )
+    worst = next((m for m in unit.metrics if m.status == "red"), None) or next(
+        (m for m in unit.metrics if m.status == "amber"), None
+    )
+    if worst is not None:
+        parts.append(
+            Buttons(
+                buttons=(
+                    Button(
+                        label="Ask about this",
+                        action="followup.ask",
+                        ids={"unit": unit.unit_key, "metric": worst.metric_key},
+                    ),
+                )
+            )
+        )
+    return parts
+
+
+def scorecard_card(digest: Digest) -> Card:
+    parts: list[Part] = [Heading(text=f"Scorecard · {digest.week}")]
+    shown = digest.scorecard[:MAX_SCORECARD_UNITS]
+    for index, unit in enumerate(shown):
+        if index:
+            parts.append(Divider())
+        parts.extend(_unit_parts(unit))
+    rest = digest.scorecard[MAX_SCORECARD_UNITS:]
+    if rest:
+        problems = sum(1 for u in rest if u.status in ("red", "amber") or u.reported == "missing")
+        parts.append(
+            Note(
+                text=f"{_plural(len(rest), 'more unit')} ({problems} with something off target or "
+                "missing): /stat status <unit> shows one."
+            )
+        )
+    if not digest.scorecard:
+        parts.append(Paragraph(spans=(Text(text="No units reported this week."),)))
+    return Card(parts=tuple(parts), summary=f"Scorecard {digest.week}: {len(digest.scorecard)} units")
+
+
+def exceptions_card(digest: Digest) -> Card | None:
+    rest = digest.exceptions[TOP_ITEMS:]
+    if not rest:
+        return None
+    parts: list[Part] = [Heading(text=f"Also needing attention · {digest.week}")]
+    for item in rest:
+        parts.extend(_item_parts(item))
+    unlisted = digest.total_exceptions - len(digest.exceptions)
+    if unlisted > 0:
+        parts.append(
+            Note(text=f"…and {_plural(unlisted, 'more item')} of lower rank: /stat overdue lists them.")
+        )
+    return Card(parts=tuple(parts), summary=f"{_plural(len(rest), 'more item')} needing attention")
+
+
+def _names(entries: Sequence[ReportingEntry]) -> str:
+    shown = ", ".join(e.unit_name for e in entries[:MAX_LISTED])
+    return shown + (f" and {len(entries) - MAX_LISTED} more" if len(entries) > MAX_LISTED else "")
+
+
+def reporting_card(digest: Digest) -> Card:
+    by_state = {
+        s: [r for r in digest.reporting if r.state == s] for s in ("on_time", "late", "missing", "excused")
+    }
+    parts: list[Part] = [Heading(text=f"Who reported · {digest.week}")]
+    if by_state["missing"]:
+        title = f"Not submitted ({len(by_state['missing'])})"
+        parts.append(Paragraph(spans=(Text(text=title, style="bold"),)))
+        for entry in by_state["missing"][:MAX_LISTED]:
+            parts.append(Paragraph(spans=(Text(text=entry.unit_name), *_mention(entry.head))))
+    if by_state["late"]:
+        parts.append(Paragraph(spans=(Text(text=f"Late ({len(by_state['late'])})", style="bold"),)))
+        for entry in by_state["late"][:MAX_LISTED]:
+            when = f" — submitted {entry.submitted_at:%a %d %b %H:%M} UTC" if entry.submitted_at else ""
+            parts.append(Paragraph(spans=(Text(text=entry.unit_name + when), *_mention(entry.submitted_by))))
+    if by_state["excused"]:
+        parts.append(Paragraph(spans=(Text(text=f"Excused ({len(by_state['excused'])})", style="bold"),)))
+        for entry in by_state["excused"][:MAX_LISTED]:
+            parts.append(Paragraph(spans=(Text(text=f"{entry.unit_name} — {entry.excuse or 'excused'}"),)))
+    if by_state["on_time"]:
+        parts.append(
+            Paragraph(
+                spans=(
+                    Text(text=f"On time ({len(by_state['on_time'])}): ", style="bold"),
+                    Text(text=_names(by_state["on_time"])),
+                )
+            )
+        )
+    return Card(
+        parts=tuple(parts),
+        summary=f"{len(by_state['on_time'])} on time, {len(by_state['late'])} late, "
+        f"{len(by_state['missing'])} not submitted, {len(by_state['excused'])} excused",
+    )
+
+
+def _promise_parts(item: PromiseItem) -> Paragraph:
+    return Paragraph(
+        spans=(
+            Text(text=f"{_OUTCOME_WORD[item.outcome]}: ", style="bold"),
+            Text(text=f"{item.unit_name} — #{item.commitment_id} “{item.text}” (due {item.due_on:%a %d %b})"),
+            *_mention(item.owner),
+        )
+    )
+
+
+def promises_card(digest: Digest) -> Card:
+    kept = sum(p.outcome in ("kept", "kept_late") for p in digest.promises)
+    parts: list[Part] = [
+        Heading(text=f"Promised vs delivered · due {digest.week}"),
+        Note(text=f"{kept} of {len(digest.promises)} commitments due last week were kept."),
+    ]
+    parts.extend(_promise_parts(p) for p in digest.promises[:MAX_LISTED])
+    if len(digest.promises) > MAX_LISTED:
+        more = len(digest.promises) - MAX_LISTED
+        parts.append(Note(text=f"…and {more} more: /stat commitments lists them."))
+    broken = [p for p in digest.promises if p.outcome == "not_kept"]
+    if broken:
+        parts.append(
+            Buttons(
+                buttons=tuple(
+                    Button(label=f"Ask about #{p.commitment_id}", action="followup.ask",
+                           ids={"commitment": str(p.commitment_id)})
+                    for p in broken[:5]
+                )
+            )
+        )
+    return Card(parts=tuple(parts), summary=f"Promised vs delivered: {kept} of {len(digest.promises)} kept")
+
+
+def _grade(share: float | None, green: float, amber: float) -> Status:
+    if share is None:
+        return "none"
+    return "green" if share >= green else "amber" if share >= amber else "red"
+
+
+def cadence_card(digest: Digest) -> Card:
+    c = digest.cadence
+    on_time = c.on_time_share
+    answered = c.answered_share
+    followups = _share(c.followups_answered, c.followups_asked)
+    if c.followups_waiting:
+        followups += f", {c.followups_waiting} not yet due"
+    facts = [
+        Fact(
+            label=f"Check-ins on time ({c.weeks[0]} – {c.weeks[-1]})",
+            value=_share(c.checkins_on_time, c.checkins_due),
+            status=_grade(on_time, 0.9, 0.75),
+        ),
+        Fact(
+            label="Leaders' follow-ups answered (4 weeks)",
+            value=followups,
+            status=_grade(answered, 0.9, 0.7),
+        ),
+    ]
+    if c.flagged_last_week is not None and c.flagged_acted_on is not None:
+        acted = c.flagged_acted_on / c.flagged_last_week
+        facts.append(
+            Fact(
+                label="Items flagged last week that got a leader action",
+                value=_share(c.flagged_acted_on, c.flagged_last_week),
+                status="green" if acted >= 0.5 else "amber" if acted > 0 else "red",
+            )
+        )
+    facts.append(Fact(label="Leader actions since last digest", value=str(c.leader_actions)))
+    return Card(
+        parts=(
+            Heading(text="Cadence health"),
+            Facts(facts=tuple(facts)),
+            Note(
+                text="The weekly practice only works while leaders keep asking: every item above "
+                "has a button for your decision."
+            ),
+        ),
+        summary="Cadence health: " + _share(c.checkins_on_time, c.checkins_due) + " of check-ins on time",
+    )
+
+
+def charts_card(digest: Digest, chart_refs: Sequence[Image]) -> Card | None:
+    if not chart_refs:
+        return None
+    parts: list[Part] = [Heading(text=f"Trends needing attention · last {len(digest.charts[0].weeks)} weeks")
+                         if digest.charts else Heading(text="Trends")]
+    parts.extend(chart_refs)
+    return Card(parts=tuple(parts), summary="Trend charts of the metrics needing attention")
+
+
+def digest_cards(digest: Digest, *, chart_refs: Sequence[Image] = ()) -> list[Card]:
+    cards: list[Card | None] = [
+        summary_card(digest),
+        scorecard_card(digest),
+        charts_card(digest, chart_refs),
+        exceptions_card(digest),
+        reporting_card(digest),
+        promises_card(digest) if digest.promises else None,
+        cadence_card(digest),
+    ]
+    return [card for card in cards if card is not None]
+
+
+def digest_text(digest: Digest, *, chart_refs: Sequence[Image] = ()) -> str:
+    """The whole digest as plain text (the demo's files, logs, email fallbacks)."""
+    return "\n\n".join(card.plain_text() for card in digest_cards(digest, chart_refs=chart_refs)) + "\n"
