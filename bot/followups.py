@@ -101,7 +101,10 @@ async def ask(
     question: str,
     due_text: str | None,
     now: dt.datetime,
+    about: Mapping[str, str] | None = None,
 ) -> Reply:
+    """Send the question; ``about`` names the digest item or escalation it came from
+    (metric, commitment, escalation ids), so the digest can count the leader's action."""
     unit = await find_unit(uow, unit_name)
     if not may_ask(person, unit):
         raise NotAllowed("Follow-up questions are for leaders and analysts.")
@@ -148,7 +151,11 @@ async def ask(
             actor_id=person.id,
             action="followup.asked",
             subject=f"commitment:{followup.id}",
-            detail={"unit": unit.key, "question": question[:200]},
+            detail={
+                "unit": unit.key,
+                "question": question[:200],
+                **{k: v for k, v in (about or {}).items() if k in ("metric", "commitment", "escalation")},
+            },
         )
     )
     card = Card(
@@ -194,7 +201,7 @@ async def ask_submitted(
         assert isinstance(form, Form)
         inputs = tuple(i.model_copy(update={"value": values.get(i.name, i.value)}) for i in form.inputs)
         return Reply(messages=(form.model_copy(update={"errors": errors, "inputs": inputs}),))
-    return await ask(uow, person, ids.get("unit", ""), question, due, now)
+    return await ask(uow, person, ids.get("unit", ""), question, due, now, about=ids)
 
 
 async def answer_form(uow: UnitOfWork, person: Person, commitment_id: int) -> Reply:

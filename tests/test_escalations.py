@@ -224,3 +224,21 @@ async def test_followup_asked_answered_or_escalated(bot: StatBot, org_uow: SqlUn
 async def test_only_leaders_ask(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> None:
     reply = text_of(await bot.on_text(await pid(org_uow, "kevin.obrien@riverton.gov"), "ask sanitation why?"))
     assert "Follow-up questions are for leaders and analysts." in reply
+
+
+async def test_ask_about_a_digest_item_records_what_it_was_about(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    mayor = await pid(org_uow, MAYOR)
+    ids = {"unit": "sanitation", "metric": "missed_pickups"}
+    form = only_form(await bot.on_button(mayor, "followup.ask", ids))
+    assert {i.name: i.value for i in form.inputs}["question"] == (
+        "What is the plan to bring Missed pickups reported to 311 back on target?"
+    )
+    bad = only_form(await bot.on_form(mayor, form.action, form.ids, {"question": "Why?", "due": "12/05"}))
+    assert "2026-12-05 or Dec 5" in bad.errors["due"]
+    reply = text_of(await bot.on_form(mayor, form.action, form.ids, {"question": "Why?", "due": "Friday"}))
+    assert "answer due Fri 04 Dec" in reply
+    async with org_uow() as uow:
+        entry = (await uow.audit.recent(limit=1))[0]
+    assert entry.action == "followup.asked"
+    assert entry.detail["unit"] == "sanitation" and entry.detail["metric"] == "missed_pickups"
