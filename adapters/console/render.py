@@ -42,6 +42,7 @@ from bot.messages.model import (
     Text,
     TextInput,
 )
+from bot.messages.text import format_number, sparkline_text
 
 _STATUS_MARK: dict[Status, tuple[str, str, str]] = {
     # symbol, word, colour
@@ -50,31 +51,6 @@ _STATUS_MARK: dict[Status, tuple[str, str, str]] = {
     "red": ("○", "off target", "red"),
     "none": ("", "", ""),
 }
-_SPARK = "▁▂▃▄▅▆▇█"
-_NO_READING = "·"
-
-
-def format_number(x: float) -> str:
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
-
-
-def sparkline_text(values: tuple[float | None, ...]) -> str:
-    """Unicode blocks scaled between the lowest and highest reading; · marks no reading."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return _NO_READING * len(values)
-    low, high = min(present), max(present)
-    out = []
-    for v in values:
-        if v is None:
-            out.append(_NO_READING)
-        elif high == low:
-            out.append(_SPARK[len(_SPARK) // 2])
-        else:
-            out.append(_SPARK[round((v - low) / (high - low) * (len(_SPARK) - 1))])
-    return "".join(out)
-
-
 def _status(status: Status) -> RichText:
     symbol, word, colour = _STATUS_MARK[status]
     return RichText(f"{symbol} {word}", style=colour) if symbol else RichText("")

@@ -322,27 +322,11 @@ async def submit(
         today=_today(person, now),
         factor=ctx.organisation.data_check.factor,
     )
-    if validated.errors:
-        await uow.checkins.save(checkin)
-        await uow.commit()
-        return Reply(messages=(build_form(loaded, person, validated.errors),))
-    if validated.outliers:
-        checkin.draft["pending"] = {k: v for k, v in validated.values.items()}
-        await uow.checkins.save(checkin)
-        await uow.commit()
-        assert checkin.id is not None
-        return Reply(
-            messages=(
-                forms.confirm_form(
-                    checkin_id=checkin.id,
-                    unit=loaded.unit,
-                    week=checkin.week,
-                    metrics=loaded.metrics,
-                    values=validated.values,
-                    outliers=validated.outliers,
-                ),
-            )
-        )
+    if validated.outliers and not validated.errors:
+        checkin.draft["pending"] = dict(validated.values)
+    back = await _not_yet(uow, loaded, person, validated)
+    if back is not None:
+        return back
     reply = await _finalise(uow, loaded, person, validated, set(), now)
     await uow.commit()
     return reply
@@ -385,27 +369,34 @@ async def confirm(
     # A corrected value is taken as the person's final word: it is not asked about again.
     for key in corrected:
         validated.outliers.pop(key, None)
-    if validated.errors or validated.outliers:
-        await uow.checkins.save(checkin)
-        await uow.commit()
-        if validated.errors:
-            return Reply(messages=(build_form(loaded, person, validated.errors),))
-        assert checkin.id is not None
-        return Reply(
-            messages=(
-                forms.confirm_form(
-                    checkin_id=checkin.id,
-                    unit=loaded.unit,
-                    week=checkin.week,
-                    metrics=loaded.metrics,
-                    values=validated.values,
-                    outliers=validated.outliers,
-                ),
-            )
-        )
+    back = await _not_yet(uow, loaded, person, validated)
+    if back is not None:
+        return back
     reply = await _finalise(uow, loaded, person, validated, set(confirmed), now)
     await uow.commit()
     return reply
+
+
+async def _not_yet(uow: UnitOfWork, loaded: Loaded, person: Person, validated: Validated) -> Reply | None:
+    """Keep the draft and send the form back: with its errors, or the data-check form
+    for far-off values.  None when the submission can be stored."""
+    if not validated.errors and not validated.outliers:
+        return None
+    checkin = loaded.checkin
+    await uow.checkins.save(checkin)
+    await uow.commit()
+    if validated.errors:
+        return Reply(messages=(build_form(loaded, person, validated.errors),))
+    assert checkin.id is not None
+    form = forms.confirm_form(
+        checkin_id=checkin.id,
+        unit=loaded.unit,
+        week=checkin.week,
+        metrics=loaded.metrics,
+        values=validated.values,
+        outliers=validated.outliers,
+    )
+    return Reply(messages=(form,))
 
 
 def _today(person: Person, now: dt.datetime) -> dt.date:

@@ -6,3 +6,29 @@ from __future__ import annotations
 def possessive(name: str) -> str:
     """``Sanitation's``, but ``Human Resources'``."""
     return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+NO_READING = "·"
+
+
+def format_number(x: float) -> str:
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
+def sparkline_text(values: tuple[float | None, ...]) -> str:
+    """Unicode blocks scaled between the lowest and highest reading; · marks no reading.
+    Shared by the renderers that have no chart of their own (console, Slack)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return NO_READING * len(values)
+    low, high = min(present), max(present)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(NO_READING)
+        elif high == low:
+            out.append(SPARK[len(SPARK) // 2])
+        else:
+            out.append(SPARK[round((v - low) / (high - low) * (len(SPARK) - 1))])
+    return "".join(out)
