@@ -1,0 +1,476 @@
+"""The Slack adapter: a bolt AsyncApp built by a factory, wired parse → core → render → send.
+
+Every listener acknowledges first and works after (DESIGN.md §3, Slack's 3 seconds):
+* slash commands, buttons and events ``ack()`` at once with an empty body; the turn then
+  runs and answers through ``response_url`` (ephemeral unless the core says otherwise),
+  a DM message, or a modal opened with the click's trigger_id;
+* a modal submission must be answered in the ack itself (field errors, the next view),
+  so the turn gets ``form_deadline`` seconds; if the database is slower, the ack shows a
+  "saving" view and the outcome replaces it with views.update when it is ready.
+
+Retries: Slack re-sends an event it thinks we missed (same ``event_id``) and interactive
+payloads can arrive twice.  Each turn records its id with ``uow.events.first_time``
+(the database, so it holds across replicas and restarts) before doing anything, and a
+repeat is acknowledged with 200 and dropped.  The id is recorded before the turn runs:
+a turn that crashes half-way is not re-run by a retry (at most once), which is what a
+person expects from a chat message.
+
+No business logic lives here: listeners parse, call StatBot, and show its Reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.container import Container
+from adapters.metrics import Metrics
+from adapters.slack import parse
+from adapters.slack.deliver import SlackGateway, SlackSender, form_as_card
+from adapters.slack.home import home_card, home_view, stranger_view
+from adapters.slack.people import SlackPeople
+from adapters.slack.render import fallback_text, form_errors, render_card_messages, render_form
+from bot.conversation import StatBot
+from bot.messages import Card, Form, Reply
+from bot.org.models import Person
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
+SLOW = "Saving… this is taking longer than usual. This window updates when it is done."
+COMMAND = "/stat"
+
+
+@dataclass
+class _Where:
+    """Where a turn's reply goes."""
+
+    person: Person | None
+    user_id: str
+    trigger_id: str | None = None
+    respond: AsyncRespond | None = None
+    dm_channel: str | None = None
+    channel: str | None = None
+    replay_text: str | None = None
+
+
+class SlackAdapter:
+    def __init__(
+        self,
+        *,
+        app: AsyncApp,
+        client: AsyncWebClient,
+        container: Container,
+        bot: StatBot,
+        metrics: Metrics,
+        gateway: SlackGateway,
+        process_before_response: bool,
+        form_deadline: float,
+        signing_secret: str | None,
+        app_token: str | None,
+    ) -> None:
+        self.app = app
+        self.client = client
+        self.container = container
+        self.bot = bot
+        self.metrics = metrics
+        self.gateway = gateway
+        self.people = gateway.people
+        self.process_before_response = process_before_response
+        self.form_deadline = form_deadline
+        self._signing_secret = signing_secret
+        self._app_token = app_token
+        self._socket: AsyncSocketModeHandler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sessions: list[aiohttp.ClientSession] = []
+
+    # --- construction --------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        container: Container,
+        bot: StatBot,
+        metrics: Metrics,
+        *,
+        client: AsyncWebClient | None = None,
+        process_before_response: bool = False,
+        form_deadline: float = 2.0,
+        per_channel_interval: float = 1.0,
+    ) -> SlackAdapter:
+        settings = container.settings
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        if client is None:
+            client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+            # In a turn there is little time: one retry after a 429, two after a 5xx.
+            client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+            client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
+        # The outbox's client has no SDK retries: SlackSender paces and retries itself.  It
+        # keeps one connection pool (without a session the SDK opens one per call).
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        outbox_client = AsyncWebClient(
+            token=client.token, base_url=client.base_url, timeout=30, session=session
+        )
+        people = SlackPeople(container.uow, client)
+        outbox_people = SlackPeople(container.uow, outbox_client)
+
+        async def chart(ref: str) -> tuple[bytes, str, str] | None:
+            async with container.uow() as uow:
+                stored = await uow.digest_source.chart(ref)
+            return None if stored is None else (stored.png, stored.alt_text, stored.title)
+
+        gateway = SlackGateway(
+            SlackSender(outbox_client, per_channel_interval=per_channel_interval),
+            outbox_people,
+            container.uow,
+            charts=chart,
+        )
+        app = AsyncApp(
+            client=client,
+            # Without a secret only Socket Mode works: handle_http refuses every request.
+            signing_secret=secret or "",
+            process_before_response=process_before_response,
+            raise_error_for_unhandled_request=False,
+        )
+        adapter = cls(
+            app=app,
+            client=client,
+            container=container,
+            bot=bot,
+            metrics=metrics,
+            gateway=gateway,
+            process_before_response=process_before_response,
+            form_deadline=form_deadline,
+            signing_secret=secret,
+            app_token=app_token,
+        )
+        adapter.people = people
+        adapter._sessions.append(session)
+        adapter._register()
+        return adapter
+
+    def _register(self) -> None:
+        app = self.app
+
+        async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()
+            command = parse.parse_command(body)
+            if command is not None:
+                await self._later(self._command(command, respond))
+
+        async def on_message(body: dict[str, Any]) -> None:
+            message = parse.parse_message(body)
+            if message is not None:
+                await self._later(self._message(message))
+
+        async def on_home(body: dict[str, Any]) -> None:
+            opened = parse.parse_home(body)
+            if opened is not None:
+                await self._later(self._home(opened))
+
+        async def on_button(
+            ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        ) -> None:
+            await ack()
+            click = parse.parse_button(body, action)
+            if click is not None:
+                await self._later(self._button(click, respond))
+
+        async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await self._submission(ack, body)
+
+        async def on_other_event(body: dict[str, Any]) -> None:
+            # Subscribed events statbot does not act on still get a 200 (no retries).
+            return None
+
+        app.command(COMMAND)(on_command)
+        app.event("message")(on_message)
+        app.event("app_home_opened")(on_home)
+        app.action(re.compile("^" + re.escape(parse.ACTION_PREFIX)))(on_button)
+        app.view_submission(parse.FORM_CALLBACK)(on_submission)
+        app.event("app_mention")(on_other_event)
+
+    # --- transport -----------------------------------------------------------------------
+
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        if not self._signing_secret:
+            return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=401)
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def start_socket_mode(self) -> None:
+        if not self._app_token:
+            raise RuntimeError("SLACK_APP_TOKEN is not set")
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+        await self._socket.connect_async()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+        await self.wait_idle()
+        for session in self._sessions:
+            await session.close()
+
+    async def wait_idle(self) -> None:
+        """Wait for the work that continues after acks (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run work after the ack: inline when bolt already waits for the listener
+        (process_before_response), else as a tracked task."""
+        if self.process_before_response:
+            await self._guarded(work)
+            return
+        task = asyncio.create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guarded(work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("Slack turn failed after the ack")
+
+    async def _first_time(self, key: str) -> bool:
+        async with self.container.uow() as uow:
+            new = await uow.events.first_time("slack", key, self.container.clock.now())
+            await uow.commit()
+        if not new:
+            log.info("Slack retry of %s ignored", key)
+        return new
+
+    # --- turns ---------------------------------------------------------------------------
+
+    async def _text(self, user_id: str, raw: str, mentioned: Sequence[str]) -> tuple[Person | None, str]:
+        person = await self.people.person_for(user_id)
+        emails = await self.people.emails_for(mentioned) if mentioned else {}
+        return person, parse.plain_text(raw, emails)
+
+    async def _command(self, command: parse.SlashCommand, respond: AsyncRespond) -> None:
+        if not await self._first_time(command.key):
+            return
+        person, text = await self._text(command.user_id, command.text, command.mentioned)
+        where = _Where(person, command.user_id, trigger_id=command.trigger_id, respond=respond,
+                       channel=command.channel_id, replay_text=text or "help")
+        if person is None or person.id is None:
+            await self._show(Reply.text(REFUSAL), where)
+            return
+        await self._show(await self.bot.on_text(person.id, text or "help"), where)
+
+    async def _message(self, message: parse.DirectMessage) -> None:
+        if not await self._first_time(message.key):
+            return
+        person, text = await self._text(message.user_id, message.text, message.mentioned)
+        where = _Where(person, message.user_id, dm_channel=message.channel_id, replay_text=text)
+        if person is None or person.id is None:
+            await self._show(Reply.text(REFUSAL), where)
+            return
+        await self._show(await self.bot.on_text(person.id, text), where)
+
+    async def _button(self, click: parse.ButtonClick, respond: AsyncRespond) -> None:
+        if not await self._first_time(click.key):
+            return
+        person = await self.people.person_for(click.user_id)
+        where = _Where(
+            person,
+            click.user_id,
+            trigger_id=click.trigger_id,
+            respond=respond if click.response_url and not click.in_dm else None,
+            dm_channel=click.channel_id if click.in_dm else None,
+            channel=click.channel_id,
+        )
+        if person is None or person.id is None:
+            await self._show(Reply.text(REFUSAL), where)
+            return
+        if click.action == parse.REPLAY:
+            where.replay_text = click.ids.get("text", "help")
+            reply = await self.bot.on_text(person.id, where.replay_text)
+        else:
+            reply = await self.bot.on_button(person.id, click.action, click.ids)
+        await self._show(reply, where)
+
+    async def _home(self, opened: parse.HomeOpened) -> None:
+        if not await self._first_time(f"event:{opened.event_id}"):
+            return
+        person = await self.people.person_for(opened.user_id)
+        if person is None:
+            view = stranger_view()
+        else:
+            async with self.container.uow() as uow:
+                card = await home_card(uow, person, self.container.clock.now())
+            view = home_view(card, mention_ids=await self.people.mention_ids([card]))
+        await self.client.views_publish(user_id=opened.user_id, view=view)
+
+    # --- modal submissions ---------------------------------------------------------------
+
+    async def _submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        submission = parse.parse_submission(body)
+        if submission is None:
+            # Not a statbot form (or one with damaged metadata): close it, change nothing.
+            await ack()
+            return
+        work = asyncio.ensure_future(self._submitted(submission))
+        done, _ = await asyncio.wait({work}, timeout=self.form_deadline)
+        if work not in done:
+            await ack(response_action="update", view=_notice_view("statbot", SLOW))
+            await self._later(self._finish_slow(submission, work))
+            return
+        person, reply = work.result()
+        cards = await self._answer_submission(ack, submission, reply)
+        if cards and person is not None:
+            await self._later(self._post_to_dm(person, submission.user_id, cards))
+
+    async def _finish_slow(
+        self, submission: parse.FormSubmission, work: asyncio.Future[tuple[Person | None, Reply]]
+    ) -> None:
+        person, reply = await work
+        cards = await self._update_view(submission, reply)
+        if cards and person is not None:
+            await self._post_to_dm(person, submission.user_id, cards)
+
+    async def _submitted(self, submission: parse.FormSubmission) -> tuple[Person | None, Reply]:
+        if not await self._first_time(submission.key):
+            return None, Reply()
+        person = await self.people.person_for(submission.user_id)
+        if person is None or person.id is None:
+            return None, Reply.text(REFUSAL)
+        reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
+        return person, reply
+
+    async def _answer_submission(
+        self, ack: AsyncAck, submission: parse.FormSubmission, reply: Reply
+    ) -> list[Card]:
+        form = next((m for m in reply.messages if isinstance(m, Form)), None)
+        cards = [m for m in reply.messages if isinstance(m, Card)]
+        if form is None:
+            await ack(response_action="clear") if submission.stacked else await ack()
+            return cards
+        errors = form_errors(form)
+        if form.errors and form.action == submission.action and set(errors) <= set(submission.block_ids):
+            # Same form, same fields: Slack shows each message under its field and keeps
+            # everything typed.
+            await ack(response_action="errors", errors=errors)
+        elif form.action != submission.action and not form.errors:
+            # A follow-up form (the data check) goes on top: Back returns to the numbers.
+            await ack(response_action="push", view=_modal(form))
+        else:
+            await ack(response_action="update", view=_modal(form))
+        return cards
+
+    async def _update_view(self, submission: parse.FormSubmission, reply: Reply) -> list[Card]:
+        """The slow path: the ack showed a 'saving' view; replace it with the outcome."""
+        form = next((m for m in reply.messages if isinstance(m, Form)), None)
+        cards = [m for m in reply.messages if isinstance(m, Card)]
+        if form is not None:
+            view = _modal(form)
+        else:
+            summary = " ".join(c.summary for c in cards) or "Done."
+            view = _notice_view("statbot", f"Saved. {summary}")
+        try:
+            await self.client.views_update(view_id=submission.view_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.update after a slow submission failed: %s", exc.response.get("error"))
+        return cards
+
+    # --- showing replies -----------------------------------------------------------------
+
+    async def _show(self, reply: Reply, where: _Where) -> None:
+        cards: list[Card] = []
+        for message in reply.messages:
+            if isinstance(message, Form):
+                if await self._open_modal(message, where):
+                    continue
+                cards.append(form_as_card(message, where.replay_text))
+            else:
+                cards.append(message)
+        if not cards:
+            return
+        mention_ids = await self.people.mention_ids(cards)
+        for card in cards:
+            for blocks in render_card_messages(card, mention_ids=mention_ids):
+                await self._post(card, blocks, where, private=reply.private)
+
+    async def _open_modal(self, form: Form, where: _Where) -> bool:
+        if not where.trigger_id:
+            return False
+        trigger, where.trigger_id = where.trigger_id, None  # a trigger opens one modal
+        try:
+            await self.client.views_open(trigger_id=trigger, view=_modal(form))
+        except SlackApiError as exc:
+            # expired_trigger_id after a slow turn: the form goes out as a card with a button.
+            log.info("views.open failed (%s); sending the form as a card", exc.response.get("error"))
+            return False
+        return True
+
+    async def _post(self, card: Card, blocks: list[dict[str, Any]], where: _Where, *, private: bool) -> None:
+        text = fallback_text(card)
+        if where.respond is not None:
+            await where.respond(
+                text=text,
+                blocks=blocks,
+                response_type="ephemeral" if private else "in_channel",
+                replace_original=False,
+            )
+        elif where.dm_channel:
+            await self.client.chat_postMessage(channel=where.dm_channel, text=text, blocks=blocks)
+        elif where.channel and private:
+            await self.client.chat_postEphemeral(
+                channel=where.channel, user=where.user_id, text=text, blocks=blocks
+            )
+        elif where.channel:
+            await self.client.chat_postMessage(channel=where.channel, text=text, blocks=blocks)
+        else:
+            channel = await self._dm_of(where.person, where.user_id)
+            await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+    async def _dm_of(self, person: Person | None, user_id: str) -> str:
+        if person is not None:
+            channel = await self.people.dm_channel(person)
+            if channel:
+                return channel
+        response = await self.client.conversations_open(users=user_id)
+        return str((response.get("channel") or {}).get("id"))
+
+    async def _post_to_dm(self, person: Person, user_id: str, cards: list[Card]) -> None:
+        await self._show(Reply(messages=tuple(cards)), _Where(person, user_id,
+                                                              dm_channel=await self._dm_of(person, user_id)))
+
+
+def _modal(form: Form) -> dict[str, Any]:
+    return render_form(
+        form, callback_id=parse.FORM_CALLBACK, private_metadata=parse.form_metadata(form.action, form.ids)
+    )
+
+
+def _notice_view(title: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "statbot_notice",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text[:3000]}}],
+    }
+
+
+__all__ = ["SlackAdapter"]

@@ -1,0 +1,245 @@
+"""Slack payloads → small typed events.  Pure: no client, no database.
+
+Each parser returns None for a payload statbot must ignore (a bot's own message, an edit,
+a button whose value was not made by statbot), so listeners never guess.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.slack.render import read_form_values
+
+FORM_CALLBACK = "statbot_form"
+ACTION_PREFIX = "statbot:"
+# An adapter-level button: re-run a text turn (e.g. `report` typed in a DM, where Slack
+# gives no trigger_id to open a modal) now that a click brought one.
+REPLAY = "slack.replay"
+
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<((?:https?://)[^|>]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+_SPECIAL = re.compile(r"<!([a-z]+)(?:\^[^|>]*)?(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    user_id: str
+    channel_id: str
+    text: str
+    trigger_id: str | None
+    response_url: str | None
+    mentioned: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"command:{self.trigger_id or self.response_url}"
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    user_id: str
+    channel_id: str
+    text: str
+    event_id: str
+    mentioned: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"event:{self.event_id}"
+
+
+@dataclass(frozen=True)
+class ButtonClick:
+    user_id: str
+    action: str
+    ids: dict[str, str]
+    trigger_id: str | None
+    channel_id: str | None
+    response_url: str | None
+    action_ts: str
+
+    @property
+    def key(self) -> str:
+        return f"action:{self.trigger_id or self.user_id + ':' + self.action_ts}"
+
+    @property
+    def in_dm(self) -> bool:
+        return bool(self.channel_id and self.channel_id.startswith("D"))
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    user_id: str
+    action: str
+    ids: dict[str, str]
+    values: dict[str, str]
+    view_id: str
+    view_hash: str
+    stacked: bool
+    block_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        return f"view:{self.view_id}:{self.view_hash}"
+
+
+@dataclass(frozen=True)
+class HomeOpened:
+    user_id: str
+    event_id: str
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _ids(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, Mapping):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return None
+    return dict(value)
+
+
+def mentioned_users(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_USER_MENTION.findall(text)))
+
+
+def plain_text(text: str, emails: Mapping[str, str] | None = None) -> str:
+    """Slack's message markup → what the person meant to type.
+
+    ``<@U1|ana>`` becomes the person's e-mail when known (the core resolves e-mails) and
+    ``@ana`` otherwise; ``<mailto:a@b|a@b>`` becomes ``a@b``; links lose their brackets;
+    channel and broadcast markup become plain words; entities are decoded last."""
+    known = emails or {}
+
+    def user(m: re.Match[str]) -> str:
+        label = m.group(0)[2:-1].partition("|")[2]
+        return known.get(m.group(1)) or ("@" + (label or m.group(1)))
+
+    text = _USER_MENTION.sub(user, text)
+    text = _MAILTO.sub(lambda m: m.group(1), text)
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _CHANNEL.sub(lambda m: "#" + m.group(1), text)
+    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
+    return html.unescape(text).strip()
+
+
+def parse_command(body: Mapping[str, Any]) -> SlashCommand | None:
+    user_id = _str(body.get("user_id"))
+    channel_id = _str(body.get("channel_id")) or ""
+    if user_id is None:
+        return None
+    text = body.get("text")
+    text = text if isinstance(text, str) else ""
+    return SlashCommand(
+        user_id=user_id,
+        channel_id=channel_id,
+        text=text,
+        trigger_id=_str(body.get("trigger_id")),
+        response_url=_str(body.get("response_url")),
+        mentioned=mentioned_users(text),
+    )
+
+
+def parse_message(body: Mapping[str, Any]) -> DirectMessage | None:
+    """A person's direct message to the bot; None for anything else (bots, edits,
+    deletions, channel messages, joins)."""
+    event = body.get("event")
+    if not isinstance(event, Mapping) or event.get("type") != "message":
+        return None
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return None
+    user_id, channel_id = _str(event.get("user")), _str(event.get("channel"))
+    text, event_id = event.get("text"), _str(body.get("event_id"))
+    if user_id is None or channel_id is None or not isinstance(text, str) or event_id is None:
+        return None
+    return DirectMessage(user_id, channel_id, text, event_id, mentioned_users(text))
+
+
+def parse_home(body: Mapping[str, Any]) -> HomeOpened | None:
+    event = body.get("event")
+    if not isinstance(event, Mapping) or event.get("type") != "app_home_opened":
+        return None
+    if event.get("tab", "home") != "home":
+        return None
+    user_id, event_id = _str(event.get("user")), _str(body.get("event_id"))
+    if user_id is None or event_id is None:
+        return None
+    return HomeOpened(user_id, event_id)
+
+
+def parse_button(body: Mapping[str, Any], action: Mapping[str, Any]) -> ButtonClick | None:
+    """A click on a statbot button; its value is ``{"a": action, "ids": {...}}``."""
+    user = body.get("user")
+    user_id = _str(user.get("id")) if isinstance(user, Mapping) else None
+    raw = action.get("value")
+    if user_id is None or not isinstance(raw, str):
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, Mapping):
+        return None
+    name, ids = _str(value.get("a")), _ids(value.get("ids", {}))
+    if name is None or ids is None:
+        return None
+    channel = body.get("channel")
+    container = body.get("container")
+    channel_id = _str(channel.get("id")) if isinstance(channel, Mapping) else None
+    if channel_id is None and isinstance(container, Mapping):
+        channel_id = _str(container.get("channel_id"))
+    return ButtonClick(
+        user_id=user_id,
+        action=name,
+        ids=ids,
+        trigger_id=_str(body.get("trigger_id")),
+        channel_id=channel_id,
+        response_url=_str(body.get("response_url")),
+        action_ts=str(action.get("action_ts", "")),
+    )
+
+
+def form_metadata(action: str, ids: Mapping[str, str]) -> str:
+    return json.dumps({"a": action, "ids": dict(ids)}, separators=(",", ":"))
+
+
+def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:
+    user = body.get("user")
+    view = body.get("view")
+    if not isinstance(user, Mapping) or not isinstance(view, Mapping):
+        return None
+    user_id, view_id = _str(user.get("id")), _str(view.get("id"))
+    try:
+        meta = json.loads(view.get("private_metadata") or "")
+    except (TypeError, ValueError):
+        return None
+    if user_id is None or view_id is None or not isinstance(meta, Mapping):
+        return None
+    action, ids = _str(meta.get("a")), _ids(meta.get("ids", {}))
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    if action is None or ids is None or not isinstance(values, Mapping):
+        return None
+    blocks = view.get("blocks")
+    block_ids = tuple(
+        b["block_id"] for b in blocks if isinstance(b, Mapping) and isinstance(b.get("block_id"), str)
+    ) if isinstance(blocks, list) else ()
+    return FormSubmission(
+        user_id=user_id,
+        action=action,
+        ids=ids,
+        values=read_form_values(values),
+        view_id=view_id,
+        view_hash=str(view.get("hash", "")),
+        stacked=bool(view.get("previous_view_id")),
+        block_ids=block_ids,
+    )

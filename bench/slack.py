@@ -1,0 +1,235 @@
+"""Slack benchmarks (printed figures, not timed tests).
+
+1. Latency and throughput of signed `/stat status` requests on POST /slack/events at a
+   steady (open-loop) load, next to a bare bolt app that acks a static text, same run.
+2. Time to deliver 2,000 check-in prompts through a fake Web API that admits a fixed
+   rate of chat.postMessage calls and answers 429 above it, against the floor that rate
+   implies (messages / rate); lost and duplicated messages are counted.
+
+Everything is local: a temporary SQLite database, the fake Slack API of the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.container import Container
+from adapters.metrics import Metrics
+from adapters.server import build_web_app
+from adapters.settings import Settings
+from adapters.slack.app import SlackAdapter
+from bot.checkins.cards import fill_button
+from bot.checkins.models import CheckIn
+from bot.clock import SystemClock
+from bot.conversation import StatBot
+from bot.deliveries.models import Delivery
+from bot.deliveries.service import drain, enqueue
+from bot.messages import Buttons, Card, Heading, Note, paragraph
+from bot.org.apply import apply_org
+from bot.org.models import Person
+from bot.org.schema import load_org
+from storage.engine import create_engine, session_factory
+from storage.records import Base
+from storage.uow import SqlUnitOfWorkFactory
+from tests.fakes.slack_api import FakeSlackApi, form_body, slack_signature
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-signing-secret"
+USER, EMAIL = "U0HEAD0001", "robert.hayes@riverton.gov"
+
+RATE = 40  # requests per second offered to each app
+SECONDS = 5.0
+PROMPTS = 2000
+ADMITTED = 250  # chat.postMessage calls per second the fake admits
+CONCURRENCY = 32  # audiences sent to at once by the outbox drain
+BATCH = 500  # deliveries claimed per round
+
+
+async def _container(tmp: Path, api: FakeSlackApi, *, org: bool) -> Container:
+    url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    uow = SqlUnitOfWorkFactory(session_factory(engine))
+    clock = SystemClock()
+    if org:
+        async with uow() as work:
+            await apply_org(work, load_org(str(ROOT / "examples" / "org.yaml")), now=clock.now())
+            await work.commit()
+    settings = Settings(STATBOT_DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,
+                        STATBOT_SLACK_API_URL=api.url)
+    return Container(settings=settings, engine=engine, uow=uow, clock=clock)
+
+
+async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/slack/events"
+
+
+def _bare_bolt(api: FakeSlackApi) -> web.Application:
+    bolt = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=api.url), signing_secret=SECRET)
+
+    @bolt.command("/stat")
+    async def stat(ack: AsyncAck) -> None:
+        await ack("ok")
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    return app
+
+
+async def _load(url: str, api: FakeSlackApi, label: str) -> dict[str, float]:
+    """Open loop: request i starts at i/RATE whatever the earlier ones are doing."""
+    latencies: list[float] = []
+    errors = 0
+    total = int(RATE * SECONDS)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            body = form_body({
+                "command": "/stat", "text": "status", "user_id": USER, "channel_id": "C0GENERAL1",
+                "team_id": "T111", "trigger_id": f"{label}.{i}",
+                "response_url": api.response_url(f"{label}{i}"),
+            })
+            headers = {"Content-Type": "application/x-www-form-urlencoded",
+                       **slack_signature(SECRET, body, int(time.time()))}
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                if response.status != 200:
+                    errors += 1
+            latencies.append(time.perf_counter() - started)
+
+        start = time.perf_counter()
+        tasks = []
+        for i in range(total):
+            delay = start + i / RATE - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "throughput": len(latencies) / elapsed,
+        "errors": errors,
+    }
+
+
+async def bench_requests(tmp: Path) -> None:
+    api = await FakeSlackApi(users={USER: EMAIL}).start()
+    container = await _container(tmp, api, org=True)
+    metrics = Metrics()
+    adapter = SlackAdapter.create(container, StatBot(container.uow, container.clock), metrics)
+    statbot_runner, statbot_url = await _serve(build_web_app(container, metrics, slack=adapter))
+    bare_runner, bare_url = await _serve(_bare_bolt(api))
+    try:
+        await _load(bare_url, api, "warm-bare")  # warm both (auth.test, linking, caches)
+        await _load(statbot_url, api, "warm-statbot")
+        await adapter.wait_idle()
+        bare = await _load(bare_url, api, "bare")
+        ours = await _load(statbot_url, api, "statbot")
+        await adapter.wait_idle()
+        answered = len([c for c in api.ok_calls("respond") if str(c.params["key"]).startswith("statbot")])
+    finally:
+        await adapter.close()
+        await statbot_runner.cleanup()
+        await bare_runner.cleanup()
+        await api.close()
+        await container.engine.dispose()
+    print(f"/stat status at {RATE} req/s for {SECONDS:g} s (signed, POST /slack/events):")
+    for name, r in (("bare bolt (static ack)", bare), ("statbot", ours)):
+        print(f"  {name:24} p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
+              f"{r['throughput']:5.1f} req/s  errors {r['errors']:.0f}")
+    print(f"  statbot answers delivered after the ack: {answered}/{int(RATE * SECONDS)}")
+    print(f"  ratio p50 statbot/bare: {ours['p50'] / bare['p50']:.2f}x  "
+          f"p99: {ours['p99'] / bare['p99']:.2f}x  (goal: within 1.5x)")
+
+
+def _prompt(i: int) -> Card:
+    checkin = CheckIn(unit_id=1, week="2026-W49", state="open", opened_at=SystemClock().now(),
+                      deadline_at=SystemClock().now(), id=i)
+    return Card(
+        parts=(
+            Heading(text=f"Weekly check-in · Unit {i} · 2026-W49"),
+            paragraph("Hi, it is time for this week's numbers: missed pickups, tons collected."),
+            Note(text="Due Fri 04 Dec 16:00 EST."),
+            Buttons(buttons=(fill_button(checkin),)),
+        ),
+        summary=f"Weekly check-in for Unit {i} (2026-W49) is open",
+    )
+
+
+async def bench_deliveries(tmp: Path) -> None:
+    api = await FakeSlackApi().start()
+    api.limit("chat.postMessage", per_second=ADMITTED)
+    container = await _container(tmp, api, org=False)
+    clock = container.clock
+    async with container.uow() as uow:
+        for i in range(PROMPTS):
+            person = await uow.people.add(Person(email=f"p{i}@riverton.gov", name=f"Person {i}",
+                                                 timezone="America/New_York", slack_user_id=f"U{i:08d}",
+                                                 slack_dm_channel=f"D{i:08d}"))
+            assert person.id is not None
+            await enqueue(uow, audience=Delivery.to_person(person.id), message=_prompt(i), key=f"prompt:{i}",
+                          now=clock.now())
+        await uow.commit()
+    adapter = SlackAdapter.create(container, StatBot(container.uow, clock), Metrics())
+    started = time.perf_counter()
+    try:
+        while True:
+            await drain(container.uow, adapter.gateway, clock, concurrency=CONCURRENCY, batch=BATCH)
+            async with container.uow() as uow:
+                if await uow.deliveries.pending_count() == 0:
+                    break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        async with container.uow() as uow:
+            states: Counter[str] = Counter()
+            for i in range(1, PROMPTS + 1):
+                states.update(d.state for d in await uow.deliveries.for_audience(f"person:{i}"))
+    finally:
+        await adapter.close()
+        await api.close()
+        await container.engine.dispose()
+    posted = Counter(c.params["channel"] for c in api.ok_calls("chat.postMessage"))
+    duplicates = sum(n - 1 for n in posted.values() if n > 1)
+    lost = PROMPTS - len(posted)
+    refused = len([c for c in api.all_calls("chat.postMessage") if c.status == 429])
+    floor = PROMPTS / ADMITTED
+    print(f"{PROMPTS} check-in prompts, fake API admitting {ADMITTED} chat.postMessage/s (429 above):")
+    ratio = elapsed / floor
+    print(f"  delivered in {elapsed:.2f} s; floor {floor:.2f} s; ratio {ratio:.2f}x (goal: within 1.15x)")
+    print(f"  lost {lost}, duplicates {duplicates}, 429 answers {refused}, outbox states {dict(states)}")
+
+
+def run() -> None:
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
+        asyncio.run(bench_requests(Path(one)))
+        asyncio.run(bench_deliveries(Path(two)))
+
+
+if __name__ == "__main__":
+    run()
+

@@ -1,0 +1,265 @@
+"""A fake Slack Web API: an aiohttp server on 127.0.0.1, port 0, in the caller's loop.
+
+It records every call (method, parameters, time, status) and answers the methods statbot
+uses with Slack's response shapes.  Modes make it misbehave the way Slack does:
+``fail(method, status=429|500, times=n)`` and ``limit(method, per_second=n)`` (a sliding
+one-second window per method; calls above it get 429 with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int
+    at: float
+    token: str = ""
+
+
+@dataclass
+class _Failure:
+    status: int
+    times: int
+    retry_after: int = 1
+
+
+@dataclass
+class FakeSlackApi:
+    """Start with ``await FakeSlackApi().start()``; stop with ``await api.close()``."""
+
+    # Slack user id → e-mail (users.info, users.lookupByEmail).
+    users: dict[str, str] = field(default_factory=dict)
+    # channel name → id (conversations.list).
+    channels: dict[str, str] = field(default_factory=dict)
+    # trigger ids views.open refuses as expired.
+    expired_triggers: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._limits: dict[str, int] = {}
+        self._admitted: dict[str, deque[float]] = defaultdict(deque)
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.root = ""
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> FakeSlackApi:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.root = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        """The Web API base URL, with the trailing slash slack-sdk needs."""
+        return f"{self.root}/api/"
+
+    def response_url(self, key: str = "r") -> str:
+        return f"{self.root}/respond/{key}"
+
+    # --- modes ---------------------------------------------------------------------------
+
+    def fail(self, method: str, *, status: int, times: int = 1, retry_after: int = 1) -> None:
+        self._failures[method].append(_Failure(status, times, retry_after))
+
+    def limit(self, method: str, *, per_second: int) -> None:
+        self._limits[method] = per_second
+
+    # --- queries -------------------------------------------------------------------------
+
+    def ok_calls(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.status == 200]
+
+    def all_calls(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls if c.status == 200]
+
+    # --- handlers ------------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if not raw:
+            return params
+        kind = request.content_type
+        if kind == "application/json":
+            params.update(json.loads(raw))
+        elif kind == "application/x-www-form-urlencoded":
+            params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+        elif kind.startswith("multipart/"):
+            params["_multipart"] = True
+        return params
+
+    def _gate(self, method: str) -> web.Response | None:
+        queue = self._failures.get(method)
+        if queue:
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.popleft()
+            return self._error(failure.status, failure.retry_after)
+        per_second = self._limits.get(method)
+        if per_second is not None:
+            now = time.monotonic()
+            admitted = self._admitted[method]
+            while admitted and admitted[0] <= now - 1.0:
+                admitted.popleft()
+            if len(admitted) >= per_second:
+                wait = max(1, math.ceil(admitted[0] + 1.0 - now))
+                return self._error(429, wait)
+            admitted.append(now)
+        return None
+
+    @staticmethod
+    def _error(status: int, retry_after: int) -> web.Response:
+        if status == 429:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
+        return web.Response(status=status, text="upstream trouble")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        refused = self._gate(method)
+        status = refused.status if refused is not None else 200
+        self.calls.append(Call(method, params, status, time.monotonic(), token))
+        if refused is not None:
+            return refused
+        return web.json_response(self._answer(method, params))
+
+    def _ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ids)}.000100"
+
+    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        match method:
+            case "auth.test":
+                return {"ok": True, "url": "https://riverton.slack.com/", "team": "Riverton",
+                        "user": "statbot", "team_id": "T111", "user_id": "UBOT", "bot_id": "BBOT"}
+            case "chat.postMessage" | "chat.update":
+                return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts") or self._ts(),
+                        "message": {"text": p.get("text", "")}}
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": self._ts()}
+            case "views.open" | "views.update" | "views.push" | "views.publish":
+                if method == "views.open" and p.get("trigger_id") in self.expired_triggers:
+                    return {"ok": False, "error": "expired_trigger_id"}
+                view = p.get("view")
+                view = json.loads(view) if isinstance(view, str) else view
+                return {"ok": True, "view": {**(view or {}), "id": p.get("view_id") or f"V{next(self._ids)}",
+                                              "hash": f"h{next(self._ids)}"}}
+            case "users.info":
+                user = p.get("user", "")
+                if user not in self.users:
+                    return {"ok": False, "error": "user_not_found"}
+                return {"ok": True, "user": {"id": user, "profile": {"email": self.users[user]}}}
+            case "users.lookupByEmail":
+                email = str(p.get("email", "")).lower()
+                for user, known in self.users.items():
+                    if known.lower() == email:
+                        return {"ok": True, "user": {"id": user, "profile": {"email": known}}}
+                return {"ok": False, "error": "users_not_found"}
+            case "conversations.open":
+                users = str(p.get("users", ""))
+                return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+            case "conversations.list":
+                return {"ok": True, "channels": [{"id": i, "name": n} for n, i in self.channels.items()],
+                        "response_metadata": {"next_cursor": ""}}
+            case "files.getUploadURLExternal":
+                file_id = f"F{next(self._ids)}"
+                return {"ok": True, "upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}
+            case "files.completeUploadExternal":
+                files = p.get("files")
+                files = json.loads(files) if isinstance(files, str) else files or []
+                return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        self.calls.append(Call("upload", {"file_id": file_id}, 200, time.monotonic()))
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(Call("respond", {"key": request.match_info["key"], **body}, 200, time.monotonic()))
+        return web.Response(text="ok")
+
+
+# --- signed requests, the way Slack sends them ---------------------------------------------
+
+
+def slack_signature(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """X-Slack-Signature: HMAC-SHA256 over ``v0:{timestamp}:{raw body}`` with the secret."""
+    import hashlib
+    import hmac
+
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+
+
+def form_body(fields: dict[str, str]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(fields).encode()
+
+
+def interactive_body(payload: dict[str, Any]) -> bytes:
+    from urllib.parse import quote
+
+    return ("payload=" + quote(json.dumps(payload))).encode()
+
+
+def state_for(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """``view.state.values`` as Slack builds it from a modal's input blocks and typed text."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        kind = element["type"]
+        typed = values.get(block["block_id"])
+        if kind == "datepicker":
+            entry: dict[str, Any] = {"type": kind, "selected_date": typed}
+        elif kind == "static_select":
+            entry = {"type": kind, "selected_option": {"value": typed} if typed else None}
+        else:
+            entry = {"type": kind, "value": typed}
+        state[block["block_id"]] = {element["action_id"]: entry}
+    return state

@@ -1,0 +1,612 @@
+"""Contract tests: the real bolt app over HTTP, signed like Slack, against a fake Web API.
+
+Requests go to POST /slack/events of the real aiohttp server; the fake Slack Web API
+(tests/fakes/slack_api.py) records what the bot calls.  Most tests build the adapter with
+process_before_response=True so the work is done when the response arrives; the ack-time
+tests use the production mode and wait for the background work explicitly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.container import Container
+from adapters.metrics import Metrics
+from adapters.server import build_web_app
+from adapters.settings import Settings
+from adapters.slack.app import SlackAdapter
+from bot.checkins.service import open_due_checkins
+from bot.clock import FakeClock
+from bot.conversation import StatBot
+from bot.deliveries.service import drain
+from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests.fakes.slack_api import (
+    FakeSlackApi,
+    form_body,
+    interactive_body,
+    slack_signature,
+    state_for,
+)
+from tests.helpers import ny, pid
+
+FIXTURES = Path(__file__).parent / "fixtures" / "slack"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+HEAD, HEAD_EMAIL = "U0HEAD0001", "robert.hayes@riverton.gov"  # Sanitation head
+LEADER, LEADER_EMAIL = "U0LEAD0001", "priya.raman@riverton.gov"  # admin + leader
+STRANGER = "U0STRANGE1"
+GOOD = {
+    "m.missed_pickups": "110",
+    "m.tons_collected": "1950",
+    "m.recycling_diversion": "26",
+    "m.missed_pickups_48h": "92",
+}
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def fixture_json(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(fixture_text(name))
+    return data
+
+
+class Slack:
+    """The test's side of Slack: signs and posts requests, reads the fake's records."""
+
+    def __init__(self, client: TestClient, api: FakeSlackApi, adapter: SlackAdapter) -> None:  # type: ignore[type-arg]
+        self.client = client
+        self.api = api
+        self.adapter = adapter
+        self._n = 0
+
+    def next_id(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    async def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+    ) -> Any:
+        sent = {"Content-Type": content_type, **(headers or {})}
+        if signed:
+            sent.update(slack_signature(secret, body, int(time.time()) if timestamp is None else timestamp))
+        return await self.client.post("/slack/events", data=body, headers=sent)
+
+    async def command(self, text: str, *, user: str = HEAD, channel: str = "C0GENERAL1",
+                      trigger: str | None = None, **kw: Any) -> Any:
+        fields = dict(parse_qsl(fixture_text("slack_slash_command.form.txt"), keep_blank_values=True))
+        fields.update(command="/stat", text=text, user_id=user, channel_id=channel,
+                      response_url=self.api.response_url(self.next_id("cmd")),
+                      trigger_id=trigger or self.next_id("trigger."))
+        return await self.post(form_body(fields), "application/x-www-form-urlencoded", **kw)
+
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> Any:
+        body = fixture_json("slack_event_message_im.json")
+        body["event"] = event
+        body["event_id"] = event_id or self.next_id("Ev")
+        return await self.post(json.dumps(body).encode(), "application/json", **kw)
+
+    async def dm(self, text: str, *, user: str = HEAD, **kw: Any) -> Any:
+        event = fixture_json("slack_event_message_im.json")["event"]
+        event.update(text=text, user=user, channel=f"D{user}")
+        return await self.event(event, **kw)
+
+    async def click(self, button: dict[str, Any], *, user: str = HEAD, channel: str | None = None,
+                    trigger: str | None = None, **kw: Any) -> Any:
+        payload = fixture_json("slack_block_actions.json")
+        payload["user"]["id"] = user
+        payload["trigger_id"] = trigger or self.next_id("trigger.")
+        payload["response_url"] = self.api.response_url(self.next_id("act"))
+        payload["actions"] = [{**button, "block_id": "b", "action_ts": "1596530385.194939"}]
+        if channel is None:
+            payload.pop("channel")
+            payload["container"] = {"type": "view", "view_id": "VHOME"}
+        else:
+            payload["channel"] = {"id": channel, "name": "x"}
+            payload["container"] = {"type": "message", "message_ts": "1.2", "channel_id": channel}
+        return await self.post(interactive_body(payload), "application/x-www-form-urlencoded", **kw)
+
+    async def submit(self, view: dict[str, Any], values: dict[str, str], *, user: str = HEAD,
+                     view_id: str = "VFORM1", view_hash: str = "h1", previous: str | None = None,
+                     **kw: Any) -> Any:
+        payload = fixture_json("slack_view_submission.json")
+        payload["user"]["id"] = user
+        payload["view"] = {**view, "id": view_id, "hash": view_hash, "previous_view_id": previous,
+                           "state": {"values": state_for(view, values)}}
+        return await self.post(interactive_body(payload), "application/x-www-form-urlencoded", **kw)
+
+    # --- reading the fake's records --------------------------------------------------
+
+    def responses(self) -> list[dict[str, Any]]:
+        return [c.params for c in self.api.ok_calls("respond")]
+
+    def texts(self, method: str = "respond") -> str:
+        return "\n".join(json.dumps(c.params) for c in self.api.ok_calls(method))
+
+    def last_modal(self) -> dict[str, Any]:
+        view = self.api.ok_calls("views.open")[-1].params["view"]
+        return json.loads(view) if isinstance(view, str) else dict(view)
+
+
+def buttons_in(blocks: Any) -> list[dict[str, Any]]:
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    return [e for b in blocks or [] if b.get("type") == "actions" for e in b["elements"]]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeSlackApi]:
+    fake = FakeSlackApi(users={HEAD: HEAD_EMAIL, LEADER: LEADER_EMAIL, STRANGER: "nobody@example.org"},
+                        channels={"citistat": "C0CITISTAT", "general": "C0GENERAL1"})
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+def _container(engine: AsyncEngine, uow: Any, db_url: str, clock: FakeClock, api: FakeSlackApi) -> Container:
+    settings = Settings(
+        STATBOT_DATABASE_URL=db_url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        STATBOT_SLACK_API_URL=api.url,
+    )
+    return Container(settings=settings, engine=engine, uow=uow, clock=clock)
+
+
+async def _slack(container: Container, api: FakeSlackApi, **options: Any) -> AsyncIterator[Slack]:
+    metrics = Metrics()
+    adapter = SlackAdapter.create(container, StatBot(container.uow, container.clock), metrics,
+                                  per_channel_interval=0, **options)
+    app = build_web_app(container, metrics, slack=adapter)
+    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
+        yield Slack(client, api, adapter)
+        await adapter.close()
+
+
+@pytest.fixture
+async def slack(engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
+                api: FakeSlackApi) -> AsyncIterator[Slack]:
+    async for s in _slack(_container(engine, org_uow, db_url, clock, api), api, process_before_response=True):
+        yield s
+
+
+async def _open_sanitation(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))  # Thursday of 2026-W49, after the 09:00 opening
+    await open_due_checkins(org_uow, clock)
+
+
+# --- transport and security --------------------------------------------------------------
+
+
+async def test_url_verification_answers_the_challenge(slack: Slack) -> None:
+    body = fixture_text("slack_url_verification.json").encode()
+    response = await slack.post(body, "application/json")
+    assert response.status == 200
+    assert (await response.json())["challenge"] == json.loads(body)["challenge"]
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["unsigned", "wrong secret", "stale", "from the future", "tampered body"],
+)
+async def test_bad_signatures_get_401_and_do_nothing(slack: Slack, how: str) -> None:
+    fields = dict(parse_qsl(fixture_text("slack_slash_command.form.txt")))
+    fields.update(command="/stat", text="status", user_id=HEAD, response_url=slack.api.response_url())
+    body = form_body(fields)
+    now = int(time.time())
+    kind = "application/x-www-form-urlencoded"
+    if how == "unsigned":
+        response = await slack.post(body, kind, signed=False)
+    elif how == "wrong secret":
+        response = await slack.post(body, kind, secret="not-the-secret")
+    elif how == "stale":
+        response = await slack.post(body, kind, timestamp=now - 5 * 60 - 5)
+    elif how == "from the future":
+        response = await slack.post(body, kind, timestamp=now + 5 * 60 + 5)
+    else:
+        headers = slack_signature(SECRET, body, now)
+        response = await slack.post(body.replace(b"status", b"overdue"), kind, signed=False, headers=headers)
+    assert response.status == 401
+    assert slack.api.calls == []
+    assert slack.responses() == []
+
+
+async def test_a_request_signed_just_under_five_minutes_ago_is_accepted(slack: Slack) -> None:
+    response = await slack.command("help", timestamp=int(time.time()) - 4 * 60)
+    assert response.status == 200
+    assert "status" in slack.texts()
+
+
+async def test_no_signing_secret_means_http_refused(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    container = _container(engine, org_uow, db_url, clock, api)
+    container.settings = container.settings.model_copy(update={"slack_signing_secret": None})
+    async for s in _slack(container, api, process_before_response=True):
+        response = await s.command("help", secret="")
+        assert response.status == 401
+        assert api.calls == []
+
+
+async def test_retried_event_is_acknowledged_and_processed_once(slack: Slack) -> None:
+    first = await slack.dm("help", event_id="EvSAME")
+    retry = await slack.dm("help", event_id="EvSAME", headers={"X-Slack-Retry-Num": "1",
+                                                               "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status == 200 and retry.status == 200
+    assert len(slack.api.ok_calls("chat.postMessage")) == 1
+
+
+async def test_retried_command_and_click_are_processed_once(slack: Slack) -> None:
+    await slack.command("commit Fix the hotline by Friday", trigger="trig.same")
+    again = await slack.command("commit Fix the hotline by Friday", trigger="trig.same")
+    assert again.status == 200
+    assert len(slack.responses()) == 1
+    async with slack.adapter.container.uow() as uow:
+        person = await uow.people.by_email(HEAD_EMAIL)
+        assert person is not None and person.id is not None
+        assert len(await uow.commitments.open_for_owner(person.id)) == 1
+
+
+async def test_retries_are_remembered_in_the_database(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    container = _container(engine, org_uow, db_url, clock, api)
+    async for s in _slack(container, api, process_before_response=True):
+        await s.dm("help", event_id="EvRESTART")
+    # A new process (a restart or another replica) still recognises the retry.
+    async for s in _slack(container, api, process_before_response=True):
+        await s.dm("help", event_id="EvRESTART")
+    assert len(api.ok_calls("chat.postMessage")) == 1
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+async def test_unknown_slack_user_gets_a_polite_refusal(slack: Slack) -> None:
+    await slack.command("status", user=STRANGER)
+    assert "ask an admin to add your e-mail" in slack.texts()
+    await slack.command("status", user="U0GHOST001")  # users.info: user_not_found
+    answers = slack.responses()
+    assert len(answers) == 2 and all("ask an admin" in a["text"] for a in answers)
+
+
+async def test_first_contact_links_the_person_and_caches_it(slack: Slack) -> None:
+    await slack.command("help")
+    await slack.command("help")
+    assert len(slack.api.ok_calls("users.info")) == 1
+    async with slack.adapter.container.uow() as uow:
+        person = await uow.people.by_email(HEAD_EMAIL)
+    assert person is not None and person.slack_user_id == HEAD
+
+
+# --- /stat and direct messages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "report"),
+        ("help", "commitments"),
+        ("status", "Sanitation"),
+        ("status sanitation", "Sanitation"),
+        ("commitments", "commitment"),
+        ("overdue", "overdue"),
+        ("commit Fix the hotline by 2026-12-20", "Fix the hotline"),
+        ("away 2026-12-07 2026-12-09", "away"),
+        ("digest", "digest"),
+        ("ask sanitation Why are pickups late?", ""),
+        ("done 9999", ""),
+        ("update 9999 moving on", ""),
+        ("status nosuchunit", ""),
+        ("commit", ""),
+    ],
+)
+async def test_every_stat_subcommand_answers_ephemerally(slack: Slack, text: str, expected: str) -> None:
+    response = await slack.command(text)
+    assert response.status == 200
+    assert await response.text() == ""  # acked at once; the answer follows via response_url
+    (answer,) = slack.responses()
+    assert answer["response_type"] == "ephemeral"
+    assert answer["replace_original"] is False
+    assert answer["text"] and answer["blocks"]
+    assert expected.lower() in json.dumps(answer).lower()
+
+
+async def test_commitments_of_a_mentioned_person(slack: Slack) -> None:
+    await slack.command("commit Fix the hotline by 2026-12-20")
+    await slack.command(f"commitments <@{HEAD}|robert>", user=LEADER)
+    assert "Fix the hotline" in json.dumps(slack.responses()[-1])
+
+
+async def test_report_opens_the_check_in_modal(slack: Slack, org_uow: SqlUnitOfWorkFactory,
+                                               clock: FakeClock) -> None:
+    await _open_sanitation(org_uow, clock)
+    await slack.command("report", trigger="trig.report")
+    (opened,) = slack.api.ok_calls("views.open")
+    assert opened.params["trigger_id"] == "trig.report"
+    view = slack.last_modal()
+    assert view["callback_id"] == "statbot_form"
+    assert json.loads(view["private_metadata"])["a"] == "checkin.submit"
+    assert {b["block_id"] for b in view["blocks"] if b["type"] == "input"} >= set(GOOD)
+    assert slack.responses() == []
+
+
+async def test_expired_trigger_falls_back_to_a_card_with_a_button(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    await _open_sanitation(org_uow, clock)
+    slack.api.expired_triggers.add("trig.late")
+    await slack.command("report", trigger="trig.late")
+    (answer,) = slack.responses()
+    (button,) = buttons_in(answer["blocks"])
+    assert json.loads(button["value"])["a"] == "checkin.open"
+
+
+async def test_direct_message_gets_a_message_in_the_dm(slack: Slack) -> None:
+    await slack.dm("status")
+    (posted,) = slack.api.ok_calls("chat.postMessage")
+    assert posted.params["channel"] == f"D{HEAD}"
+    assert "Sanitation" in json.dumps(posted.params)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "message", "subtype": "message_changed", "channel": "DX", "channel_type": "im"},
+        {"type": "message", "bot_id": "BBOT", "text": "hi", "channel": "DX", "channel_type": "im"},
+        {"type": "message", "user": HEAD, "text": "status", "channel": "C0GENERAL1", "channel_type": "channel"},
+        {"type": "message", "user": HEAD, "channel": "DX", "channel_type": "im"},
+        {"type": "app_mention", "user": HEAD, "text": "<@UBOT> hi", "channel": "C0GENERAL1"},
+    ],
+)
+async def test_events_statbot_ignores_get_200_and_no_reply(slack: Slack, event: dict[str, Any]) -> None:
+    response = await slack.event(event)
+    assert response.status == 200
+    assert slack.api.ok_calls("chat.postMessage") == []
+
+
+async def test_report_typed_in_a_dm_gets_a_button_that_opens_the_modal(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    await _open_sanitation(org_uow, clock)
+    await slack.dm("report")
+    (posted,) = slack.api.ok_calls("chat.postMessage")
+    (button,) = buttons_in(posted.params["blocks"])
+    await slack.click(button, channel=f"D{HEAD}", trigger="trig.dm")
+    assert slack.api.ok_calls("views.open")[0].params["trigger_id"] == "trig.dm"
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["not json", json.dumps([1, 2]), json.dumps({"ids": {}}),
+                                   json.dumps({"a": "x", "ids": {"n": 1}})])
+async def test_damaged_button_values_are_acked_and_ignored(slack: Slack, value: str) -> None:
+    response = await slack.click({"action_id": "statbot:x:0", "value": value, "type": "button"},
+                                 channel="D0HEAD0001")
+    assert response.status == 200
+    assert [c.method for c in slack.api.calls if c.method != "auth.test"] == []
+
+
+async def test_stale_button_in_a_channel_answers_ephemerally(slack: Slack) -> None:
+    button = {"action_id": "statbot:escalation.ack:0", "type": "button",
+              "value": json.dumps({"a": "nosuch.action", "ids": {"escalation": "1"}})}
+    await slack.click(button, channel="C0CITISTAT")
+    (answer,) = slack.responses()
+    assert answer["response_type"] == "ephemeral"
+    assert "out of date" in json.dumps(answer)
+
+
+# --- the check-in, from prompt to stored readings -----------------------------------------
+
+
+async def _prompt_button(slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> dict[str, Any]:
+    await _open_sanitation(org_uow, clock)
+    async with org_uow() as uow:
+        head = await uow.people.by_email(HEAD_EMAIL)
+        assert head is not None
+        head.slack_user_id = HEAD
+        await uow.people.save(head)
+        await uow.commit()
+    result = await drain(org_uow, slack.adapter.gateway, clock)
+    assert result.sent >= 1
+    prompt = next(c for c in slack.api.ok_calls("chat.postMessage") if c.params["channel"] == f"D{HEAD}")
+    assert "Weekly check-in" in json.dumps(prompt.params)
+    (button,) = buttons_in(prompt.params["blocks"])
+    assert button["text"]["text"] == "Fill in this week's numbers"
+    return button
+
+
+async def test_full_check_in_from_prompt_to_stored_readings(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    button = await _prompt_button(slack, org_uow, clock)
+    await slack.click(button, channel=f"D{HEAD}", trigger="trig.fill")
+    modal = slack.last_modal()
+    hints = json.dumps([b.get("hint") for b in modal["blocks"] if b["type"] == "input"])
+    assert "arget" in hints  # each metric's hint names its target
+    response = await slack.submit(modal, GOOD)
+    assert response.status == 200
+    assert await response.text() == ""  # the modal closes
+    receipt = slack.api.ok_calls("chat.postMessage")[-1]
+    assert receipt.params["channel"] == f"D{HEAD}"
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        checkin = await uow.checkins.for_unit_week(unit.id, "2026-W49")
+        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+    assert checkin is not None and checkin.state == "submitted"
+    assert sorted(r.value for r in readings) == sorted(float(v) for v in GOOD.values())
+
+
+async def test_invalid_values_come_back_as_field_errors_with_text_kept(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    button = await _prompt_button(slack, org_uow, clock)
+    await slack.click(button, channel=f"D{HEAD}")
+    modal = slack.last_modal()
+    typed = {**GOOD, "m.missed_pickups": "lots", "m.recycling_diversion": ""}
+    response = await slack.submit(modal, typed)
+    answer = await response.json()
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) >= {"m.missed_pickups"}
+    # The draft keeps what was typed: reopening the form shows it.
+    await slack.click(button, channel=f"D{HEAD}")
+    again = json.dumps(slack.last_modal())
+    assert '"lots"' in again and '"1950"' in again
+
+
+async def test_far_off_value_asks_for_confirmation_in_a_second_view(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    button = await _prompt_button(slack, org_uow, clock)
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        metrics = await uow.metrics.for_unit(unit.id)
+    # Four weeks of history around 110 make 20 a likely typo (a dropped digit).
+    from bot.checkins.models import Reading
+
+    async with org_uow() as uow:
+        for metric in metrics:
+            for week in ("2026-W45", "2026-W46", "2026-W47", "2026-W48"):
+                assert metric.id is not None
+                await uow.readings.add(Reading(unit_id=unit.id, metric_id=metric.id, week=week,
+                                               value=float(GOOD[f"m.{metric.key}"]), updated_at=clock.now(),
+                                               updated_by=None))
+        await uow.commit()
+    await slack.click(button, channel=f"D{HEAD}")
+    response = await slack.submit(slack.last_modal(), {**GOOD, "m.missed_pickups": "20"})
+    answer = await response.json()
+    assert answer["response_action"] == "push", answer
+    confirm_view = answer["view"]
+    assert json.loads(confirm_view["private_metadata"])["a"] == "checkin.confirm"
+    choices = {b["block_id"]: b for b in confirm_view["blocks"] if b["type"] == "input"}
+    ok_key = next(k for k in choices if k.startswith("ok."))
+    confirmed = await slack.submit(confirm_view, {ok_key: "confirm"}, view_id="VCONF", previous="VFORM1")
+    assert (await confirmed.json()) == {"response_action": "clear"}
+    async with org_uow() as uow:
+        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+    assert 20.0 in {r.value for r in readings}
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    ["", "not json", json.dumps({"ids": {}}), json.dumps({"a": "checkin.submit", "ids": {"checkin": 5}})],
+)
+async def test_modal_with_damaged_metadata_closes_and_changes_nothing(slack: Slack, metadata: str) -> None:
+    view = {"type": "modal", "callback_id": "statbot_form", "private_metadata": metadata, "blocks": []}
+    response = await slack.submit(view, {})
+    assert response.status == 200
+    assert await response.text() == ""
+
+
+async def test_resubmitted_view_is_processed_once(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    button = await _prompt_button(slack, org_uow, clock)
+    await slack.click(button, channel=f"D{HEAD}")
+    modal = slack.last_modal()
+    await slack.submit(modal, GOOD, view_hash="same")
+    await slack.submit(modal, GOOD, view_hash="same")
+    receipts = [c for c in slack.api.ok_calls("chat.postMessage") if "receiv" in json.dumps(c.params).lower()
+                or "thank" in json.dumps(c.params).lower()]
+    assert len(receipts) <= 1
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+        revisions = [await uow.readings.revisions(r.id) for r in readings if r.id is not None]
+    assert all(len(r) <= 1 for r in revisions)
+
+
+# --- App Home -----------------------------------------------------------------------------
+
+
+async def test_app_home_shows_check_in_commitments_and_digest(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    await _open_sanitation(org_uow, clock)
+    await slack.command("commit Fix the hotline by 2026-12-20")
+    body = fixture_json("slack_event_app_home_opened_bolt_tests.json")
+    body["event"].update(user=HEAD, tab="home")
+    body["event_id"] = "EvHOME1"
+    await slack.post(json.dumps(body).encode(), "application/json")
+    (published,) = slack.api.ok_calls("views.publish")
+    assert published.params["user_id"] == HEAD
+    view = json.dumps(published.params["view"])
+    assert "Sanitation" in view and "Fix the hotline" in view and "Due" in view
+    assert "Fill in this week" in view
+
+
+async def test_app_home_for_a_stranger_says_so(slack: Slack) -> None:
+    body = fixture_json("slack_event_app_home_opened_bolt_tests.json")
+    body["event"].update(user=STRANGER, tab="home")
+    await slack.post(json.dumps(body).encode(), "application/json")
+    (published,) = slack.api.ok_calls("views.publish")
+    assert "ask an admin" in json.dumps(published.params["view"])
+
+
+async def test_messages_tab_opening_publishes_nothing(slack: Slack) -> None:
+    body = fixture_json("slack_event_app_home_opened_bolt_tests.json")  # tab: messages
+    response = await slack.post(json.dumps(body).encode(), "application/json")
+    assert response.status == 200
+    assert slack.api.ok_calls("views.publish") == []
+
+
+# --- acks stay fast when the database is slow --------------------------------------------
+
+
+class _SlowUow:
+    def __init__(self, inner: SqlUnitOfWork, delay: float) -> None:
+        self._inner, self._delay = inner, delay
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        await asyncio.sleep(self._delay)
+        return await self._inner.__aenter__()
+
+    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self._inner.__aexit__(t, e, tb)
+
+
+async def test_ack_under_three_seconds_with_a_slow_database(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    await _open_sanitation(org_uow, clock)
+    slow: Any = lambda: _SlowUow(org_uow(), 1.2)  # noqa: E731 - every transaction waits
+    container = _container(engine, slow, db_url, clock, api)
+    async for s in _slack(container, api, process_before_response=False, form_deadline=0.5):
+        started = time.perf_counter()
+        command = await s.command("status")
+        dm = await s.dm("status")
+        modal = {"type": "modal", "callback_id": "statbot_form", "blocks": [],
+                 "private_metadata": json.dumps({"a": "checkin.submit", "ids": {"checkin": "1"}})}
+        submitted = await s.submit(modal, {})
+        acked = time.perf_counter() - started
+        assert command.status == dm.status == submitted.status == 200
+        assert acked < 3.0
+        # The submission was answered with a "saving" view while the work went on.
+        assert (await submitted.json())["response_action"] == "update"
+        await s.adapter.wait_idle()
+        assert len(s.responses()) == 1  # the /stat answer arrived after the ack
+        assert api.ok_calls("views.update")  # the saving view was replaced by the outcome
+        assert any(c.params.get("channel") == f"D{HEAD}" for c in api.ok_calls("chat.postMessage"))
+    assert await pid(org_uow, HEAD_EMAIL)
