@@ -120,6 +120,8 @@ def org_apply(
             else:
                 await uow.commit()
         verb = "would change" if dry_run else "changed"
+        if not dry_run and container.settings.slack_enabled:
+            await _link_slack_people(container)
         if diff.empty:
             out.print(f"{file}: no changes ({len(org.units)} units, {len(org.people)} people).")
             return
@@ -132,6 +134,20 @@ def org_apply(
         )
 
     run_with(body)
+
+
+async def _link_slack_people(container: Container) -> None:
+    """Find each person's Slack user by e-mail; say who cannot be found."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from adapters.slack.people import link_people
+
+    token = container.settings.slack_bot_token
+    assert token is not None
+    client = AsyncWebClient(token=token.get_secret_value(), base_url=container.settings.slack_api_url)
+    report = await link_people(container.uow, client)
+    for line in report.lines():
+        out.print(line, markup=False, highlight=False)
 
 
 @org_app.command("show")
@@ -404,8 +420,20 @@ def export(
 
 @manifest_app.command("slack")
 def manifest_slack() -> None:
-    """Print the Slack app manifest."""
-    not_yet("statbot manifest slack")
+    """Print the Slack app manifest (JSON) to create the app from.
+
+    Over HTTP every URL points at STATBOT_PUBLIC_URL/slack/events; with SLACK_APP_TOKEN
+    set the manifest asks for Socket Mode instead and needs no public URL."""
+    import json
+
+    from adapters.slack.manifest import slack_manifest
+
+    config = settings()
+    try:
+        manifest = slack_manifest(config.public_url, socket_mode=config.slack_app_token is not None)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    typer.echo(json.dumps(manifest, indent=2))
 
 
 @manifest_app.command("teams")

@@ -15,6 +15,7 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -349,7 +350,7 @@ class Simulation:
             first = monday + dt.timedelta(weeks=week)
             text = f"away {first.isoformat()} to {(first + dt.timedelta(days=6)).isoformat()}"
             at = dt.datetime.combine(first - dt.timedelta(days=3), dt.time(10), zone).astimezone(dt.UTC)
-            self.later(at, "away", lambda head=unit.head_id, text=text: self.type(head, text))
+            self.later(at, "away", partial(self.type, unit.head_id, text))
 
     async def type(self, person_id: int, text: str) -> None:
         person = self.people[person_id]

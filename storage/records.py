@@ -77,6 +77,7 @@ class PersonRecord(Base):
     teams_user_id: Mapped[str | None] = mapped_column(String(200), index=True)
     teams_conversation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreachable: Mapped[str | None] = mapped_column(String(200))
 
 
 class AwayPeriodRecord(Base):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from typer.testing import CliRunner
 
 from adapters.cli import app
 from tests.conftest import EXAMPLE_ORG
+from tests.fakes.slack_api import FakeSlackApi
 
 runner = CliRunner()
 
@@ -86,3 +91,41 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in ("serve", "chat", "demo", "db", "org", "tick", "digest", "export", "manifest"):
         assert command in result.output
+
+
+@pytest.fixture
+def slack_api_in_thread() -> Iterator[FakeSlackApi]:
+    """The fake Slack Web API on its own loop, since the CLI runs its own asyncio.run."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    api = FakeSlackApi(users={"U0HEAD0001": "robert.hayes@riverton.gov"})
+    asyncio.run_coroutine_threadsafe(api.start(), loop).result(timeout=10)
+    yield api
+    asyncio.run_coroutine_threadsafe(api.close(), loop).result(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+
+
+def test_apply_links_slack_people_and_names_the_missing(
+    sqlite_env: Path, monkeypatch: pytest.MonkeyPatch, slack_api_in_thread: FakeSlackApi
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("STATBOT_SLACK_API_URL", slack_api_in_thread.url)
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG)])
+    assert result.exit_code == 0, result.output
+    assert "Slack: 1 newly linked, 1 already linked" in result.output
+    assert "Slack: no user with e-mail kevin.obrien@riverton.gov (they will get no Slack messages)" in result.output
+    assert [c.method for c in slack_api_in_thread.calls].count("users.lookupByEmail") >= 20
+
+
+def test_manifest_slack(monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = runner.invoke(app, ["manifest", "slack"])
+    assert missing.exit_code == 2 and "STATBOT_PUBLIC_URL is not set" in missing.output
+    monkeypatch.setenv("STATBOT_PUBLIC_URL", "https://statbot.riverton.gov")
+    result = runner.invoke(app, ["manifest", "slack"])
+    assert result.exit_code == 0
+    manifest = json.loads(result.output)
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://statbot.riverton.gov/slack/events"
+    assert manifest["features"]["slash_commands"][0]["command"] == "/stat"

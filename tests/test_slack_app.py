@@ -9,6 +9,7 @@ tests use the production mode and wait for the background work explicitly.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from collections.abc import AsyncIterator
@@ -310,12 +311,12 @@ async def test_first_contact_links_the_person_and_caches_it(slack: Slack) -> Non
         ("overdue", "overdue"),
         ("commit Fix the hotline by 2026-12-20", "Fix the hotline"),
         ("away 2026-12-07 2026-12-09", "away"),
-        ("digest", "digest"),
-        ("ask sanitation Why are pickups late?", ""),
-        ("done 9999", ""),
-        ("update 9999 moving on", ""),
-        ("status nosuchunit", ""),
-        ("commit", ""),
+        ("digest", "for leaders and analysts"),
+        ("ask sanitation Why are pickups late?", "for leaders and analysts"),
+        ("done 9999", "no commitment #9999"),
+        ("update 9999 moving on", "no commitment #9999"),
+        ("status nosuchunit", "There is no unit"),
+        ("commit", "commit needs what you promise"),
     ],
 )
 async def test_every_stat_subcommand_answers_ephemerally(slack: Slack, text: str, expected: str) -> None:
@@ -554,6 +555,23 @@ async def test_app_home_shows_check_in_commitments_and_digest(
     view = json.dumps(published.params["view"])
     assert "Sanitation" in view and "Fix the hotline" in view and "Due" in view
     assert "Fill in this week" in view
+
+
+async def test_app_home_shows_leaders_the_latest_digest(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    from bot.digests.service import post_due_digests
+
+    await _open_sanitation(org_uow, clock)
+    clock.set(dt.datetime(2026, 12, 7, 14, tzinfo=dt.UTC))  # Monday 09:00 in Riverton
+    assert await post_due_digests(org_uow, clock) == 1
+    body = fixture_json("slack_event_app_home_opened_bolt_tests.json")
+    body["event"].update(user=LEADER, tab="home")
+    body["event_id"] = "EvHOME2"
+    await slack.post(json.dumps(body).encode(), "application/json")
+    (published,) = slack.api.ok_calls("views.publish")
+    view = json.dumps(published.params["view"])
+    assert "Latest digest" in view and "2026-W49" in view and "Show the whole digest" in view
 
 
 async def test_app_home_for_a_stranger_says_so(slack: Slack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 
@@ -243,6 +244,20 @@ async def test_link_people_reports_who_is_missing(
     assert any("kevin.obrien@riverton.gov" in line for line in report.lines())
     again = await link_people(org_uow, client)
     assert again.linked == [] and again.already == 3
+    # Who cannot be reached is remembered, and the digest says so.
+    async with org_uow() as uow:
+        kevin = await uow.people.by_email("kevin.obrien@riverton.gov")
+        linked = await uow.people.by_email(HEAD_EMAIL)
+    assert kevin is not None and kevin.unreachable == "no Slack user with this e-mail"
+    assert linked is not None and linked.unreachable is None
+    from bot.digests.cards import reporting_card
+    from bot.digests.service import build_for_week
+
+    async with org_uow() as uow:
+        digest, _ = await build_for_week(uow, "2026-W48", dt.datetime(2026, 11, 30, 14, tzinfo=dt.UTC))
+    text = reporting_card(digest).plain_text()
+    assert "The bot cannot reach" in text
+    assert "Kevin O'Brien <kevin.obrien@riverton.gov> — no Slack user with this e-mail" in text
 
 
 def test_manifest_over_http_points_every_url_at_slack_events() -> None:

@@ -12,11 +12,10 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
-
 from adapters.slack.parse import REPLAY
 from adapters.slack.render import MODAL_BLOCKS, render_card
 from bot.checkins.cards import fill_button, local
+from bot.digests.handlers import digest_for
 from bot.messages import Button, Buttons, Card, Divider, Fact, Facts, Heading, Note, Part, paragraph
 from bot.org.models import Person
 from bot.ports import UnitOfWork
@@ -82,30 +81,17 @@ async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
         if digest is None:
             parts.append(paragraph("No digest has been built yet."))
         else:
-            card = _digest_card(digest.content)
-            if card is not None:
-                parts.extend(card.parts)
-            else:
-                parts.append(
-                    paragraph(f"The digest for {digest.week} is ready: `/stat digest {digest.week}`.")
-                )
+            # The summary card of the digest as this person may see it (restricted
+            # units they cannot read are left out), with its decision buttons.
+            cards = (await digest_for(uow, person, digest.week, now)).messages
+            if cards and isinstance(cards[0], Card):
+                parts.extend(p for p in cards[0].parts if not isinstance(p, Heading))
             parts.append(Buttons(buttons=(
-                Button(label="Show the digest", action=REPLAY, ids={"text": f"digest {digest.week}"}),
+                Button(label="Show the whole digest", action=REPLAY, ids={"text": f"digest {digest.week}"}),
             )))
     updated = f"{now.astimezone(tz):%a %d %b %H:%M %Z}"
     parts.append(Note(text=f"Updated {updated}. `/stat help` lists every command."))
     return Card(parts=tuple(parts), summary=f"statbot home for {person.name}")
-
-
-def _digest_card(content: dict[str, Any]) -> Card | None:
-    raw = content.get("card")
-    if raw is None:
-        return None
-    try:
-        return Card.model_validate(raw)
-    except ValidationError:
-        log.warning("stored digest card is unreadable; showing a link instead")
-        return None
 
 
 def home_view(card: Card, *, mention_ids: dict[str, str] | None = None) -> dict[str, Any]:

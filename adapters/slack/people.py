@@ -56,6 +56,7 @@ async def link_people(uow_factory: UnitOfWorkFactory, client: AsyncWebClient) ->
             error = str(exc.response.get("error", exc.response.status_code))
             if error in NOT_FOUND:
                 report.missing.append(person.email)
+                await _mark(uow_factory, person, "no Slack user with this e-mail")
             else:
                 report.errors.append(f"{person.email}: {error}")
             continue
@@ -63,15 +64,27 @@ async def link_people(uow_factory: UnitOfWorkFactory, client: AsyncWebClient) ->
         user_id = user.get("id")
         if not isinstance(user_id, str):
             report.missing.append(person.email)
+            await _mark(uow_factory, person, "no Slack user with this e-mail")
             continue
         async with uow_factory() as uow:
             stored = await uow.people.get(person.id) if person.id is not None else None
             if stored is not None:
                 stored.slack_user_id = user_id
+                stored.unreachable = None
                 await uow.people.save(stored)
                 await uow.commit()
         report.linked.append(person.email)
     return report
+
+
+async def _mark(uow_factory: UnitOfWorkFactory, person: Person, reason: str) -> None:
+    """Remember why the person cannot be reached, for `org apply` and the digest."""
+    async with uow_factory() as uow:
+        stored = await uow.people.get(person.id) if person.id is not None else None
+        if stored is not None and stored.unreachable != reason:
+            stored.unreachable = reason
+            await uow.people.save(stored)
+            await uow.commit()
 
 
 class SlackPeople:
@@ -101,7 +114,7 @@ class SlackPeople:
             person = await uow.people.by_email(email)
             if person is None or not person.active:
                 return None
-            person.slack_user_id = user_id
+            person.slack_user_id, person.unreachable = user_id, None
             await uow.people.save(person)
             await uow.commit()
         return person
@@ -155,6 +168,8 @@ class SlackPeople:
                 return
             stored.slack_user_id = person.slack_user_id
             stored.slack_dm_channel = person.slack_dm_channel
+            if stored.slack_user_id:
+                stored.unreachable = None
             await uow.people.save(stored)
             await uow.commit()
 

@@ -77,6 +77,12 @@ class PersonRef(_Model):
     name: str
 
 
+class UnreachablePerson(_Model):
+    email: str
+    name: str
+    reason: str
+
+
 class ReportingEntry(_Model):
     unit_key: str
     unit_name: str
@@ -204,6 +210,8 @@ class Digest(_Model):
     cadence: CadenceHealth
     charts: tuple[ChartSeries, ...]
     restricted_units: tuple[str, ...] = ()
+    # People the bot cannot reach on its platform: their prompts and escalations go nowhere.
+    unreachable: tuple[UnreachablePerson, ...] = ()
 
     def count(self, kind: ExceptionKind) -> int:
         return sum(kinds.get(kind, 0) for kinds in self.exception_counts.values())
@@ -642,6 +650,11 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
         cadence=cadence,
         charts=tuple(series for _, series in chart_candidates[:MAX_CHARTS]),
         restricted_units=restricted,
+        unreachable=tuple(
+            UnreachablePerson(email=p.email, name=p.name, reason=p.unreachable)
+            for p in sorted(data.people.values(), key=lambda p: p.name)
+            if p.active and p.unreachable
+        ),
     )
 
 

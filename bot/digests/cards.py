@@ -283,6 +283,11 @@ def reporting_card(digest: Digest) -> Card:
         parts.append(Paragraph(spans=(Text(text=f"Excused ({len(by_state['excused'])})", style="bold"),)))
         for entry in by_state["excused"][:MAX_LISTED]:
             parts.append(Paragraph(spans=(Text(text=f"{entry.unit_name} — {entry.excuse or 'excused'}"),)))
+    if digest.unreachable:
+        title = f"The bot cannot reach ({len(digest.unreachable)})"
+        parts.append(Paragraph(spans=(Text(text=title, style="bold"),)))
+        for person in digest.unreachable[:MAX_LISTED]:
+            parts.append(Paragraph(spans=(Text(text=f"{person.name} <{person.email}> — {person.reason}"),)))
     if by_state["on_time"]:
         parts.append(
             Paragraph(

@@ -23,6 +23,9 @@ class Person:
     # Bot Framework ConversationReference as JSON, stored to send proactive messages.
     teams_conversation: dict[str, Any] | None = None
     active: bool = True
+    # Why the bot cannot reach this person on its platform (e.g. no Slack user with this
+    # e-mail); shown in `statbot org apply` and in the digest, never silently skipped.
+    unreachable: str | None = None
     id: int | None = None
 
     @property
