@@ -415,32 +415,20 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
             and_(DeliveryRecord.state == "pending", DeliveryRecord.next_attempt_at <= now),
             and_(DeliveryRecord.state == "sending", DeliveryRecord.lease_until < now),
         )
-        candidates = (
-            await self.session.scalars(
-                select(DeliveryRecord.id).where(due).order_by(DeliveryRecord.id).limit(limit)
-            )
-        ).all()
-        claimed: list[int] = []
-        for delivery_id in candidates:
-            result = await self.session.execute(
-                update(DeliveryRecord)
-                .where(DeliveryRecord.id == delivery_id, due)
-                .values(state="sending", lease_until=now + lease)
-                .execution_options(synchronize_session=False)
-            )
-            if _rowcount(result) == 1:
-                claimed.append(delivery_id)
-        if not claimed:
-            return []
+        # One statement claims the whole batch.  The due condition is repeated outside
+        # the subquery: on PostgreSQL a concurrent claimer that waited for the row lock
+        # re-checks it against the row as the winner left it, and skips the row.
+        oldest = select(DeliveryRecord.id).where(due).order_by(DeliveryRecord.id).limit(limit)
         rows = (
             await self.session.scalars(
-                select(DeliveryRecord)
-                .where(DeliveryRecord.id.in_(claimed))
-                .order_by(DeliveryRecord.id)
-                .execution_options(populate_existing=True)
+                update(DeliveryRecord)
+                .where(DeliveryRecord.id.in_(oldest.scalar_subquery()), due)
+                .values(state="sending", lease_until=now + lease)
+                .returning(DeliveryRecord)
+                .execution_options(synchronize_session=False, populate_existing=True)
             )
         ).all()
-        return self._map(rows)
+        return sorted(self._map(rows), key=lambda d: d.id or 0)
 
     async def since(self, since_id: int, *, limit: int = 1000) -> list[Delivery]:
         return await self._all(DeliveryRecord.id > since_id, limit=limit)

@@ -122,7 +122,7 @@ class SlackSender:
         self._paused_until[method] = max(self._paused_until.get(method, 0.0), now + retry_after)
         recent = [t for t in self._recent.get(method, ()) if t >= now - 1.0]
         if len(recent) >= 2:
-            interval = 1.0 / (0.95 * len(recent))
+            interval = 1.0 / (0.98 * len(recent))
             self._interval[method] = max(interval, self._interval.get(method, 0.0))
         self._pace_until[method] = now + 60.0
 
