@@ -101,7 +101,7 @@ class StatBot:
             case c.Help(topic=topic):
                 return Reply.text(c.help_text(topic))
             case c.Report():
-                return await checkins.open_form(uow, person)
+                return await checkins.open_form(uow, person, now=now)
             case c.Status(unit=unit):
                 return await status(uow, person, unit, now)
             case c.Commitments(target=target):

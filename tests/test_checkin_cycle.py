@@ -10,7 +10,7 @@ from bot.checkins.models import Reading
 from bot.checkins.service import open_due_checkins, send_due_reminders
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.messages import Facts, Form
+from bot.messages import Buttons, Card, Facts, Form
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import NY, card_text, deliveries_to, ny, only_form, pid, text_of
 
@@ -291,3 +291,43 @@ async def test_form_is_a_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock
     await _open_sanitation(org_uow, clock)
     reply = await bot.on_text(await pid(org_uow, HEAD), "/stat report")
     assert isinstance(reply.messages[0], Form)
+
+
+async def test_only_the_far_off_value_is_marked_confirmed(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    await _history(org_uow, bot, clock)
+    checkin_id = await _open_sanitation(org_uow, clock)
+    head = await pid(org_uow, HEAD)
+    ids = {"checkin": str(checkin_id)}
+    form = only_form(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "m.tons_collected": "195", "why.tons_collected": "Landfill closed"}))
+    assert [i.name for i in form.inputs] == ["ok.tons_collected", "m.tons_collected"]
+    await bot.on_form(head, "checkin.confirm", ids, {"ok.tons_collected": "confirm", "m.tons_collected": "195"})
+    unit_id = await _unit_id(org_uow, "sanitation")
+    async with org_uow() as uow:
+        confirmed = {r.value: r.confirmed_outlier for r in await uow.readings.for_unit_week(unit_id, "2026-W49")}
+    assert confirmed == {110: False, 195: True, 26: False, 92: False}
+
+
+async def test_report_and_text_go_to_the_latest_open_week(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    await _open_sanitation(org_uow, clock)  # 2026-W49, never answered
+    clock.set(ny(2026, 12, 10, 9, 30))
+    await open_due_checkins(org_uow, clock)  # 2026-W50
+    head = await pid(org_uow, HEAD)
+    form = only_form(await bot.on_text(head, "report"))
+    assert "2026-W50" in form.title
+    done = text_of(await bot.on_text(head, "missed_pickups 110, tons 1950, recycling 26, missed_pickups_48h 92"))
+    assert "numbers for 2026-W50" in done
+
+
+async def test_submitted_numbers_can_be_edited_from_the_receipt_or_report(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    checkin_id = await _open_sanitation(org_uow, clock)
+    head = await pid(org_uow, HEAD)
+    receipt = (await bot.on_form(head, "checkin.submit", {"checkin": str(checkin_id)}, GOOD)).messages[0]
+    assert isinstance(receipt, Card)
+    (edit,) = [b for p in receipt.parts if isinstance(p, Buttons) for b in p.buttons]
+    assert edit.label == "Edit these numbers"
+    form = only_form(await bot.on_button(head, edit.action, edit.ids))
+    assert {i.name: i.value for i in form.inputs}["m.missed_pickups"] == "110"
+    again = only_form(await bot.on_text(head, "report"))
+    assert again.ids == {"checkin": str(checkin_id)}
+    updated = text_of(await bot.on_form(head, again.action, again.ids, {**GOOD, "m.missed_pickups": "111"}))
+    assert "Updated Sanitation's numbers for 2026-W49." in updated

@@ -117,6 +117,8 @@ def receipt_card(
     if checkin.late and not edited:
         lead += " (late)"
     parts: list[Part] = [paragraph(lead + "."), Facts(facts=facts)]
+    # Corrections stay possible (each one is kept as a revision).
+    edit = Button(label="Edit these numbers", action=OPEN_FORM, ids={"checkin": str(checkin.id)})
     if changes:
         parts.append(Note(text="Commitments: " + "; ".join(changes)))
     if new_commitment is not None:
@@ -126,4 +128,5 @@ def receipt_card(
                 f"(due {new_commitment.due_on:%a %d %b})"
             )
         )
+    parts.append(Buttons(buttons=(edit,)))
     return Card(parts=tuple(parts), summary=lead)

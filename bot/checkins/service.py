@@ -269,8 +269,15 @@ def build_form(loaded: Loaded, person: Person, errors: Mapping[str, str] | None 
     )
 
 
-async def checkin_to_fill(uow: UnitOfWork, person: Person, checkin_id: int | None = None) -> CheckIn:
-    """The check-in this person should fill in: the one named, or their oldest open one."""
+EDITABLE_FOR = dt.timedelta(days=7)
+
+
+async def checkin_to_fill(
+    uow: UnitOfWork, person: Person, checkin_id: int | None = None, now: dt.datetime | None = None
+) -> CheckIn:
+    """The check-in this person should fill in: the one named, else their latest open one
+    (an older missed week is reached through its own prompt), else the one they
+    submitted in the last days, to correct it."""
     if checkin_id is not None:
         checkin = await uow.checkins.get(checkin_id)
         if checkin is None:
@@ -278,11 +285,15 @@ async def checkin_to_fill(uow: UnitOfWork, person: Person, checkin_id: int | Non
     else:
         assert person.id is not None
         candidates = await uow.checkins.open_for_person(person.id)
-        if not candidates:
-            raise NotAllowed(
-                "You have no open check-in right now. You will get a message when the next one opens."
-            )
-        checkin = candidates[0]
+        if candidates:
+            checkin = candidates[-1]
+        else:
+            recent = await _recently_submitted(uow, person, now)
+            if recent is None:
+                raise NotAllowed(
+                    "You have no open check-in right now. You will get a message when the next one opens."
+                )
+            checkin = recent
     unit = await uow.units.get(checkin.unit_id)
     assert unit is not None
     require_submit(person, unit)
@@ -293,9 +304,28 @@ async def checkin_to_fill(uow: UnitOfWork, person: Person, checkin_id: int | Non
     return checkin
 
 
-async def open_form(uow: UnitOfWork, person: Person, checkin_id: int | None = None) -> Reply:
+async def _recently_submitted(uow: UnitOfWork, person: Person, now: dt.datetime | None) -> CheckIn | None:
+    if now is None:
+        return None
+    latest: CheckIn | None = None
+    for unit in await uow.units.all():
+        if unit.id is None or person.id not in (unit.head_id, unit.deputy_id):
+            continue
+        for checkin in await uow.checkins.for_unit(unit.id, limit=1):
+            submitted = checkin.submitted_at
+            editable = (
+                checkin.state == "submitted" and submitted is not None and now - submitted <= EDITABLE_FOR
+            )
+            if editable and (latest is None or checkin.week > latest.week):
+                latest = checkin
+    return latest
+
+
+async def open_form(
+    uow: UnitOfWork, person: Person, checkin_id: int | None = None, now: dt.datetime | None = None
+) -> Reply:
     ctx = await load_context(uow)
-    checkin = await checkin_to_fill(uow, person, checkin_id)
+    checkin = await checkin_to_fill(uow, person, checkin_id, now)
     return Reply(messages=(build_form(await load(uow, ctx, checkin), person),))
 
 
@@ -323,7 +353,7 @@ async def submit(
         factor=ctx.organisation.data_check.factor,
     )
     if validated.outliers and not validated.errors:
-        checkin.draft["pending"] = dict(validated.values)
+        checkin.draft["pending"] = {k: validated.values[k] for k in validated.outliers}
     back = await _not_yet(uow, loaded, person, validated)
     if back is not None:
         return back
@@ -352,7 +382,7 @@ async def confirm(
         answer = (values.get(f"ok.{key}") or "").strip()
         if answer == "correct":
             typed[f"m.{key}"] = str(values.get(f"m.{key}", "")).strip()
-        elif answer == "confirm" or f"ok.{key}" not in values:
+        elif answer == "confirm":
             confirmed[key] = float(value)
     validated = forms.validate(
         typed,
@@ -565,7 +595,7 @@ async def text_answer(uow: UnitOfWork, person: Person, text: str, now: dt.dateti
     if not open_:
         return None
     ctx = await load_context(uow)
-    checkin = open_[0]
+    checkin = open_[-1]
     unit = await uow.units.get(checkin.unit_id)
     assert unit is not None
     try:
@@ -664,7 +694,7 @@ async def _check_typed(
         lines = [_error_line(loaded.metrics, name, message) for name, message in validated.errors.items()]
         return Reply.text("Not stored yet:\n" + "\n".join(lines))
     if validated.outliers:
-        checkin.draft["pending"] = dict(validated.values)
+        checkin.draft["pending"] = {k: validated.values[k] for k in validated.outliers}
         await uow.checkins.save(checkin)
         await uow.commit()
         lines = []
