@@ -32,15 +32,18 @@ from bot.messages.text import possessive
 from bot.org.context import OrgContext, load_context
 from bot.org.models import Person, Unit
 from bot.parsing import parse_date
-from bot.permissions import NotAllowed, is_unit_member
+from bot.permissions import NotAllowed, is_unit_member, require_read
 from bot.ports import UnitOfWork
 
 ASK, ANSWER = "followup.ask", "followup.answer"
 WORKING_DAYS_TO_ANSWER = 2
 
 
-def may_ask(person: Person, unit: Unit) -> bool:
-    return person.is_leader or "analyst" in person.roles or person.id == unit.leader_id
+def require_ask(person: Person, unit: Unit) -> None:
+    if not (person.is_leader or "analyst" in person.roles or person.id == unit.leader_id):
+        raise NotAllowed("Follow-up questions are for leaders and analysts.")
+    # Asking about a restricted unit would reveal it through the answer.
+    require_read(person, unit)
 
 
 def default_due(ctx: OrgContext, today: dt.date) -> dt.date:
@@ -53,8 +56,7 @@ def default_due(ctx: OrgContext, today: dt.date) -> dt.date:
 async def ask_form(uow: UnitOfWork, person: Person, ids: Mapping[str, str], now: dt.datetime) -> Reply:
     """The question form behind an "Ask about this" button."""
     unit = await find_unit(uow, ids.get("unit", ""))
-    if not may_ask(person, unit):
-        raise NotAllowed("Follow-up questions are for leaders and analysts.")
+    require_ask(person, unit)
     ctx = await load_context(uow)
     suggestion = ""
     metric_key = ids.get("metric")
@@ -106,8 +108,7 @@ async def ask(
     """Send the question; ``about`` names the digest item or escalation it came from
     (metric, commitment, escalation ids), so the digest can count the leader's action."""
     unit = await find_unit(uow, unit_name)
-    if not may_ask(person, unit):
-        raise NotAllowed("Follow-up questions are for leaders and analysts.")
+    require_ask(person, unit)
     question = question.strip()
     if not question:
         raise NotAllowed("What is the question? e.g. ask streets Why did the backlog double?")

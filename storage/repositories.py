@@ -269,6 +269,19 @@ class CheckInRepo(_Repo[CheckIn, CheckInRecord]):
     async def past_deadline(self, now: dt.datetime) -> list[CheckIn]:
         return await self._all(CheckInRecord.state == "open", CheckInRecord.deadline_at <= now)
 
+    async def postpone_reminder(self, checkin_id: int, reminders_sent: int, until: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(CheckInRecord)
+            .where(
+                CheckInRecord.id == checkin_id,
+                CheckInRecord.state == "open",
+                CheckInRecord.reminders_sent == reminders_sent,
+            )
+            .values(next_reminder_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
     async def open_for_person(self, person_id: int) -> list[CheckIn]:
         units = select(UnitRecord.id).where(
             or_(UnitRecord.head_id == person_id, UnitRecord.deputy_id == person_id)
@@ -383,6 +396,19 @@ class EscalationRepo(_Repo[Escalation, EscalationRecord]):
                 EscalationRecord.state.in_(("active", "snoozed")),
             )
             .values(step=step + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    async def postpone_step(self, escalation_id: int, step: int, until: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(EscalationRecord)
+            .where(
+                EscalationRecord.id == escalation_id,
+                EscalationRecord.step == step,
+                EscalationRecord.state.in_(("active", "snoozed")),
+            )
+            .values(next_step_at=until, state="active")
             .execution_options(synchronize_session=False)
         )
         return _rowcount(result) == 1

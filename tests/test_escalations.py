@@ -126,8 +126,10 @@ async def test_acknowledge_stops_and_snooze_delays(bot: StatBot, org_uow: SqlUni
     assert [who for _, who, _ in await escalations_sent(org_uow)] == [HEAD]
     await run_until(org_uow, clock, ny(2026, 12, 10, 9))
     assert [who for _, who, _ in await escalations_sent(org_uow)] == [HEAD, DEPUTY]
-    ack = text_of(await bot.on_button(await pid(org_uow, DEPUTY), "escalation.ack", ids))
-    assert "Acknowledged by Maria Santos" in ack
+    refused = text_of(await bot.on_button(await pid(org_uow, DEPUTY), "escalation.ack", ids))
+    assert "Only leaders can acknowledge or snooze an escalation" in refused
+    ack = text_of(await bot.on_button(await pid(org_uow, LEADER), "escalation.ack", ids))
+    assert "Acknowledged by Luis Ortega" in ack
     await run_until(org_uow, clock, ny(2026, 12, 20, 9), step=dt.timedelta(hours=3))
     assert [who for _, who, _ in await escalations_sent(org_uow)] == [HEAD, DEPUTY]
 
@@ -139,7 +141,10 @@ async def test_outsiders_cannot_acknowledge(bot: StatBot, org_uow: SqlUnitOfWork
         chain = (await uow.escalations.for_subject("missed_checkin", checkin_id))[0]
     outsider = await pid(org_uow, "kevin.obrien@riverton.gov")
     reply = text_of(await bot.on_button(outsider, "escalation.ack", {"escalation": str(chain.id)}))
-    assert "Only Sanitation's people" in reply
+    assert "Only leaders can acknowledge" in reply
+    owner = await pid(org_uow, HEAD)
+    reply = text_of(await bot.on_button(owner, "escalation.snooze", {"escalation": str(chain.id), "days": "2"}))
+    assert "Only leaders can acknowledge or snooze" in reply
     async with org_uow() as uow:
         assert (await uow.escalations.get(chain.id or 0)).state == "active"  # type: ignore[union-attr]
 
@@ -242,3 +247,37 @@ async def test_ask_about_a_digest_item_records_what_it_was_about(bot: StatBot, o
         entry = (await uow.audit.recent(limit=1))[0]
     assert entry.action == "followup.asked"
     assert entry.detail["unit"] == "sanitation" and entry.detail["metric"] == "missed_pickups"
+
+
+async def test_owner_and_deputy_get_the_way_to_finish_not_to_silence(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    await _sanitation_checkin(org_uow, clock)
+    await run_until(org_uow, clock, ny(2026, 12, 8, 12))
+    owner_card, deputy_card = [Card.model_validate(d.payload) for _, _, d in await escalations_sent(org_uow)]
+    for card in (owner_card, deputy_card):
+        labels = [b.label for p in card.parts if isinstance(p, Buttons) for b in p.buttons]
+        assert labels == ["Fill in the numbers"]
+
+
+async def test_a_late_sweep_at_night_waits_for_working_hours(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    await _sanitation_checkin(org_uow, clock)
+    # The bot was down from Thursday until Tuesday 23:00: nothing goes out at night.
+    clock.set(ny(2026, 12, 8, 23))
+    await sweep(org_uow, clock)
+    await sweep(org_uow, clock)
+    assert await escalations_sent(org_uow) == []
+    clock.set(ny(2026, 12, 9, 8, 30))
+    await sweep(org_uow, clock)
+    assert [(when, who) for when, who, _ in await escalations_sent(org_uow)] == [("Wed 09 08:30", HEAD)]
+
+
+async def test_restricted_units_never_reach_the_channel(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    await run_until(org_uow, clock, ny(2026, 12, 31, 12), step=dt.timedelta(hours=12))
+    sent = await escalations_sent(org_uow, unit="hr")
+    assert sent and all(who != "channel:citistat" for _, who, _ in sent)
+
+
+async def test_analysts_cannot_ask_restricted_units(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> None:
+    reply = text_of(await bot.on_text(await pid(org_uow, "jordan.kim@riverton.gov"), "ask hr Why?"))
+    assert "Human Resources is restricted" in reply

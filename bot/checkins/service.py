@@ -158,6 +158,8 @@ async def _open_one(
         message=card,
         key=f"checkin:{stored.id}:prompt",
         now=now,
+        # Opened late at night after downtime: the prompt waits for working hours.
+        not_before=ctx.calendar.next_working_moment(now, respondent.timezone),
     )
     return True
 
@@ -177,9 +179,15 @@ async def send_due_reminders(uow_factory: UnitOfWorkFactory, clock: Clock) -> in
             respondent = await uow.people.get(checkin.respondent_id) if checkin.respondent_id else None
             if unit is None or respondent is None or checkin.id is None:
                 continue
+            number = checkin.reminders_sent
+            if not ctx.calendar.is_working_moment(now, respondent.timezone):
+                # A sweep catching up after downtime, at night: wait for working hours.
+                later = ctx.calendar.next_working_moment(now, respondent.timezone)
+                if await uow.checkins.postpone_reminder(checkin.id, number, later):
+                    await uow.commit()
+                continue
             schedule = [t for t in reminder_schedule(checkin, ctx, respondent.timezone) if t > now]
             following = schedule[0] if schedule else None
-            number = checkin.reminders_sent
             if not await uow.checkins.claim_reminder(checkin.id, number, following, now):
                 continue  # another sweep sent it
             card = cards.reminder_card(checkin, unit, respondent, now, number + 1)

@@ -19,27 +19,27 @@ from bot.ports import UnitOfWork
 MAX_SNOOZE_DAYS = 30
 
 
-def may_act(person: Person, unit: Unit, escalation: Escalation) -> bool:
-    return (
-        person.is_leader
-        or is_unit_member(person, unit)
-        or person.id == unit.leader_id
-        or person.id in escalation.notified
-    )
+def may_call_off(person: Person, unit: Unit) -> bool:
+    """Acknowledging or snoozing stops the chain, so it is a leader's decision: the head
+    or deputy who owes the item cannot silence their own escalation."""
+    return person.is_leader or person.id == unit.leader_id
 
 
 async def _load(
-    uow: UnitOfWork, person: Person, escalation_id: int, now: dt.datetime
+    uow: UnitOfWork, person: Person, escalation_id: int, now: dt.datetime, *, call_off: bool = True
 ) -> tuple[Escalation, Unit, str]:
     escalation = await uow.escalations.get(escalation_id)
     if escalation is None:
         raise NotAllowed("That escalation no longer exists.")
     unit = await uow.units.get(escalation.unit_id)
     assert unit is not None
-    if not may_act(person, unit, escalation):
+    if call_off and not may_call_off(person, unit):
         raise NotAllowed(
-            f"Only {possessive(unit.name)} people, its leader and those already asked can act on this."
+            "Only leaders can acknowledge or snooze an escalation; "
+            f"{possessive(unit.name)} people stop it by getting the item done."
         )
+    if not call_off and not (may_call_off(person, unit) or is_unit_member(person, unit)):
+        raise NotAllowed(f"Only {possessive(unit.name)} people and leaders can act on this.")
     subject = await subject_of(uow, escalation, now)
     return escalation, unit, subject.title if subject else "this item"
 
@@ -91,7 +91,7 @@ async def snooze(uow: UnitOfWork, person: Person, escalation_id: int, days: int,
 
 
 async def mark_done(uow: UnitOfWork, person: Person, escalation_id: int, now: dt.datetime) -> Reply:
-    escalation, _, _ = await _load(uow, person, escalation_id, now)
+    escalation, _, _ = await _load(uow, person, escalation_id, now, call_off=False)
     if escalation.kind not in ("overdue_commitment", "quiet_commitment"):
         raise NotAllowed("Only a commitment can be marked done from here.")
     reply = await commitments.close(

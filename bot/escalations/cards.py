@@ -14,6 +14,10 @@ from bot.org.models import Person
 
 ACK, SNOOZE, DONE = "escalation.ack", "escalation.snooze", "escalation.done"
 ASK = "followup.ask"
+ANSWER = "followup.answer"
+# The check-in form's button action (bot.checkins.cards.OPEN_FORM), repeated here so the
+# escalation domain does not depend on the check-in cards.
+OPEN_FORM = "checkin.open"
 
 _WHO = {"owner": "the owner", "deputy": "the deputy", "leader": "the unit's leader", "channel": "leadership"}
 
@@ -44,19 +48,41 @@ def escalation_card(
             spans.append(Mention(email=person.email, name=person.name))
         spans.append(Text(text="."))
         parts.append(paragraph(*spans))
-    buttons = [
-        Button(label="Acknowledge", action=ACK, ids=ids, style="primary"),
-        Button(label="Snooze 2 days", action=SNOOZE, ids={**ids, "days": "2"}),
-    ]
+    buttons: list[Button] = []
+    leading = notify in ("leader", "channel")
+    if leading:
+        # Only leaders can call a chain off: the people who owe the item answer it.
+        buttons.append(Button(label="Acknowledge", action=ACK, ids=ids, style="primary"))
+        buttons.append(Button(label="Snooze 2 days", action=SNOOZE, ids={**ids, "days": "2"}))
+    elif escalation.kind == "missed_checkin":
+        buttons.append(
+            Button(
+                label="Fill in the numbers",
+                action=OPEN_FORM,
+                ids={"checkin": str(escalation.subject_id)},
+                style="primary",
+            )
+        )
+    elif escalation.kind == "unanswered_followup":
+        buttons.append(
+            Button(
+                label="Answer", action=ANSWER, ids={"commitment": str(escalation.subject_id)}, style="primary"
+            )
+        )
     if subject.closable:
         buttons.append(Button(label="Mark done", action=DONE, ids=ids))
-    if notify in ("leader", "channel"):
+    if leading:
         buttons.append(Button(label="Ask the unit", action=ASK, ids={"unit": subject.unit.key, **ids}))
     parts.append(Buttons(buttons=tuple(buttons)))
+    stop = (
+        "Acknowledging stops the reminders."
+        if leading
+        else "The reminders stop when the item is done; the next step goes further up."
+    )
     parts.append(
         Note(
             text=f"Sent to {_WHO.get(notify, notify)} by the {escalation.policy.get('name', '')} "
-            "escalation policy. Acknowledging stops the reminders."
+            f"escalation policy. {stop}"
         )
     )
     return Card(parts=tuple(parts), summary=f"Needs attention: {subject.title}")

@@ -193,19 +193,31 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
             escalation.state, escalation.next_step_at = "exhausted", None
             break
         assert escalation.id is not None
-        if not await uow.escalations.claim_step(escalation.id, index, now):
-            return sent  # another sweep took this step
-        escalation.step = index + 1
-        recipient = await _recipient(uow, subject.unit, step.notify, subject.owner)
+        notify = step.notify
+        if notify == "channel" and subject.unit.restricted:
+            notify = "leader"  # a restricted unit's business never goes to the channel
+        recipient = await _recipient(uow, subject.unit, notify, subject.owner)
         channel = ctx.organisation.leadership_channel
-        if step.notify == "channel" and channel:
+        if notify == "channel" and channel:
             audience = Delivery.to_channel(channel)
         elif recipient is not None and recipient.id is not None:
             audience = Delivery.to_person(recipient.id)
         else:
-            continue
+            audience = None
+        zone = recipient.timezone if recipient is not None else subject.unit.timezone
+        if audience is not None and not ctx.calendar.is_working_moment(now, zone):
+            # A late sweep (downtime, or a snooze that ended) outside working hours: the
+            # step waits for the recipient's next working moment.
+            later = ctx.calendar.next_working_moment(now, zone)
+            await uow.escalations.postpone_step(escalation.id, index, later)
+            return sent
+        if not await uow.escalations.claim_step(escalation.id, index, now):
+            return sent  # another sweep took this step
+        escalation.step = index + 1
+        if audience is None:
+            continue  # nobody to tell at this step (e.g. no deputy): on to the next
         already = [p for p in [await uow.people.get(i) for i in escalation.notified] if p]
-        card = cards.escalation_card(escalation, subject, step.notify, recipient, already, now)
+        card = cards.escalation_card(escalation, subject, notify, recipient, already, now)
         await enqueue(
             uow, audience=audience, message=card, key=f"escalation:{escalation.id}:step:{index}", now=now
         )
