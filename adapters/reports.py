@@ -41,7 +41,7 @@ from bot.clock import Clock
 from bot.digests.service import build_for_week, last_week, post_now
 from bot.org.context import NoOrganisationError, load_context
 from bot.ports import UnitOfWorkFactory
-from bot.weeks import parse_week, week_of_date
+from bot.weeks import parse_week, week_of, week_of_date
 from storage.records import (
     CheckInRecord,
     CommitmentRecord,
@@ -127,6 +127,25 @@ async def print_digest(
         except ValueError as exc:
             console.print(f"--week: {exc}", markup=False, highlight=False)
             return 2
+        if post:
+            latest = last_week(context, now)
+            units = await uow.units.all(active_only=False)
+            first = min((u.created_at for u in units if u.created_at), default=None)
+            first_week = week_of(first, context.organisation.timezone) if first else None
+            if target > latest:
+                console.print(
+                    f"--week {target} has not ended yet; the latest week to post is {latest}.",
+                    markup=False,
+                    highlight=False,
+                )
+                return 2
+            if first_week is not None and target < first_week:
+                console.print(
+                    f"--week {target} is before statbot knew any unit (from {first_week}).",
+                    markup=False,
+                    highlight=False,
+                )
+                return 2
         if not post:
             _, cards = await build_for_week(uow, target, now)
             for card in cards:
@@ -270,13 +289,25 @@ def _csv_value(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return "" if value is None else value
+    return "" if value is None else _inert(value)
 
 
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         # Spreadsheets have no time zones: the header says the times are UTC.
         return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return _inert(value)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """People type commitments and notes: a text starting like a formula (=HYPERLINK(…))
+    must stay text when the export is opened in a spreadsheet (OWASP's CSV injection
+    advice: prefix it with a quote)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     return value
 
 

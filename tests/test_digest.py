@@ -447,3 +447,19 @@ async def test_load_runs_the_same_statements_for_more_units(org: SqlUnitOfWorkFa
     after = await measure()
     assert before == after <= 12
     assert len((await _digest(org)).scorecard) == len(units) + 6
+
+
+async def test_first_digest_after_install_says_nothing_about_unasked_units(
+    uow: SqlUnitOfWorkFactory, example_org: OrgFile
+) -> None:
+    # Installed on Saturday 28 Nov: no check-in of 2026-W48 could have opened.
+    clock = FakeClock(ny(2026, 11, 28, 12))
+    async with uow() as work:
+        await apply_org(work, example_org, now=clock.now())
+        await work.commit()
+    clock.set(ny(2026, 11, 30, 8, 5))
+    assert await post_due_digests(uow, clock) == 0
+    async with uow() as work:
+        record = await work.digests.get("leadership", "2026-W48")
+        assert record is not None and record.content == {"skipped": "no units"}
+        assert await work.deliveries.since(0) == []

@@ -146,3 +146,31 @@ async def test_digest_command_prints_last_week_then_posts_once(container: Contai
     assert "Leadership digest · 2026-W48" in files[0].read_text()
     assert [f.name for f in files[1:]] == ["digest-2026-W48-all.png"]
     assert files[1].read_bytes().startswith(b"\x89PNG")
+
+
+async def test_text_that_looks_like_a_formula_stays_text(container: Container, tmp_path: Path) -> None:
+    await _data(container)
+    async with container.uow() as uow:
+        commitment = (await uow.commitments.all_open())[0]
+        commitment.text = '=HYPERLINK("http://evil.example","click")'
+        await uow.commitments.save(commitment)
+        await uow.commit()
+    (path,) = await export_data(container, "xlsx", None, tmp_path)
+    sheet = load_workbook(path)["commitments"]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert [(c.value, c.data_type) for c in cells] == [('\'=HYPERLINK("http://evil.example","click")', "s")]
+    await export_data(container, "csv", None, tmp_path / "csv")
+    texts = [r["text"] for r in _read(tmp_path / "csv" / "commitments.csv")]
+    assert texts == ['\'=HYPERLINK("http://evil.example","click")']
+
+
+async def test_posting_an_unfinished_or_prehistoric_week_is_refused(container: Container) -> None:
+    await _data(container)
+    console, buffer = _console()
+    assert await print_digest(container, "2026-W50", True, console) == 2
+    assert "has not ended yet; the latest week to post is 2026-W48" in buffer.getvalue()
+    console, buffer = _console()
+    assert await print_digest(container, "2019-W01", True, console) == 2
+    assert "before statbot knew any unit" in buffer.getvalue()
+    async with container.uow() as uow:
+        assert await uow.digests.get("leadership", "2026-W50") is None

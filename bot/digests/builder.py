@@ -370,6 +370,10 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
         head = people.get(unit.head_id)
         checkin = checkin_of.get(unit.id)
         state = _report_state(checkin)
+        if checkin is None and not any(data.values.get(m.id or 0) for m in metrics_of.get(unit.id, [])):
+            # Never asked that week and nothing on record (e.g. statbot was installed
+            # since): there is nothing to report, least of all "did not report".
+            continue
         submitter = people.get(checkin.submitted_by) if checkin and checkin.submitted_by else None
         reporting.append(
             ReportingEntry(
@@ -691,11 +695,7 @@ def _cadence(
 ) -> CadenceHealth:
     weeks = tuple(shift_week(data.week, -n) for n in range(CADENCE_WEEKS - 1, -1, -1))
     unit_ids = {u.id for u in units}
-    states = Counter(
-        _report_state(c)
-        for c in data.checkins
-        if c.week in weeks and c.unit_id in unit_ids
-    )
+    states = Counter(_report_state(c) for c in data.checkins if c.week in weeks and c.unit_id in unit_ids)
     due = states["on_time"] + states["late"] + states["missing"]
     window_start = week_start - dt.timedelta(weeks=CADENCE_WEEKS - 1)
     asked = [
@@ -704,9 +704,7 @@ def _cadence(
         if c.origin == "followup" and c.unit_id in unit_ids and window_start <= c.created_at < now
     ]
     answered = [c for c in asked if c.answer is not None or c.status == "done"]
-    waiting = [
-        c for c in asked if c.answer is None and c.status == "open" and c.due_on >= today
-    ]
+    waiting = [c for c in asked if c.answer is None and c.status == "open" and c.due_on >= today]
     actions = [a for a in data.actions if a.action in LEADER_ACTIONS and week_start <= a.at < now]
     acted: set[str] = set()
     for action in actions:
