@@ -35,7 +35,7 @@ from rich.console import Console
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import aliased
 
-from adapters.console.render import render_card_rich
+from adapters.console.render import render_card, render_card_rich
 from adapters.container import Container
 from bot.clock import Clock
 from bot.digests.service import build_for_week, last_week, post_now
@@ -149,7 +149,11 @@ async def print_digest(
         if not post:
             _, cards = await build_for_week(uow, target, now)
             for card in cards:
-                console.print(render_card_rich(card))
+                if console.is_terminal:
+                    console.print(render_card_rich(card))
+                else:
+                    # Piped or mailed by cron: plain text, wrapped, never cut at a width.
+                    console.print(render_card(card, width=100), markup=False, highlight=False, soft_wrap=True)
             return 0
     result = await post_now(factory, container.clock, target, force=force)
     if result.posted:

@@ -456,6 +456,9 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
         ).all()
         return sorted(self._map(rows), key=lambda d: d.id or 0)
 
+    async def last_id(self) -> int:
+        return int(await self.session.scalar(select(func.max(DeliveryRecord.id))) or 0)
+
     async def since(self, since_id: int, *, limit: int = 1000) -> list[Delivery]:
         return await self._all(DeliveryRecord.id > since_id, limit=limit)
 

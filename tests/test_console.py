@@ -92,3 +92,18 @@ async def test_cancel_keeps_nothing_half_submitted(org_uow: SqlUnitOfWorkFactory
         unit = await uow.units.by_key("sanitation")
         assert unit is not None and unit.id is not None
         assert await uow.readings.for_unit_week(unit.id, "2026-W49") == []
+
+
+async def test_becoming_someone_shows_what_reached_them(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+    clock.set(ny(2026, 12, 3, 8))
+    script = Script(
+        "/clock thursday 09:30",          # the check-in opens; Robert never answers
+        *["/clock +1d"] * 6,              # a day at a time: reminders, then the chain climbs
+        "/as luis.ortega@riverton.gov",   # the leader sees what reached him meanwhile
+        "/quit",
+    )
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    out = console.export_text()
+    after_switch = out.split("You are now Luis Ortega")[1]
+    assert "Needs attention" in after_switch and "[1] Acknowledge" in after_switch

@@ -113,13 +113,13 @@ def test_every_part_is_readable_without_colour() -> None:
         "Hi @Ana Ortiz, two metrics are off target; see the dashboard",
         "(https://stat.riverton.gov/311) or run status 311.",
     ]
-    assert lines[4].split() == ["Calls", "answered:", "412", "●", "on", "target"]
+    assert lines[4].split() == ["Calls", "answered:", "412", "●", "good"]
     assert lines[5].split() == ["Median", "wait:", "6", "min", "◐", "watch"]
-    assert lines[6].split() == ["Backlog:", "38", "○", "off", "target"]
+    assert lines[6].split() == ["Backlog:", "38", "○", "attention"]
     assert lines[7].split() == ["Staff:", "12"]
     # Facts are aligned: values start in the same column.
     assert lines[4].index("412") == lines[5].index("6 min") == lines[6].index("38")
-    assert lines[8] == "Calls answered: ▁▄·▆█ 412  ● on target"
+    assert lines[8] == "Calls answered: ▁▄·▆█ 412  ● good"
     assert lines[9] == "[chart: Calls answered, last 8 weeks] (chart-311-48)"
     assert lines[10] == "[1] Acknowledge  [2] Snooze"
     assert lines[11] == "› Sent Monday 08:00"

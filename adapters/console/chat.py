@@ -77,6 +77,8 @@ class ConsoleChat:
         self.person: Person | None = None
         self.buttons: list[Button] = []
         self.seen: dict[str, int] = {}
+        # Deliveries older than the session are history, not news.
+        self.session_start = 0
 
     # --- output ------------------------------------------------------------------------------
 
@@ -116,8 +118,9 @@ class ConsoleChat:
         self.buttons = []
         roles = f" ({', '.join(self.person.roles)})" if self.person.roles else ""
         self.say(f"You are now {self.person.name} <{self.person.email}>{roles}.", "bold")
-        # Deliveries that reached this person before are treated as read.
-        await self.show_deliveries(quiet=True)
+        # What reached this person since the session started and they have not seen yet
+        # (e.g. an escalation while you were someone else): shown now, buttons and all.
+        await self.show_deliveries()
         return True
 
     async def who(self) -> None:
@@ -175,7 +178,7 @@ class ConsoleChat:
         await run_all(self.uow, self.clock, self.gateway)
         await self.show_deliveries()
 
-    async def show_deliveries(self, *, quiet: bool = False) -> None:
+    async def show_deliveries(self) -> None:
         if self.person is None:
             return
         audiences = [Delivery.to_person(self.person.id or 0)]
@@ -187,13 +190,13 @@ class ConsoleChat:
             for audience in audiences:
                 new = [
                     d
-                    for d in await uow.deliveries.for_audience(audience, since_id=self.seen.get(audience, 0))
+                    for d in await uow.deliveries.for_audience(
+                        audience, since_id=self.seen.get(audience, self.session_start)
+                    )
                     if d.state == "sent"
                 ]
                 if new:
                     self.seen[audience] = max(d.id or 0 for d in new)
-                if quiet:
-                    continue
                 for delivery in new:
                     where = "bot (DM)" if audience.startswith("person:") else f"bot in #{channel}"
                     message = delivery.payload
@@ -267,6 +270,8 @@ class ConsoleChat:
             to_ask = [i for i in form.inputs if i.name in form.errors] or list(form.inputs)
 
     async def run(self, start_as: str | None) -> None:
+        async with self.uow() as uow:
+            self.session_start = await uow.deliveries.last_id()
         self.say(f"statbot console — it is {self.now_text()}. /help for console commands.", "bold")
         if start_as:
             await self.become(start_as)

@@ -46,9 +46,9 @@ from bot.messages.text import format_number, sparkline_text
 
 _STATUS_MARK: dict[Status, tuple[str, str, str]] = {
     # symbol, word, colour
-    "green": ("●", "on target", "green"),
+    "green": ("●", "good", "green"),
     "amber": ("◐", "watch", "yellow"),
-    "red": ("○", "off target", "red"),
+    "red": ("○", "attention", "red"),
     "none": ("", "", ""),
 }
 def _status(status: Status) -> RichText:
