@@ -381,6 +381,9 @@ def digest(
     """Print the leadership digest for a week, or post it."""
     from adapters.reports import print_digest
 
+    if force and not post:
+        fail("--force only makes sense with --post (it sends a posted week again)", 2)
+
     async def body(container: Container) -> int:
         return await print_digest(container, week, post, out, force=force)
 

@@ -193,7 +193,7 @@ class Simulation:
     async def show(self, who: str, reply: Reply) -> None:
         for message in reply.messages:
             if isinstance(message, Card):
-                self.say(f"bot → {who}", message.plain_text().split("\n")[0], "green")
+                self.say(f"bot → {who}", message.plain_text(), "green")
             else:
                 errors = "; ".join(f"{k}: {v}" for k, v in message.errors.items())
                 self.say(

@@ -200,6 +200,8 @@ def _parse_date(text: str, today: dt.date) -> dt.date:
     if not phrase:
         raise ValueError(f"{shown} is not a date I understand; {_HINT}")
 
+    if phrase == "yesterday" or phrase.startswith(("last ", "ago ")) or phrase.endswith(" ago"):
+        raise ValueError(f"{shown} is in the past; give a date from today on ({today:%a %d %b %Y})")
     result = _relative(phrase, today, shown)
     if result is None:
         result = _calendar_date(words, today, shown)

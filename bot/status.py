@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from bot.checkins.cards import local
 from bot.checkins.models import CheckIn
@@ -77,7 +78,7 @@ async def unit_card(uow: UnitOfWork, person: Person, unit: Unit, now: dt.datetim
         parts.append(Facts(facts=tuple(facts)))
         parts.extend(sparks)
     commitments = await uow.commitments.open_for_unit(unit.id)
-    today = now.astimezone(dt.UTC).date()
+    today = now.astimezone(ZoneInfo(unit.timezone)).date()
     late = sum(1 for c in commitments if c.due_on < today)
     parts.append(Note(text=f"{len(commitments)} open commitment(s), {late} overdue."))
     return Card(parts=tuple(parts), summary=f"{unit.name} {week}: {state}")

@@ -12,9 +12,9 @@ from sqlalchemy.types import TypeDecorator
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
 
-    SQLite has no time zones and hands back naive values; PostgreSQL's timestamptz keeps
-    them.  Storing naive UTC everywhere and re-attaching UTC on the way out keeps both
-    the same, and refusing naive input keeps local times out of the database.
+    SQLite has no time zones.  The columns are plain timestamps holding UTC on every
+    backend (also PostgreSQL's, so both read the same); UTC is re-attached on the way out,
+    and naive input is refused so local times never reach the database.
     """
 
     impl = DateTime

@@ -129,3 +129,12 @@ def test_manifest_slack(monkeypatch: pytest.MonkeyPatch) -> None:
     manifest = json.loads(result.output)
     assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://statbot.riverton.gov/slack/events"
     assert manifest["features"]["slash_commands"][0]["command"] == "/stat"
+
+
+def test_bad_public_url_and_force_without_post(sqlite_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATBOT_PUBLIC_URL", "notaurl")
+    result = runner.invoke(app, ["manifest", "slack"])
+    assert result.exit_code == 2 and "STATBOT_PUBLIC_URL: 'notaurl' is not an http(s) URL" in result.output
+    monkeypatch.delenv("STATBOT_PUBLIC_URL")
+    forced = runner.invoke(app, ["digest", "--force"])
+    assert forced.exit_code == 2 and "--force only makes sense with --post" in forced.output

@@ -130,7 +130,7 @@ def test_other_text_is_not_a_command(typed: str) -> None:
         ("away blah blah", "away", ["as dates"]),
         ("away Jan 2 Dec 22", "away", ["before the start"]),
         ("away friday to today", "away", ["before the start"]),
-        ("away until yesterday", "away", ["not a date"]),
+        ("away until yesterday", "away", ["in the past"]),
         ("away 2026-11-30", "away", ["in the past"]),
         ("digest last", "digest", ["not a week", "2026-W48"]),
         ("digest 2026-W60", "digest", ["no week 60"]),

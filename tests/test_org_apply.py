@@ -136,3 +136,12 @@ async def test_apply_time_is_stored_as_aware_utc(org_uow: SqlUnitOfWorkFactory) 
     async with org_uow() as uow:
         entry = (await uow.audit.recent())[0]
     assert entry.at.tzinfo is not None and entry.at.utcoffset() == dt.timedelta(0)
+
+
+async def test_role_changes_name_people_by_email(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    raw = _example()
+    unit = next(u for u in raw["units"] if u.get("deputy"))
+    old_deputy = unit.pop("deputy")
+    async with org_uow() as uow:
+        diff = await apply_org(uow, parse_org(yaml.safe_dump(raw)), now=clock.now())
+    assert f"deputy: {old_deputy} → nobody" in str(diff.changes[0])

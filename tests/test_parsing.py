@@ -293,3 +293,9 @@ def test_bare_weekday_is_within_the_coming_week(today: dt.date, weekday: int) ->
     day = parse_date(names[weekday], today=today)
     assert day.weekday() == weekday
     assert 0 <= (day - today).days < 7
+
+
+@pytest.mark.parametrize("text", ["yesterday", "last Friday", "3 days ago"])
+def test_past_phrases_say_they_are_in_the_past(text: str) -> None:
+    with pytest.raises(ValueError, match="is in the past"):
+        parse_date(text, today=dt.date(2026, 12, 1))

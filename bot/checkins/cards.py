@@ -63,7 +63,10 @@ def prompt_card(
     due = f"Due {local(checkin.deadline_at, respondent.timezone)}."
     if moved_note:
         due += f" {moved_note}"
-    parts.append(Note(text=due + ' You can also reply in one line, e.g. "filled 412, backlog 35".'))
+    example = ", ".join(f"{m.key} {m.target:g}" for m in metrics[:2])
+    if example:
+        due += f' You can also reply in one line, e.g. "{example}".'
+    parts.append(Note(text=due))
     parts.append(Buttons(buttons=(fill_button(checkin),)))
     return Card(parts=tuple(parts), summary=f"Weekly check-in for {unit.name} ({checkin.week}) is open")
 

@@ -599,7 +599,7 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
         if esc.state == "snoozed" and esc.snoozed_until is not None:
             where = f"snoozed until {esc.snoozed_until.astimezone(tz):%a %d %b}"
         else:
-            where = f"escalating since {esc.created_at.astimezone(tz):%a %d %b}, step {esc.step + 1}"
+            where = f"escalating since {esc.created_at.astimezone(tz):%a %d %b}, {esc.step} message(s) sent"
         candidates.append(
             _Candidate(
                 kind="open_escalation",

@@ -54,14 +54,20 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _update(item: Any, wanted: dict[str, Any]) -> list[str]:
-    """Set fields that differ and describe each change as ``field: old → new``."""
+def _update(item: Any, wanted: dict[str, Any], names: dict[int, str] | None = None) -> list[str]:
+    """Set fields that differ and describe each change as ``field: old → new`` (person
+    ids shown as e-mails, from ``names``)."""
     details = []
-    for name, value in wanted.items():
-        old = getattr(item, name)
-        if old != value:
-            details.append(f"{name}: {_fmt(old)} → {_fmt(value)}")
-            setattr(item, name, value)
+    for field_name, value in wanted.items():
+        old = getattr(item, field_name)
+        if old == value:
+            continue
+        label, shown_old, shown_new = field_name, old, value
+        if names is not None and field_name.endswith("_id"):
+            label = field_name.removesuffix("_id")
+            shown_old, shown_new = names.get(old, "nobody"), names.get(value, "nobody")
+        details.append(f"{label}: {_fmt(shown_old)} → {_fmt(shown_new)}")
+        setattr(item, field_name, value)
     return details
 
 
@@ -161,7 +167,7 @@ async def apply_org(
             unit = await uow.units.add(Unit(key=unit_entry.key, created_at=now, **wanted))
             diff.add("added", f"unit {unit_entry.key}")
         else:
-            details = _update(unit, wanted)
+            details = _update(unit, wanted, {i: e for e, i in ids.items()})
             if details:
                 await uow.units.save(unit)
                 diff.add("changed", f"unit {unit_entry.key}", details)
