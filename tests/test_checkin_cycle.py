@@ -331,3 +331,45 @@ async def test_submitted_numbers_can_be_edited_from_the_receipt_or_report(bot: S
     assert again.ids == {"checkin": str(checkin_id)}
     updated = text_of(await bot.on_form(head, again.action, again.ids, {**GOOD, "m.missed_pickups": "111"}))
     assert "Updated Sanitation's numbers for 2026-W49." in updated
+
+
+async def test_new_commitment_in_the_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    checkin_id = await _open_sanitation(org_uow, clock)
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    ids = {"checkin": str(checkin_id)}
+    bad = only_form(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "new.text": "Fix truck 9", "new.due": "next Friday", "new.owner": "999"}))
+    assert bad.errors == {"new.owner": "Choose the owner among Robert Hayes, Maria Santos."}
+    reply = text_of(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "new.text": "Fix truck 9", "new.due": "next Friday", "new.owner": str(deputy)}))
+    assert "New commitment #1: Fix truck 9 (due Fri 11 Dec)" in reply
+    async with org_uow() as uow:
+        (commitment,) = await uow.commitments.open_for_owner(deputy)
+    assert commitment.origin == "checkin" and commitment.created_by == head
+
+
+async def test_open_commitments_are_updated_in_the_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    head = await pid(org_uow, HEAD)
+    await bot.on_text(head, "commit Replace truck 12 by Friday")
+    await bot.on_text(head, "commit Hire two drivers by 2026-12-31")
+    await bot.on_text(head, "commit Reroute district 4 by 2026-12-20")
+    checkin_id = await _open_sanitation(org_uow, clock)
+    ids = {"checkin": str(checkin_id)}
+    form = only_form(await bot.on_text(head, "report"))
+    assert {"c.1", "cdate.1", "cnote.1", "c.2", "c.3"} <= {i.name for i in form.inputs}
+    bad = only_form(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "c.1": "dropped", "c.2": "moved", "cdate.3": "12/05"}))
+    assert bad.errors == {
+        "cnote.1": "Say in a few words why #1 is dropped.",
+        "cdate.2": "Give #2 its new date.",
+        "cdate.3": bad.errors["cdate.3"],
+    }
+    assert "2026-12-05 or Dec 5" in bad.errors["cdate.3"]
+    reply = text_of(await bot.on_form(head, "checkin.submit", ids, {
+        **GOOD, "c.1": "dropped", "cnote.1": "Truck sold", "c.2": "moved", "cdate.2": "2027-01-15", "c.3": "done",
+    }))
+    assert "Commitments: #1 dropped; #3 done; #2 moved to Fri 15 Jan" in reply  # by due date
+    async with org_uow() as uow:
+        c1, c2, c3 = [await uow.commitments.get(i) for i in (1, 2, 3)]
+        notes = [u.note for u in await uow.commitments.updates(1)]
+    assert (c1.status, c2.status, c3.status) == ("dropped", "open", "done")  # type: ignore[union-attr]
+    assert c2.due_on == dt.date(2027, 1, 15)  # type: ignore[union-attr]
+    assert notes[-1] == "Truck sold"

@@ -298,7 +298,10 @@ def validate(
                 due = None
             owner_key = (values.get("new.owner") or "").strip()
             owner = people.get(owner_key, submitter)
-            if text and due is not None:
+            if owner_key and owner_key not in people:
+                names = ", ".join(p.name for p in unit_people)
+                out.errors["new.owner"] = f"Choose the owner among {names}."
+            elif text and due is not None:
                 assert owner.id is not None
                 out.new = NewCommitment(text[:500], due, owner.id)
     return out
