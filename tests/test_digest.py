@@ -287,8 +287,9 @@ async def test_cadence_health(org: SqlUnitOfWorkFactory) -> None:
     await _prepare(org)
     cadence = (await _digest(org)).cadence
     assert cadence.weeks == ("2026-W45", "2026-W46", "2026-W47", "2026-W48")
-    # 8 units with check-ins in W45-W47 (24, one late) + W48: 8 due (excused left out), 5 on time.
-    assert (cadence.checkins_due, cadence.checkins_on_time) == (24 + 7, 23 + 5)
+    # Restricted HR stays out of the totals: 7 units with check-ins in W45-W47 (21, one
+    # late) + W48: 6 due (excused left out), 4 on time.
+    assert (cadence.checkins_due, cadence.checkins_on_time) == (21 + 6, 20 + 4)
     assert (cadence.followups_asked, cadence.followups_answered, cadence.followups_waiting) == (2, 1, 0)
     assert cadence.leader_actions == 2  # commitment.created is not a leader action
     assert (cadence.flagged_last_week, cadence.flagged_acted_on) == (3, 2)
@@ -307,6 +308,8 @@ async def test_restricted_unit_stays_out_of_the_channel(org: SqlUnitOfWorkFactor
     assert "Human Resources" not in "\n".join(c.plain_text() for c in channel)
     assert "Human Resources" not in "\n".join(c.plain_text() for c in analyst)
     assert "Human Resources" in "\n".join(c.plain_text() for c in mayor)
+    # The channel's cadence figures do not count HR either.
+    assert "Check-ins on time, 4 weeks: 89% (24 of 27)" in "\n".join(c.plain_text() for c in channel)
 
 
 async def _pid(uow: SqlUnitOfWorkFactory, email: str) -> int:

@@ -637,7 +637,12 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
     )
     promises.sort(key=lambda p: (["not_kept", "dropped", "kept_late", "kept"].index(p.outcome), p.due_on))
 
-    cadence = _cadence(data, units, week_start=week_start, now=now, today=today, escalations=escalation_by_id)
+    # Restricted units stay out of the organisation-wide totals: the digest without them
+    # (the channel's) must not reveal them through a count.
+    open_units = [u for u in units if not u.restricted]
+    cadence = _cadence(
+        data, open_units, week_start=week_start, now=now, today=today, escalations=escalation_by_id
+    )
     chart_candidates.sort(key=lambda pair: pair[0])
     restricted = tuple(u.key for u in units if u.restricted)
     return Digest(
