@@ -17,6 +17,7 @@ from bot.audit import AuditEntry
 from bot.checkins import cards as checkin_cards
 from bot.checkins import forms as checkin_forms
 from bot.checkins import service as checkins
+from bot.checkins.text import text_answer
 from bot.clock import Clock
 from bot.commitments import service as commitments
 from bot.digests.handlers import digest_for
@@ -87,10 +88,10 @@ class StatBot:
                 command = c.parse_command(text, today=self.today(person))
             except c.CommandError as exc:
                 # A check-in answer may begin with a command word ("overdue 12, ...").
-                answered = await checkins.text_answer(uow, person, text, self.clock.now())
+                answered = await text_answer(uow, person, text, self.clock.now())
                 return answered if answered is not None else Reply.text(exc.message)
             if command is None:
-                answered = await checkins.text_answer(uow, person, text, self.clock.now())
+                answered = await text_answer(uow, person, text, self.clock.now())
                 return answered if answered is not None else Reply.text(SHORT_HELP)
             return await self._command(uow, person, command)
 

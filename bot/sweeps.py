@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.checkins.service import open_due_checkins, send_due_reminders
+from bot.checkins.jobs import open_due_checkins, send_due_reminders
 from bot.clock import Clock
 from bot.deliveries.service import drain
 from bot.digests.service import post_due_digests

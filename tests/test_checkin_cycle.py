@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from bot.checkins.jobs import open_due_checkins, send_due_reminders
 from bot.checkins.models import Reading
-from bot.checkins.service import open_due_checkins, send_due_reminders
 from bot.clock import FakeClock
 from bot.conversation import StatBot
 from bot.messages import Buttons, Card, Facts, Form

@@ -111,7 +111,7 @@ async def test_unknown_ids_and_text(bot: StatBot, org_uow: SqlUnitOfWorkFactory)
 
 
 async def test_report_opens_the_form_when_a_checkin_is_open(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
-    from bot.checkins.service import open_due_checkins
+    from bot.checkins.jobs import open_due_checkins
 
     clock.set(ny(2026, 12, 3, 9, 30))
     await open_due_checkins(org_uow, clock)

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from bot.checkins.service import open_due_checkins
+from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
 from bot.deliveries.models import Delivery

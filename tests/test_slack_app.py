@@ -27,7 +27,7 @@ from adapters.metrics import Metrics
 from adapters.server import build_web_app
 from adapters.settings import Settings
 from adapters.slack.app import SlackAdapter
-from bot.checkins.service import open_due_checkins
+from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
 from bot.deliveries.service import drain
