@@ -230,15 +230,23 @@ def serve(
             out.print(
                 f"statbot listening on http://{host or config.host}:{config.port if port is None else port}"
             )
-            if slack is not None and config.slack_app_token is not None:
-                await slack.start_socket_mode()
-                out.print("Slack: Socket Mode connected")
             if gateway is None:
                 out.print("no Slack or Teams credentials: deliveries wait in the outbox")
             scheduler = None
             if not no_scheduler:
+                # Before Socket Mode: a network that is down at start must not hold up the sweeps.
                 scheduler = build_scheduler(container.uow, container.clock, gateway, metrics)
                 scheduler.start()
+            if slack is not None and config.slack_app_token is not None:
+                try:
+                    await slack.start_socket_mode()
+                except RuntimeError as exc:
+                    if scheduler is not None:
+                        scheduler.shutdown(wait=False)
+                    await slack.close()
+                    await runner.cleanup()
+                    fail(str(exc))
+                out.print("Slack: Socket Mode connected")
             try:
                 await asyncio.Event().wait()
             finally:

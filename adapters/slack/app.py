@@ -220,8 +220,23 @@ class SlackAdapter:
     async def start_socket_mode(self) -> None:
         if not self._app_token:
             raise RuntimeError("SLACK_APP_TOKEN is not set")
-        self._socket = AsyncSocketModeHandler(self.app, self._app_token)
-        await self._socket.connect_async()  # type: ignore[no-untyped-call]
+        handler = AsyncSocketModeHandler(self.app, self._app_token)
+        try:
+            # slack-sdk's connect() logs a refused apps.connections.open and retries every
+            # 10 s for ever: a wrong or revoked token would hang `statbot serve` before its
+            # scheduler starts.  Ask for the URL here so a refusal stops the start with its reason.
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except SlackApiError as exc:
+            if exc.response.status_code < 500:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+                error = exc.response.get("error")
+                raise RuntimeError(f"Slack refused SLACK_APP_TOKEN for Socket Mode: {error}") from exc
+            log.warning("apps.connections.open failed (%s); retrying", exc.response.status_code)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # A network hiccup: connect() asks again and keeps retrying, as slack-sdk intends.
+            log.warning("apps.connections.open failed (%s); retrying", exc)
+        self._socket = handler
+        await handler.connect_async()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         if self._socket is not None:

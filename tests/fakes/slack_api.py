@@ -4,6 +4,8 @@ It records every call (method, parameters, time, status) and answers the methods
 uses with Slack's response shapes.  Modes make it misbehave the way Slack does:
 ``fail(method, status=429|500, times=n)`` and ``limit(method, per_second=n)`` (a sliding
 one-second window per method; calls above it get 429 with ``Retry-After``).
+``apps.connections.open`` (Socket Mode) answers with ``socket_mode_url()``: see
+tests/fakes/slack_socket.py.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import math
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,6 +53,8 @@ class FakeSlackApi:
     calls: list[Call] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
     delay: float = 0.0
+    # Hands out a websocket URL for apps.connections.open (FakeSocketMode.attach sets it).
+    socket_mode_url: Callable[[], str] | None = None
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
@@ -161,7 +166,18 @@ class FakeSlackApi:
         self.calls.append(Call(method, params, status, time.monotonic(), token))
         if refused is not None:
             return refused
+        if method == "apps.connections.open":
+            return web.json_response(self._connections_open(token))
         return web.json_response(self._answer(method, params))
+
+    def _connections_open(self, token: str) -> dict[str, Any]:
+        # Only an app-level token may open a Socket Mode connection, as on Slack.
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if self.socket_mode_url is None:
+            # No Socket Mode app behind this fake: the token belongs to nobody here.
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode_url()}
 
     def _ts(self) -> str:
         return f"{1_700_000_000 + next(self._ids)}.000100"
