@@ -456,6 +456,19 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
         ).all()
         return sorted(self._map(rows), key=lambda d: d.id or 0)
 
+    async def release(self, delivery_id: int, lease_until: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(DeliveryRecord)
+            .where(
+                DeliveryRecord.id == delivery_id,
+                DeliveryRecord.state == "sending",
+                DeliveryRecord.lease_until == lease_until,
+            )
+            .values(state="pending", lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
     async def last_id(self) -> int:
         return int(await self.session.scalar(select(func.max(DeliveryRecord.id))) or 0)
 

@@ -10,7 +10,7 @@ from bot.checkins.jobs import open_due_checkins, send_due_reminders
 from bot.checkins.models import Reading
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.messages import Buttons, Card, Facts, Form
+from bot.messages import Buttons, Card, Facts, Form, Reply
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import NY, card_text, deliveries_to, ny, only_form, pid, text_of
 
@@ -373,3 +373,15 @@ async def test_open_commitments_are_updated_in_the_form(bot: StatBot, org_uow: S
     assert (c1.status, c2.status, c3.status) == ("dropped", "open", "done")  # type: ignore[union-attr]
     assert c2.due_on == dt.date(2027, 1, 15)  # type: ignore[union-attr]
     assert notes[-1] == "Truck sold"
+
+
+async def test_the_form_lists_at_most_twelve_commitments(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    head = await pid(org_uow, HEAD)
+    for n in range(15):
+        await bot.on_text(head, f"commit Task {n} by 2027-01-{n + 1:02d}")
+    await _open_sanitation(org_uow, clock)
+    form = only_form(await bot.on_text(head, "report"))
+    listed = [i.name for i in form.inputs if i.name.startswith("c.")]
+    assert listed == [f"c.{n}" for n in range(1, 13)]  # the soonest due
+    assert "3 more open commitment(s) are not listed here" in text_of(Reply(messages=(Card(parts=form.intro, summary="x"),)))

@@ -513,3 +513,12 @@ def test_one_mutated_field_is_either_valid_or_refused_with_places(
             assert PLACE.match(problem), problem
     else:
         assert isinstance(org, OrgFile)
+
+
+def test_too_many_metrics_for_one_form_are_refused() -> None:
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    first = raw["units"][0]["metrics"][0]
+    raw["units"][0]["metrics"] = [dict(first, key=f"m{i}") for i in range(21)]
+    with pytest.raises(OrgFileError) as caught:
+        parse_org(yaml.safe_dump(raw))
+    assert caught.value.problems == ["units[0].metrics: must have at most 20 entries"]

@@ -126,3 +126,27 @@ async def test_leaving_without_commit_rolls_back(org_uow: SqlUnitOfWorkFactory, 
         await uow.checkins.add(_checkin(unit_id, clock.now()))
     async with org_uow() as uow:
         assert await uow.checkins.for_week("2026-W48") == []
+
+
+async def test_a_slow_batch_hands_back_what_it_can_no_longer_send_safely(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    from bot.deliveries.service import LEASE, SEND_MARGIN, drain
+
+    now = clock.now()
+    async with org_uow() as uow:
+        for key in ("a", "b"):
+            await uow.deliveries.enqueue(Delivery(audience="person:1", payload={"x": key}, idempotency_key=key,
+                                                  state="pending", created_at=now, next_attempt_at=now))
+        await uow.commit()
+    sent: list[str] = []
+
+    class SlowGateway:
+        async def send(self, delivery: Delivery) -> str | None:
+            sent.append(delivery.idempotency_key)
+            clock.advance(LEASE - SEND_MARGIN + dt.timedelta(seconds=1))  # the first send takes long
+            return "ok"
+
+    result = await drain(org_uow, SlowGateway(), clock, max_batches=1)
+    assert sent == ["a"] and result.sent == 1
+    async with org_uow() as uow:
+        states = {d.idempotency_key: d.state for d in await uow.deliveries.for_audience("person:1")}
+    assert states == {"a": "sent", "b": "pending"}  # handed back, never sent twice

@@ -39,6 +39,7 @@ from bot.org.models import Metric, Person, Unit
 from bot.parsing import parse_date, parse_number
 
 SUBMIT = "checkin.submit"
+MAX_FORM_COMMITMENTS = 12
 CONFIRM = "checkin.confirm"
 KEEP, DONE, MOVED, DROPPED = "keep", "done", "moved", "dropped"
 _STATUS_OPTIONS = (
@@ -116,6 +117,7 @@ def checkin_form(
     draft: Mapping[str, str],
     errors: Mapping[str, str] | None = None,
     deadline: str = "",
+    more_commitments: int = 0,
 ) -> Form:
     inputs: list[Input] = []
     for ctx in metrics:
@@ -209,6 +211,13 @@ def checkin_form(
     intro: list[Part] = [paragraph(f"{unit.name}, week {week}.")]
     if deadline:
         intro.append(Note(text=f"Due {deadline}. What you type is kept as a draft."))
+    if more_commitments:
+        intro.append(
+            Note(
+                text=f"{more_commitments} more open commitment(s) are not listed here: "
+                "`commitments` shows them, `done <id>` and `update <id> <note>` close or update them."
+            )
+        )
     return Form(
         action=SUBMIT,
         ids={"checkin": str(checkin_id)},

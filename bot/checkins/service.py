@@ -36,6 +36,8 @@ class Loaded:
     commitments: list[Commitment]
     owners: dict[int, Person]
     unit_people: list[Person]
+    # Open commitments beyond those the form lists (see MAX_FORM_COMMITMENTS).
+    more_commitments: int = 0
 
 
 async def load(uow: UnitOfWork, ctx: OrgContext, checkin: CheckIn) -> Loaded:
@@ -59,7 +61,10 @@ async def load(uow: UnitOfWork, ctx: OrgContext, checkin: CheckIn) -> Loaded:
                 current=past.get(checkin.week),
             )
         )
-    commitments = list(await uow.commitments.open_for_unit(unit.id))
+    every_open = list(await uow.commitments.open_for_unit(unit.id))
+    # The soonest due first: the form stays short enough for any platform (Slack modals
+    # take 100 blocks); the rest are handled with `commitments` / `done` / `update`.
+    commitments = every_open[: forms.MAX_FORM_COMMITMENTS]
     owners = {}
     for c in commitments:
         if c.owner_id not in owners:
@@ -74,7 +79,15 @@ async def load(uow: UnitOfWork, ctx: OrgContext, checkin: CheckIn) -> Loaded:
         ]
         if p
     ]
-    return Loaded(checkin, unit, contexts, commitments, owners, unit_people)
+    return Loaded(
+        checkin,
+        unit,
+        contexts,
+        commitments,
+        owners,
+        unit_people,
+        more_commitments=len(every_open) - len(commitments),
+    )
 
 
 def draft_values(checkin: CheckIn) -> dict[str, str]:
@@ -95,6 +108,7 @@ def build_form(loaded: Loaded, person: Person, errors: Mapping[str, str] | None 
         draft=draft_values(loaded.checkin),
         errors=errors,
         deadline=cards.local(loaded.checkin.deadline_at, person.timezone),
+        more_commitments=loaded.more_commitments,
     )
 
 

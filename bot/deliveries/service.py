@@ -22,7 +22,11 @@ from bot.ports import ChatGateway, DeliveryError, UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = dt.timedelta(minutes=2)
+LEASE = dt.timedelta(minutes=5)
+# A delivery starts sending only while this much of its lease is left, so a send (whose
+# platform gateway keeps its own waiting short) always ends before another sender could
+# claim the row again.  A batch that sends slowly hands the rest back instead.
+SEND_MARGIN = dt.timedelta(minutes=2)
 
 
 async def enqueue(
@@ -108,6 +112,13 @@ class _GroupSaver:
         self._committed: set[int] = set()
         self._lock = asyncio.Lock()
 
+    async def release(self, delivery: Delivery) -> None:
+        """Hand an unsent delivery back to the outbox, unless its lease was taken over."""
+        assert delivery.id is not None and delivery.lease_until is not None
+        async with self._uow_factory() as uow:
+            await uow.deliveries.release(delivery.id, delivery.lease_until)
+            await uow.commit()
+
     async def save(self, delivery: Delivery) -> None:
         self._queue.append(delivery)
         async with self._lock:
@@ -134,6 +145,9 @@ async def _send_one(
     delivery: Delivery,
     result: DrainResult,
 ) -> None:
+    if delivery.lease_until is not None and clock.now() > delivery.lease_until - SEND_MARGIN:
+        await saver.release(delivery)
+        return
     delivery.attempts += 1
     try:
         delivery.platform_ref = await gateway.send(delivery)

@@ -228,7 +228,8 @@ class UnitEntry(_Strict):
     restricted: bool = False
     checkin: CheckinSchedule = CheckinSchedule()
     escalation_policy: str | None = None
-    metrics: tuple[MetricEntry, ...] = Field(min_length=1)
+    # At most 20: the weekly form must fit every platform (a Slack modal takes 100 blocks).
+    metrics: tuple[MetricEntry, ...] = Field(min_length=1, max_length=20)
 
     _key_check = field_validator("key")(MetricEntry._key.__func__)  # type: ignore[attr-defined]
 
@@ -306,6 +307,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         word, name = bound
         limit = error.get("ctx", {}).get(name, "")
         return f"must be {word} {limit:g}" if isinstance(limit, float) else f"must be {word} {limit}"
+    if kind == "too_long":
+        return f"must have at most {error.get('ctx', {}).get('max_length')} entries"
     if kind == "too_short" and error.get("ctx", {}).get("min_length", 0) <= 1:
         return "must not be empty"
     return _MESSAGES.get(kind, str(error["msg"]))
