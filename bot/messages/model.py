@@ -155,6 +155,8 @@ class Card(_Model):
 
 def _span_text(span: Text | Mention | Link) -> str:
     match span:
+        case Text(text=text, style="code"):
+            return f"`{text}`"
         case Text(text=text):
             return text
         case Mention(name=name):
@@ -239,4 +241,18 @@ class Reply(_Model):
 
     @classmethod
     def text(cls, text: str, *, private: bool = True) -> Reply:
-        return cls(messages=(Card(parts=(paragraph(text),), summary=text),), private=private)
+        """A one-paragraph answer.  Words between backticks (`help`) are commands the
+        person can type: they become code spans, which every platform shows as such."""
+        return cls(messages=(Card(parts=(with_code(text),), summary=text.replace("`", "")),), private=private)
+
+
+def with_code(text: str) -> Paragraph:
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backtick is just a character
+        pieces = [*pieces[:-2], pieces[-2] + "`" + pieces[-1]]
+    spans = [
+        Text(text=piece, style="code" if index % 2 else "plain")
+        for index, piece in enumerate(pieces)
+        if piece
+    ]
+    return Paragraph(spans=tuple(spans) or (Text(text=""),))
