@@ -167,6 +167,9 @@ class EventRepository(Protocol):
     async def first_time(self, source: str, event_id: str, now: dt.datetime) -> bool:
         """Record an inbound event id; False when it was seen before (a platform retry)."""
         ...
+    async def prune(self, before: dt.datetime) -> int:
+        """Forget ids seen before ``before``; returns how many."""
+        ...
 
 
 class AuditRepository(Protocol):

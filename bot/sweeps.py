@@ -3,6 +3,7 @@ or in two processes: the database decides who does what."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from bot.checkins.jobs import open_due_checkins, send_due_reminders
@@ -14,12 +15,24 @@ from bot.ports import ChatGateway, UnitOfWorkFactory
 
 Sweep = Callable[[UnitOfWorkFactory, Clock], Awaitable[int]]
 
+# Platforms retry an event for minutes, not days: older ids need not be remembered.
+EVENT_MEMORY = dt.timedelta(days=2)
+
+
+async def forget_old_events(uow: UnitOfWorkFactory, clock: Clock) -> int:
+    async with uow() as work:
+        forgotten = await work.events.prune(clock.now() - EVENT_MEMORY)
+        await work.commit()
+    return forgotten
+
+
 # In the order a tick runs them: state changes first, then the sending.
 SWEEPS: dict[str, Sweep] = {
     "open check-ins": open_due_checkins,
     "reminders": send_due_reminders,
     "escalations": escalations.sweep,
     "digests": post_due_digests,
+    "housekeeping": forget_old_events,
 }
 
 

@@ -538,6 +538,12 @@ class EventRepo:
         )
         return new_id is not None
 
+    async def prune(self, before: dt.datetime) -> int:
+        result = await self.session.execute(
+            delete(ProcessedEventRecord).where(ProcessedEventRecord.seen_at < before)
+        )
+        return _rowcount(result)
+
 
 class AuditRepo:
     def __init__(self, session: AsyncSession) -> None:

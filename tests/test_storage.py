@@ -150,3 +150,19 @@ async def test_a_slow_batch_hands_back_what_it_can_no_longer_send_safely(org_uow
     async with org_uow() as uow:
         states = {d.idempotency_key: d.state for d in await uow.deliveries.for_audience("person:1")}
     assert states == {"a": "sent", "b": "pending"}  # handed back, never sent twice
+
+
+async def test_old_event_ids_are_forgotten(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    from bot.sweeps import forget_old_events
+
+    async with org_uow() as uow:
+        assert await uow.events.first_time("slack", "Ev-old", clock.now())
+        await uow.commit()
+    clock.advance(dt.timedelta(days=3))
+    async with org_uow() as uow:
+        assert await uow.events.first_time("slack", "Ev-new", clock.now())
+        await uow.commit()
+    assert await forget_old_events(org_uow, clock) == 1
+    async with org_uow() as uow:
+        assert not await uow.events.first_time("slack", "Ev-new", clock.now())
+        assert await uow.events.first_time("slack", "Ev-old", clock.now())
