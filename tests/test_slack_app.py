@@ -127,9 +127,11 @@ class Slack:
 
     async def submit(self, view: dict[str, Any], values: dict[str, str], *, user: str = HEAD,
                      view_id: str = "VFORM1", view_hash: str = "h1", previous: str | None = None,
-                     **kw: Any) -> Any:
+                     trigger: str | None = None, **kw: Any) -> Any:
         payload = fixture_json("slack_view_submission.json")
         payload["user"]["id"] = user
+        # Slack gives every click on Submit its own trigger_id.
+        payload["trigger_id"] = trigger or self.next_id("trig.submit.")
         payload["view"] = {**view, "id": view_id, "hash": view_hash, "previous_view_id": previous,
                            "state": {"values": state_for(view, values)}}
         return await self.post(interactive_body(payload), "application/x-www-form-urlencoded", **kw)
@@ -254,7 +256,9 @@ async def test_retried_event_is_acknowledged_and_processed_once(slack: Slack) ->
     assert len(slack.api.ok_calls("chat.postMessage")) == 1
 
 
-async def test_retried_command_and_click_are_processed_once(slack: Slack) -> None:
+async def test_retried_command_and_click_are_processed_once(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await slack.command("commit Fix the hotline by Friday", trigger="trig.same")
     again = await slack.command("commit Fix the hotline by Friday", trigger="trig.same")
     assert again.status == 200
@@ -263,6 +267,17 @@ async def test_retried_command_and_click_are_processed_once(slack: Slack) -> Non
         person = await uow.people.by_email(HEAD_EMAIL)
         assert person is not None and person.id is not None
         assert len(await uow.commitments.open_for_owner(person.id)) == 1
+    # A block_actions click that Slack re-sends (same trigger_id) opens one modal, not two.
+    button = await _prompt_button(slack, org_uow, clock)
+    first = await slack.click(button, channel=f"D{HEAD}", trigger="trig.click")
+    retry = await slack.click(button, channel=f"D{HEAD}", trigger="trig.click",
+                              headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status == retry.status == 200
+    (opened,) = slack.api.ok_calls("views.open")
+    assert opened.params["trigger_id"] == "trig.click"
+    # A new click (a new trigger_id) on the same button is a new turn.
+    await slack.click(button, channel=f"D{HEAD}", trigger="trig.click2")
+    assert len(slack.api.ok_calls("views.open")) == 2
 
 
 async def test_retries_are_remembered_in_the_database(
@@ -474,18 +489,14 @@ async def test_invalid_values_come_back_as_field_errors_with_text_kept(
     assert '"lots"' in again and '"1950"' in again
 
 
-async def test_far_off_value_asks_for_confirmation_in_a_second_view(
-    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
-) -> None:
-    button = await _prompt_button(slack, org_uow, clock)
+async def _sanitation_history(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> int:
+    """Four weeks of history around GOOD, so 20 missed pickups looks like a typo."""
+    from bot.checkins.models import Reading
+
     async with org_uow() as uow:
         unit = await uow.units.by_key("sanitation")
         assert unit is not None and unit.id is not None
         metrics = await uow.metrics.for_unit(unit.id)
-    # Four weeks of history around 110 make 20 a likely typo (a dropped digit).
-    from bot.checkins.models import Reading
-
-    async with org_uow() as uow:
         for metric in metrics:
             for week in ("2026-W45", "2026-W46", "2026-W47", "2026-W48"):
                 assert metric.id is not None
@@ -493,6 +504,23 @@ async def test_far_off_value_asks_for_confirmation_in_a_second_view(
                                                value=float(GOOD[f"m.{metric.key}"]), updated_at=clock.now(),
                                                updated_by=None))
         await uow.commit()
+    return unit.id
+
+
+async def _stored(org_uow: SqlUnitOfWorkFactory) -> tuple[str | None, list[float]]:
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        checkin = await uow.checkins.for_unit_week(unit.id, "2026-W49")
+        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+    return (checkin.state if checkin else None), sorted(r.value for r in readings)
+
+
+async def test_far_off_value_asks_for_confirmation_in_a_second_view(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    button = await _prompt_button(slack, org_uow, clock)
+    unit_id = await _sanitation_history(org_uow, clock)
     await slack.click(button, channel=f"D{HEAD}")
     response = await slack.submit(slack.last_modal(), {**GOOD, "m.missed_pickups": "20"})
     answer = await response.json()
@@ -504,8 +532,39 @@ async def test_far_off_value_asks_for_confirmation_in_a_second_view(
     confirmed = await slack.submit(confirm_view, {ok_key: "confirm"}, view_id="VCONF", previous="VFORM1")
     assert (await confirmed.json()) == {"response_action": "clear"}
     async with org_uow() as uow:
-        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+        readings = await uow.readings.for_unit_week(unit_id, "2026-W49")
     assert 20.0 in {r.value for r in readings}
+
+
+async def test_corrected_submission_after_field_errors_is_stored(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    button = await _prompt_button(slack, org_uow, clock)
+    await slack.click(button, channel=f"D{HEAD}")
+    modal = slack.last_modal()
+    refused = await slack.submit(modal, {**GOOD, "m.missed_pickups": "lots"}, view_hash="h.same")
+    assert (await refused.json())["response_action"] == "errors"
+    # Slack keeps the view's id and hash after an errors answer: the fixed numbers come
+    # back under the same ones, with a new trigger_id.
+    fixed = await slack.submit(modal, GOOD, view_hash="h.same")
+    assert fixed.status == 200 and await fixed.text() == ""
+    assert await _stored(org_uow) == ("submitted", sorted(float(v) for v in GOOD.values()))
+    assert "Recorded" in slack.texts("chat.postMessage")
+
+
+async def test_back_from_the_data_check_and_resubmit_is_stored(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    button = await _prompt_button(slack, org_uow, clock)
+    await _sanitation_history(org_uow, clock)
+    await slack.click(button, channel=f"D{HEAD}")
+    modal = slack.last_modal()
+    typo = await slack.submit(modal, {**GOOD, "m.missed_pickups": "20"})
+    assert (await typo.json())["response_action"] == "push"
+    # Back returns to the numbers view as it was (same id and hash); the head fixes the typo.
+    fixed = await slack.submit(modal, GOOD)
+    assert fixed.status == 200
+    assert await _stored(org_uow) == ("submitted", sorted(float(v) for v in GOOD.values()))
 
 
 @pytest.mark.parametrize(
@@ -525,17 +584,16 @@ async def test_resubmitted_view_is_processed_once(
     button = await _prompt_button(slack, org_uow, clock)
     await slack.click(button, channel=f"D{HEAD}")
     modal = slack.last_modal()
-    await slack.submit(modal, GOOD, view_hash="same")
-    await slack.submit(modal, GOOD, view_hash="same")
-    receipts = [c for c in slack.api.ok_calls("chat.postMessage") if "receiv" in json.dumps(c.params).lower()
-                or "thank" in json.dumps(c.params).lower()]
-    assert len(receipts) <= 1
-    async with org_uow() as uow:
-        unit = await uow.units.by_key("sanitation")
-        assert unit is not None and unit.id is not None
-        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
-        revisions = [await uow.readings.revisions(r.id) for r in readings if r.id is not None]
-    assert all(len(r) <= 1 for r in revisions)
+    before = len(slack.api.ok_calls("chat.postMessage"))
+    first = await slack.submit(modal, GOOD, trigger="trig.submit")
+    # The same payload again, as Slack re-sends it.
+    retry = await slack.submit(modal, GOOD, trigger="trig.submit",
+                               headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status == retry.status == 200
+    (receipt,) = slack.api.ok_calls("chat.postMessage")[before:]
+    assert "Thanks! Recorded" in json.dumps(receipt.params)
+    assert "Updated" not in json.dumps(receipt.params)
+    assert await _stored(org_uow) == ("submitted", sorted(float(v) for v in GOOD.values()))
 
 
 # --- App Home -----------------------------------------------------------------------------
@@ -628,3 +686,144 @@ async def test_ack_under_three_seconds_with_a_slow_database(
         assert api.ok_calls("views.update")  # the saving view was replaced by the outcome
         assert any(c.params.get("channel") == f"D{HEAD}" for c in api.ok_calls("chat.postMessage"))
     assert await pid(org_uow, HEAD_EMAIL)
+
+
+# --- long replies and forms Slack cannot show ------------------------------------------------
+
+
+def _long_digest(lines: int) -> Any:
+    from bot.messages import Card, Heading, Reply, paragraph
+
+    parts = (Heading(text="CitiStat digest · 2026-W49"),
+             *(paragraph(f"Line {n:03d} of the digest") for n in range(lines)))
+    return Reply(messages=(Card(parts=parts, summary="CitiStat digest for 2026-W49"),))
+
+
+def _messages_needed(reply: Any) -> int:
+    from adapters.slack.render import render_card_messages
+
+    return sum(len(render_card_messages(card)) for card in reply.messages)
+
+
+async def test_a_long_digest_arrives_complete_in_the_dm(slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    reply = _long_digest(400)
+    assert _messages_needed(reply) > 5  # more than one response_url can carry
+
+    async def on_text(person_id: int, text: str) -> Any:
+        return reply
+
+    monkeypatch.setattr(slack.adapter.bot, "on_text", on_text)
+    await slack.command("digest")
+    (note,) = slack.responses()
+    assert note["response_type"] == "ephemeral" and "direct message" in note["text"]
+    assert [c for c in slack.api.calls if c.method == "respond" and c.status != 200] == []
+    posted = slack.api.ok_calls("chat.postMessage")
+    assert {c.params["channel"] for c in posted} == {f"D{HEAD}"}
+    shown = "".join(json.dumps(c.params["blocks"]) for c in posted)
+    lines = [f"Line {n:03d} of the digest" for n in range(400)]
+    assert all(line in shown for line in lines)
+    assert sorted(lines, key=shown.index) == lines  # in order
+
+
+async def test_a_reply_of_four_messages_stays_in_the_response_url(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reply = _long_digest(180)
+    assert _messages_needed(reply) == 4
+
+    async def on_text(person_id: int, text: str) -> Any:
+        return reply
+
+    monkeypatch.setattr(slack.adapter.bot, "on_text", on_text)
+    await slack.command("digest")
+    assert len(slack.responses()) == 4
+    assert slack.api.ok_calls("chat.postMessage") == []
+
+
+def _huge_form(action: str = "checkin.submit") -> Any:
+    from bot.messages import Form, NumberInput
+
+    return Form(action=action, ids={"checkin": "1"}, title="Weekly check-in",
+                inputs=tuple(NumberInput(name=f"m.metric_{n}", label=f"Metric {n}") for n in range(101)))
+
+
+async def test_report_with_a_form_too_long_for_slack_says_so(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.messages import Reply
+
+    async def on_text(person_id: int, text: str) -> Any:
+        return Reply(messages=(_huge_form(),))
+
+    monkeypatch.setattr(slack.adapter.bot, "on_text", on_text)
+    response = await slack.command("report")
+    assert response.status == 200
+    assert slack.api.ok_calls("views.open") == []
+    (answer,) = slack.responses()
+    assert "too long" in answer["text"] and "/stat commitments" in answer["text"]
+
+
+async def test_button_with_a_form_too_long_for_slack_says_so(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.messages import Reply
+
+    button = await _prompt_button(slack, org_uow, clock)
+
+    async def on_button(person_id: int, action: str, ids: Any) -> Any:
+        return Reply(messages=(_huge_form(),))
+
+    monkeypatch.setattr(slack.adapter.bot, "on_button", on_button)
+    await slack.click(button, channel=f"D{HEAD}")
+    assert slack.api.ok_calls("views.open") == []
+    assert "too long" in json.dumps(slack.api.ok_calls("chat.postMessage")[-1].params)
+
+
+async def test_submission_answered_with_a_form_too_long_for_slack_says_so(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.messages import Reply
+
+    button = await _prompt_button(slack, org_uow, clock)
+    await slack.click(button, channel=f"D{HEAD}")
+    modal = slack.last_modal()
+
+    async def on_form(person_id: int, action: str, ids: Any, values: Any) -> Any:
+        return Reply(messages=(_huge_form("checkin.confirm"),))
+
+    monkeypatch.setattr(slack.adapter.bot, "on_form", on_form)
+    response = await slack.submit(modal, GOOD)
+    assert response.status == 200
+    answer = await response.json()
+    assert answer["response_action"] == "update"
+    assert "too long" in json.dumps(answer["view"])
+
+
+async def test_no_startup_warning_about_an_unused_token(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")  # how statbot is configured in production
+    container = _container(engine, org_uow, db_url, clock, api)
+    async for s in _slack(container, api, process_before_response=True):
+        await s.command("help")
+        assert "status" in s.texts()  # the client bolt built talks to the fake API
+    assert not [r for r in caplog.records if "unused" in r.getMessage() or "ignored" in r.getMessage()]
+
+
+async def test_long_reply_never_goes_to_a_channel_called_none(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slack.api.answers["conversations.open"] = {"ok": True, "channel": {}}
+    reply = _long_digest(400)
+
+    async def on_text(person_id: int, text: str) -> Any:
+        return reply
+
+    monkeypatch.setattr(slack.adapter.bot, "on_text", on_text)
+    await slack.command("digest")
+    assert slack.api.ok_calls("chat.postMessage") == []
+    # No DM to send the rest to: the response_url carries what it can and says so.
+    answers = slack.responses()
+    assert len(answers) == 4 and "Line 000 of the digest" in json.dumps(answers[0])
+    assert "open a direct message with statbot" in answers[-1]["text"]

@@ -282,3 +282,120 @@ def test_manifest_for_socket_mode_has_no_urls() -> None:
 def test_manifest_over_http_needs_a_public_url() -> None:
     with pytest.raises(ValueError, match="STATBOT_PUBLIC_URL"):
         slack_manifest(None, socket_mode=False)
+
+
+# --- multi-part cards, charts and the time a send may take --------------------------------
+
+
+def _long_card(lines: int = 130) -> Card:
+    return Card(parts=tuple(paragraph(f"Row {n:03d}") for n in range(lines)), summary="A long digest")
+
+
+def _rows(api: FakeSlackApi) -> list[str]:
+    rows: list[str] = []
+    for call in api.ok_calls("chat.postMessage"):
+        rows.extend(b["text"]["text"] for b in call.params["blocks"] if b["type"] == "section")
+    return rows
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(500, 1), (429, 120)])
+async def test_a_failed_later_part_is_resent_alone_by_the_outbox(
+    adapter: SlackAdapter, org_uow: SqlUnitOfWorkFactory, clock: FakeClock, api: FakeSlackApi,
+    status: int, retry_after: int,
+) -> None:
+    from adapters.slack.render import render_card_messages
+
+    card = _long_card()
+    parts = len(render_card_messages(card))
+    assert parts >= 3
+    await _enqueue(org_uow, clock, "channel:C0CITISTAT", card, "long")
+    # Part 1 goes out; part 2 keeps failing for longer than the sender retries in process.
+    api.fail("chat.postMessage", status=status, times=10 if status == 500 else 1,
+             retry_after=retry_after, after=1)
+    first = await drain(org_uow, adapter.gateway, clock)
+    assert (first.sent, first.retried) == (0, 1)
+    assert len(api.ok_calls("chat.postMessage")) == 1
+    clock.advance(dt.timedelta(minutes=10))
+    api.recover()
+    second = await drain(org_uow, adapter.gateway, clock)
+    assert second.sent == 1
+    # Every row exactly once, in order: nothing lost, nothing sent twice.
+    assert _rows(api) == [f"Row {n:03d}" for n in range(130)]
+    assert len(api.ok_calls("chat.postMessage")) == parts
+    async with org_uow() as work:
+        (delivery,) = await work.deliveries.for_audience("channel:C0CITISTAT")
+    assert delivery.state == "sent"
+    assert delivery.platform_ref and ";" not in delivery.platform_ref  # the first message's ts, for updates
+
+
+async def _digest_with_chart(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> bytes:
+    png = b"\x89PNG\r\n\x1a\nfake chart"
+    async with org_uow() as work:
+        await work.digest_source.save_chart(StoredChart(ref="chart-1", png=png, alt_text="Missed pickups",
+                                                        created_at=clock.now(), title="Sanitation"))
+        await work.commit()
+    card = Card(parts=(Heading(text="Digest"), Image(ref="chart-1", alt_text="Missed pickups")), summary="d")
+    await _enqueue(org_uow, clock, "channel:citistat", card, "digest")
+    return png
+
+
+@pytest.mark.parametrize("method", ["files.getUploadURLExternal", "files.completeUploadExternal"])
+async def test_a_rate_limited_chart_upload_is_retried(
+    adapter: SlackAdapter, org_uow: SqlUnitOfWorkFactory, clock: FakeClock, api: FakeSlackApi, method: str
+) -> None:
+    png = await _digest_with_chart(org_uow, clock)
+    api.fail(method, status=429, retry_after=1)
+    assert (await drain(org_uow, adapter.gateway, clock)).sent == 1
+    assert [c.status for c in api.all_calls(method)] == [429, 200]
+    assert list(api.uploads.values()) == [png]
+    (complete,) = api.ok_calls("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "C0CITISTAT"
+    async with org_uow() as work:
+        (delivery,) = await work.deliveries.for_audience("channel:citistat")
+    assert complete.params["thread_ts"] == delivery.platform_ref  # under the card's message
+
+
+async def test_a_chart_that_keeps_failing_is_uploaded_later_without_resending_the_card(
+    adapter: SlackAdapter, org_uow: SqlUnitOfWorkFactory, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    png = await _digest_with_chart(org_uow, clock)
+    api.fail("files.completeUploadExternal", status=503, times=10)
+    assert (await drain(org_uow, adapter.gateway, clock)).retried == 1
+    clock.advance(dt.timedelta(minutes=10))
+    api.recover()
+    assert (await drain(org_uow, adapter.gateway, clock)).sent == 1
+    assert len(api.ok_calls("chat.postMessage")) == 1
+    assert len(api.ok_calls("files.completeUploadExternal")) == 1
+    assert png in api.uploads.values()
+
+
+async def test_the_sender_leaves_a_long_retry_after_to_the_outbox_without_waiting(api: FakeSlackApi) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    sender = SlackSender(AsyncWebClient(token="x", base_url=api.url), sleep=sleep)
+    api.fail("chat.postMessage", status=429, retry_after=10)
+    with pytest.raises(DeliveryError) as caught:
+        await sender.call("chat.postMessage", channel="C1", text="hi")
+    assert caught.value.retry_after == 10 and slept == []
+
+
+async def test_one_send_never_waits_past_its_budget(api: FakeSlackApi) -> None:
+    from adapters.slack.deliver import SEND_BUDGET
+
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    # However many attempts are allowed, a delivery's waiting stops at its budget (well
+    # inside the outbox lease) and the outbox takes over.
+    sender = SlackSender(AsyncWebClient(token="x", base_url=api.url), max_attempts=100,
+                         sleep=sleep, monotonic=lambda: now[0])
+    api.fail("chat.postMessage", status=429, retry_after=4, times=100)
+    with pytest.raises(DeliveryError) as caught:
+        await sender.call("chat.postMessage", channel="C1", text="hi", deadline=sender.deadline())
+    assert now[0] <= SEND_BUDGET < 120
+    assert caught.value.retry_after is not None and not caught.value.permanent

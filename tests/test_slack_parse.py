@@ -98,7 +98,24 @@ def test_submission_reads_values_and_metadata() -> None:
     assert submission is not None
     assert (submission.action, submission.ids, submission.values) == (
         "checkin.submit", {"checkin": "9"}, {"hspI": "test"})
-    assert submission.key == "view:V111:1596530361.3wRYuk3R" and not submission.stacked
+    assert not submission.stacked
+    # A re-sent payload is recognised; a new click on Submit of the same view (same id and
+    # hash, as after field errors or Back) is a new submission.
+    assert parse.parse_submission(body) == submission
+    again = parse.parse_submission({**body, "trigger_id": "333.444.next"})
+    assert again is not None and again.key != submission.key
+
+
+def test_submission_without_trigger_is_told_apart_by_what_was_typed() -> None:
+    body = _json("slack_view_submission.json")
+    body.pop("trigger_id")
+    body["view"]["private_metadata"] = parse.form_metadata("checkin.submit", {"checkin": "9"})
+    first = parse.parse_submission(body)
+    body["view"]["state"]["values"]["hspI"]["maBWU"]["value"] = "fixed"
+    fixed = parse.parse_submission(body)
+    assert first is not None and fixed is not None
+    assert first.key != fixed.key
+    assert parse.parse_submission(body) == fixed
 
 
 def test_foreign_modal_is_not_read() -> None:

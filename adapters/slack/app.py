@@ -9,7 +9,10 @@ Every listener acknowledges first and works after (DESIGN.md §3, Slack's 3 seco
   "saving" view and the outcome replaces it with views.update when it is ready.
 
 Retries: Slack re-sends an event it thinks we missed (same ``event_id``) and interactive
-payloads can arrive twice.  Each turn records its id with ``uow.events.first_time``
+payloads can arrive twice.  Interactive payloads are keyed by their trigger_id, which
+is new for every click (a modal's view id and hash are not: Slack keeps them when a
+submission is answered with field errors, so a corrected one must not look like a retry).
+Each turn records its id with ``uow.events.first_time``
 (the database, so it holds across replicas and restarts) before doing anything, and a
 repeat is acknowledged with 200 and dropped.  The id is recorded before the turn runs:
 a turn that crashes half-way is not re-run by a retry (at most once), which is what a
@@ -47,14 +50,23 @@ from adapters.slack.home import home_card, home_view, stranger_view
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, form_errors, render_card_messages, render_form
 from bot.conversation import StatBot
-from bot.messages import Card, Form, Reply
+from bot.messages import Card, Form, Reply, paragraph
 from bot.org.models import Person
+from bot.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
 SLOW = "Saving… this is taking longer than usual. This window updates when it is done."
 COMMAND = "/stat"
+FORM_TOO_LONG = (
+    "This form is too long for Slack to show (a Slack form takes at most 100 fields or choices). "
+    "Nothing was changed. Close some of your open commitments with `/stat commitments`, then try again."
+)
+# Slack takes at most 5 answers through one response_url (within 30 minutes); a longer
+# reply goes to the person's DM, with one answer through response_url saying so.
+RESPONSE_URL_USES = 5
+OUTBOX_TIMEOUT = 20
 
 
 @dataclass
@@ -118,16 +130,30 @@ class SlackAdapter:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        app_options: dict[str, Any] = {
+            # Without a secret only Socket Mode works: handle_http refuses every request.
+            "signing_secret": secret or "",
+            "process_before_response": process_before_response,
+            "raise_error_for_unhandled_request": False,
+        }
         if client is None:
-            client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+            # bolt builds the client from the token.  Handing it a client instead makes it
+            # warn that the token is unused whenever SLACK_BOT_TOKEN is in the environment
+            # (bolt reads it itself), which is how statbot is configured.
+            app = AsyncApp(token=token, **app_options)
+            client = app.client
+            client.base_url = settings.slack_api_url
             # In a turn there is little time: one retry after a 429, two after a 5xx.
             client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
             client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
+        else:
+            app = AsyncApp(client=client, **app_options)
         # The outbox's client has no SDK retries: SlackSender paces and retries itself.  It
         # keeps one connection pool (without a session the SDK opens one per call).
-        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        # Its timeout is short because a stuck call counts against the delivery's send budget.
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=OUTBOX_TIMEOUT))
         outbox_client = AsyncWebClient(
-            token=client.token, base_url=client.base_url, timeout=30, session=session
+            token=client.token, base_url=client.base_url, timeout=OUTBOX_TIMEOUT, session=session
         )
         people = SlackPeople(container.uow, client)
         outbox_people = SlackPeople(container.uow, outbox_client)
@@ -142,13 +168,6 @@ class SlackAdapter:
             outbox_people,
             container.uow,
             charts=chart,
-        )
-        app = AsyncApp(
-            client=client,
-            # Without a secret only Socket Mode works: handle_http refuses every request.
-            signing_secret=secret or "",
-            process_before_response=process_before_response,
-            raise_error_for_unhandled_request=False,
         )
         adapter = cls(
             app=app,
@@ -386,11 +405,19 @@ class SlackAdapter:
             # Same form, same fields: Slack shows each message under its field and keeps
             # everything typed.
             await ack(response_action="errors", errors=errors)
-        elif form.action != submission.action and not form.errors:
+            return cards
+        try:
+            view = _modal(form)
+        except ValueError as exc:
+            # An ack that raises makes bolt answer 500 and the person sees a vague failure.
+            log.warning("form %s cannot be a Slack modal: %s", form.action, exc)
+            await ack(response_action="update", view=_notice_view("statbot", FORM_TOO_LONG))
+            return cards
+        if form.action != submission.action and not form.errors:
             # A follow-up form (the data check) goes on top: Back returns to the numbers.
-            await ack(response_action="push", view=_modal(form))
+            await ack(response_action="push", view=view)
         else:
-            await ack(response_action="update", view=_modal(form))
+            await ack(response_action="update", view=view)
         return cards
 
     async def _update_view(self, submission: parse.FormSubmission, reply: Reply) -> list[Card]:
@@ -398,7 +425,11 @@ class SlackAdapter:
         form = next((m for m in reply.messages if isinstance(m, Form)), None)
         cards = [m for m in reply.messages if isinstance(m, Card)]
         if form is not None:
-            view = _modal(form)
+            try:
+                view = _modal(form)
+            except ValueError as exc:
+                log.warning("form %s cannot be a Slack modal: %s", form.action, exc)
+                view = _notice_view("statbot", FORM_TOO_LONG)
         else:
             summary = " ".join(c.summary for c in cards) or "Done."
             view = _notice_view("statbot", f"Saved. {summary}")
@@ -414,7 +445,12 @@ class SlackAdapter:
         cards: list[Card] = []
         for message in reply.messages:
             if isinstance(message, Form):
-                if await self._open_modal(message, where):
+                try:
+                    if await self._open_modal(message, where):
+                        continue
+                except ValueError as exc:
+                    log.warning("form %s cannot be a Slack modal: %s", message.action, exc)
+                    cards.append(_note(FORM_TOO_LONG))
                     continue
                 cards.append(form_as_card(message, where.replay_text))
             else:
@@ -422,9 +458,33 @@ class SlackAdapter:
         if not cards:
             return
         mention_ids = await self.people.mention_ids(cards)
-        for card in cards:
-            for blocks in render_card_messages(card, mention_ids=mention_ids):
+        messages = [(card, blocks) for card in cards
+                    for blocks in render_card_messages(card, mention_ids=mention_ids)]
+        if where.respond is not None and len(messages) > RESPONSE_URL_USES - 1:
+            # Keeping one use spare; Slack refuses the 6th answer, so the rest would be lost.
+            try:
+                dm = await self._in_dm(where)
+            except (DeliveryError, SlackApiError) as exc:
+                log.warning("a long reply cannot go to the DM: %s", exc)
+                cut = _note(f"This answer is long ({len(messages)} messages) and only its start fits "
+                            "here; open a direct message with statbot for the rest.")
+                shown = messages[: RESPONSE_URL_USES - 2]
+                messages = [*shown, *((cut, blocks) for blocks in render_card_messages(cut))]
+            else:
+                note = _note(f"This answer is long ({len(messages)} messages), "
+                             "so I sent it to you in a direct message.")
+                for blocks in render_card_messages(note):
+                    await self._post(note, blocks, where, private=True)
+                where = dm
+        for card, blocks in messages:
+            if not await self._post(card, blocks, where, private=reply.private):
+                # response_url refused (used up, or older than 30 minutes): the DM takes the rest.
+                log.info("response_url refused an answer; the rest of the reply goes to the DM")
+                where = await self._in_dm(where)
                 await self._post(card, blocks, where, private=reply.private)
+
+    async def _in_dm(self, where: _Where) -> _Where:
+        return _Where(where.person, where.user_id, dm_channel=await self._dm_of(where.person, where.user_id))
 
     async def _open_modal(self, form: Form, where: _Where) -> bool:
         if not where.trigger_id:
@@ -438,16 +498,18 @@ class SlackAdapter:
             return False
         return True
 
-    async def _post(self, card: Card, blocks: list[dict[str, Any]], where: _Where, *, private: bool) -> None:
+    async def _post(self, card: Card, blocks: list[dict[str, Any]], where: _Where, *, private: bool) -> bool:
+        """False when response_url refused the message (nothing was shown)."""
         text = fallback_text(card)
         if where.respond is not None:
-            await where.respond(
+            answer = await where.respond(
                 text=text,
                 blocks=blocks,
                 response_type="ephemeral" if private else "in_channel",
                 replace_original=False,
             )
-        elif where.dm_channel:
+            return answer.status_code == 200
+        if where.dm_channel:
             await self.client.chat_postMessage(channel=where.dm_channel, text=text, blocks=blocks)
         elif where.channel and private:
             await self.client.chat_postEphemeral(
@@ -458,6 +520,7 @@ class SlackAdapter:
         else:
             channel = await self._dm_of(where.person, where.user_id)
             await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return True
 
     async def _dm_of(self, person: Person | None, user_id: str) -> str:
         if person is not None:
@@ -465,7 +528,11 @@ class SlackAdapter:
             if channel:
                 return channel
         response = await self.client.conversations_open(users=user_id)
-        return str((response.get("channel") or {}).get("id"))
+        channel_id = (response.get("channel") or {}).get("id")
+        if not isinstance(channel_id, str) or not channel_id:
+            # Posting to str(None) would send to a channel called "None", or fail obscurely.
+            raise DeliveryError(f"conversations.open gave no DM channel for {user_id}", permanent=True)
+        return channel_id
 
     async def _post_to_dm(self, person: Person, user_id: str, cards: list[Card]) -> None:
         await self._show(Reply(messages=tuple(cards)), _Where(person, user_id,
@@ -476,6 +543,10 @@ def _modal(form: Form) -> dict[str, Any]:
     return render_form(
         form, callback_id=parse.FORM_CALLBACK, private_metadata=parse.form_metadata(form.action, form.ids)
     )
+
+
+def _note(text: str) -> Card:
+    return Card(parts=(paragraph(text),), summary=text)
 
 
 def _notice_view(title: str, text: str) -> dict[str, Any]:

@@ -7,16 +7,22 @@ method.  So the sender
 * on 429 pauses *every* call of that method for ``Retry-After`` (calls already waiting
   wait too, instead of each finding the limit again), then retries,
 * retries 5xx and connection errors with exponential backoff,
-and raises ``DeliveryError`` only when retrying in this process stops making sense (a
-very long Retry-After, or still failing after ``max_attempts``): the outbox then retries
-later.  Errors that retrying cannot fix (no Slack user for the e-mail, unknown channel,
-refused blocks) are ``permanent``.
+and raises ``DeliveryError`` as soon as waiting in this process stops making sense (a
+Retry-After over a few seconds, still failing after ``max_attempts``, or the delivery's
+``SEND_BUDGET`` spent): the outbox then retries later.  Errors that retrying cannot fix
+(no Slack user for the e-mail, unknown channel, refused blocks) are ``permanent``.
 
-Nothing is sent twice by statbot: a delivery is marked sent by the outbox right after
-this returns, and a multi-message card whose later part fails is not raised as a failure
-(re-sending would repeat the first part); it is logged instead.  Slack itself offers no
-idempotency key for chat.postMessage, so a 5xx *after* Slack stored the message can still
-show it twice; that is Slack's limit, not ours.
+Waiting stays short because the outbox leases a delivery for a few minutes and starts a
+send only while two of them are left (bot/deliveries/service.py): a send that waited out
+long Retry-Afters in process could outlive its lease, and another sender would claim the
+row and post the card again.  The outbox's own backoff waits the long pauses instead.
+
+Nothing is lost or sent twice by statbot: a card can take several messages (and chart
+uploads).  When a later step fails, the delivery's ``platform_ref`` records how many
+steps went out (``<first ts>;sent=<n>``) and the DeliveryError hands it back to the
+outbox, whose retry resumes after them.  Slack itself offers no idempotency key for
+chat.postMessage, so a 5xx *after* Slack stored the message can still show it twice;
+that is Slack's limit, not ours.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -52,6 +59,10 @@ PERMANENT = {
     "msg_too_long", "no_text", "user_not_found", "users_not_found", "account_inactive",
     "cannot_dm_bot", "restricted_action", "invalid_arguments", "too_many_attachments",
 }
+# Seconds one delivery may spend waiting on Slack (pauses, backoff) before it goes back to
+# the outbox.  With the outbox client's 20 s timeout for the call in flight and the people
+# lookups, a send stays well inside the two minutes the outbox leaves it (SEND_MARGIN).
+SEND_BUDGET = 45.0
 
 
 class SlackSender:
@@ -62,8 +73,9 @@ class SlackSender:
         client: AsyncWebClient,
         *,
         per_channel_interval: float = 1.0,
-        max_attempts: int = 6,
-        max_wait: float = 60.0,
+        # Few attempts and short waits: anything longer is the outbox's to wait (see above).
+        max_attempts: int = 3,
+        max_wait: float = 5.0,
         base_backoff: float = 0.5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -93,8 +105,17 @@ class SlackSender:
         if slot > now:
             await self._sleep(slot - now)
 
-    async def _wait_pause(self, method: str) -> None:
+    def deadline(self, budget: float = SEND_BUDGET) -> float:
+        """The monotonic time after which a call stops waiting and raises DeliveryError."""
+        return self._now() + budget
+
+    def _check(self, method: str, wait: float, deadline: float | None) -> None:
+        if deadline is not None and self._now() + wait > deadline:
+            raise DeliveryError(f"{method}: send budget spent", retry_after=max(wait, 1.0))
+
+    async def _wait_pause(self, method: str, deadline: float | None = None) -> None:
         while (until := self._paused_until.get(method, 0.0)) > (now := self._now()):
+            self._check(method, until - now, deadline)
             await self._sleep(until - now)
         interval = self._interval.get(method)
         if interval and self._now() > self._pace_until.get(method, 0.0):
@@ -126,13 +147,16 @@ class SlackSender:
             self._interval[method] = max(interval, self._interval.get(method, 0.0))
         self._pace_until[method] = now + 60.0
 
-    async def call(self, method: str, *, channel: str | None = None, **kwargs: Any) -> AsyncSlackResponse:
+    async def call(
+        self, method: str, *, channel: str | None = None, deadline: float | None = None, **kwargs: Any
+    ) -> AsyncSlackResponse:
         if channel is not None:
             kwargs["channel"] = channel
         await self._pace(channel if method.startswith("chat.post") else None)
         last = "no attempt"
         for attempt in range(1, self.max_attempts + 1):
-            await self._wait_pause(method)
+            await self._wait_pause(method, deadline)
+            self._check(method, 0.0, deadline)
             try:
                 # The SDK's own method knows how Slack wants each call encoded.
                 sdk_method = getattr(self.client, method.replace(".", "_"))
@@ -157,8 +181,63 @@ class SlackSender:
             except (TimeoutError, aiohttp.ClientError) as exc:
                 last = f"{method}: {type(exc).__name__}: {exc}"
             if attempt < self.max_attempts:
-                await self._sleep(self.base_backoff * 2 ** (attempt - 1))
+                wait = self.base_backoff * 2 ** (attempt - 1)
+                self._check(method, wait, deadline)
+                await self._sleep(wait)
         raise DeliveryError(f"gave up after {self.max_attempts} attempts: {last}")
+
+    async def upload(
+        self,
+        *,
+        channel: str,
+        content: bytes,
+        filename: str,
+        title: str,
+        alt_txt: str,
+        thread_ts: str | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """files_upload_v2's three steps, each with this sender's pauses and retries
+        (the SDK's files_upload_v2 would make them without)."""
+        method = "files.getUploadURLExternal"
+        got = await self.call(method, filename=filename, length=len(content), alt_txt=alt_txt,
+                              deadline=deadline)
+        url, file_id = got.get("upload_url"), got.get("file_id")
+        if not isinstance(url, str) or not isinstance(file_id, str):
+            raise DeliveryError(f"{method}: no upload_url or file_id")
+        await self._post_file(url, content, deadline)
+        await self.call("files.completeUploadExternal", files=[{"id": file_id, "title": title}],
+                        channel_id=channel, thread_ts=thread_ts, deadline=deadline)
+
+    async def _post_file(self, url: str, content: bytes, deadline: float | None) -> None:
+        last = "no attempt"
+        for attempt in range(1, self.max_attempts + 1):
+            self._check("file upload", 0.0, deadline)
+            try:
+                if self.client.session is not None:
+                    status = await _post_bytes(self.client.session, url, content)
+                else:
+                    timeout = aiohttp.ClientTimeout(total=self.client.timeout)
+                    async with aiohttp.ClientSession(timeout=timeout) as session:
+                        status = await _post_bytes(session, url, content)
+                if status == 200:
+                    return
+                if status < 500 and status != 429:
+                    raise DeliveryError(f"file upload: Slack answered {status}", permanent=True)
+                last = f"file upload: Slack answered {status}"
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                last = f"file upload: {type(exc).__name__}: {exc}"
+            if attempt < self.max_attempts:
+                wait = self.base_backoff * 2 ** (attempt - 1)
+                self._check("file upload", wait, deadline)
+                await self._sleep(wait)
+        raise DeliveryError(f"gave up after {self.max_attempts} attempts: {last}")
+
+
+async def _post_bytes(session: aiohttp.ClientSession, url: str, content: bytes) -> int:
+    async with session.post(url, data=content) as response:
+        await response.read()
+        return response.status
 
 
 def _retry_after(headers: Any) -> float:
@@ -172,6 +251,26 @@ def _retry_after(headers: Any) -> float:
     return 1.0
 
 
+@dataclass
+class _Progress:
+    """How far a multi-step delivery got: the first message's ts (charts thread under it)
+    and how many steps (messages, then charts) are out.  Kept in ``platform_ref`` while a
+    delivery is unfinished; a finished one keeps only the ts."""
+
+    first_ts: str | None = None
+    sent: int = 0
+
+    @classmethod
+    def read(cls, ref: str | None) -> _Progress:
+        ts, _, sent = (ref or "").partition(";sent=")
+        if not sent.isdigit():
+            return cls()
+        return cls(first_ts=ts or None, sent=int(sent))
+
+    def ref(self) -> str | None:
+        return f"{self.first_ts or ''};sent={self.sent}" if self.sent else None
+
+
 class ChannelDirectory:
     """Channel names of the org file → Slack channel ids (conversations.list).
 
@@ -182,7 +281,7 @@ class ChannelDirectory:
         self.sender = sender
         self._ids: dict[str, str] = {}
 
-    async def resolve(self, name: str) -> str | None:
+    async def resolve(self, name: str, *, deadline: float | None = None) -> str | None:
         name = name.strip().removeprefix("#")
         if _CHANNEL_ID.fullmatch(name):
             return name
@@ -195,6 +294,7 @@ class ChannelDirectory:
                 types="public_channel,private_channel",
                 exclude_archived=True,
                 limit=1000,
+                deadline=deadline,
                 **({"cursor": cursor} if cursor else {}),
             )
             for channel in response.get("channels") or []:
@@ -251,10 +351,17 @@ class SlackGateway:
             problems = f"unreadable payload: {exc.error_count()} problem(s)"
             raise DeliveryError(problems, permanent=True) from None
         card = message if isinstance(message, Card) else form_as_card(message)
-        channel = await self._channel(delivery.audience)
-        return await self.post_card(channel, card)
+        deadline = self.sender.deadline()
+        channel = await self._channel(delivery.audience, deadline)
+        progress = _Progress.read(delivery.platform_ref)
+        try:
+            return await self._post_steps(channel, card, progress, deadline)
+        except DeliveryError:
+            # What is out stays out: the outbox's retry resumes after it.
+            delivery.platform_ref = progress.ref()
+            raise
 
-    async def _channel(self, audience: str) -> str:
+    async def _channel(self, audience: str, deadline: float | None = None) -> str:
         kind, _, name = audience.partition(":")
         try:
             if kind == "person" and name.isdigit() and int(name) not in self._dm:
@@ -272,7 +379,7 @@ class SlackGateway:
                 self._dm[int(name)] = channel
                 return channel
             if kind == "channel" and name:
-                channel = await self.channels.resolve(name)
+                channel = await self.channels.resolve(name, deadline=deadline)
                 if channel is None:
                     raise DeliveryError(
                         f"no Slack channel named {name!r} (check leadership_channel, invite the bot)",
@@ -300,45 +407,55 @@ class SlackGateway:
     async def post_card(self, channel: str, card: Card) -> str | None:
         """Post a card (split into messages of at most 50 blocks) and upload its charts.
 
-        Returns the ts of the first message."""
-        mention_ids = await self.people.mention_ids([card])
-        first: str | None = None
-        text = fallback_text(card)
-        for index, blocks in enumerate(render_card_messages(card, mention_ids=mention_ids) or [[]]):
-            try:
-                response = await self.sender.call(
-                    "chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False
-                )
-            except DeliveryError:
-                if index == 0:
-                    raise
-                log.exception("part %d of a card to %s failed after the first was sent", index + 1, channel)
-                return first
-            if first is None:
-                first = response.get("ts")
-        await self._upload_charts(channel, card, first)
-        return first
+        Returns the ts of the first message.  Raises DeliveryError when a step fails; use
+        ``send`` for deliveries, which resumes a card after the steps already out."""
+        return await self._post_steps(channel, card, _Progress(), self.sender.deadline())
 
-    async def _upload_charts(self, channel: str, card: Card, thread_ts: str | None) -> None:
-        images = [p for p in card.parts if isinstance(p, Image)]
-        if not images or self.charts is None:
-            return
-        for image in images:
-            try:
-                found = await self.charts(image.ref)
-                if found is None:
-                    log.warning("chart %s is not stored; the card shows its description", image.ref)
-                    continue
-                png, alt_text, title = found
-                await self.sender.client.files_upload_v2(
-                    channel=channel,
-                    content=png,
-                    filename=f"{image.ref}.png",
-                    title=image.title or title or image.alt_text[:250],
-                    alt_txt=(image.alt_text or alt_text)[:1000],
-                    thread_ts=thread_ts,
-                )
-            except Exception:
-                # The message is already out; a missing chart must not make it be sent again.
-                log.exception("uploading chart %s to %s failed", image.ref, channel)
+    async def _post_steps(self, channel: str, card: Card, progress: _Progress, deadline: float) -> str | None:
+        mention_ids = await self.people.mention_ids([card])
+        text = fallback_text(card)
+        messages = render_card_messages(card, mention_ids=mention_ids) or [[]]
+        for index, blocks in enumerate(messages):
+            if index < progress.sent:
+                continue
+            response = await self.sender.call(
+                "chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False,
+                deadline=deadline,
+            )
+            if progress.first_ts is None:
+                progress.first_ts = response.get("ts")
+            progress.sent = index + 1
+        images = [p for p in card.parts if isinstance(p, Image)] if self.charts is not None else []
+        for index, image in enumerate(images, start=len(messages)):
+            if index < progress.sent:
+                continue
+            await self._upload_chart(channel, image, progress.first_ts, deadline)
+            progress.sent = index + 1
+        return progress.first_ts
+
+    async def _upload_chart(self, channel: str, image: Image, thread_ts: str | None, deadline: float) -> None:
+        assert self.charts is not None
+        try:
+            found = await self.charts(image.ref)
+            if found is None:
+                log.warning("chart %s is not stored; the card shows its description", image.ref)
+                return
+            png, alt_text, title = found
+            await self.sender.upload(
+                channel=channel,
+                content=png,
+                filename=f"{image.ref}.png",
+                title=image.title or title or image.alt_text[:250],
+                alt_txt=(image.alt_text or alt_text)[:1000],
+                thread_ts=thread_ts,
+                deadline=deadline,
+            )
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise  # the outbox retries the chart (and only the chart) later
+            # Slack refuses this file for good; the card already carries its description.
+            log.error("Slack refused chart %s for %s: %s", image.ref, channel, exc)
+        except Exception:
+            log.exception("chart %s for %s could not be prepared; the card shows its description",
+                          image.ref, channel)
 

@@ -6,6 +6,7 @@ a button whose value was not made by statbot), so listeners never guess.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -84,10 +85,20 @@ class FormSubmission:
     view_hash: str
     stacked: bool
     block_ids: tuple[str, ...] = field(default=())
+    trigger_id: str | None = None
 
     @property
     def key(self) -> str:
-        return f"view:{self.view_id}:{self.view_hash}"
+        """One per click of Submit.  Slack keeps the view hash when we answer with field
+        errors (and after Back), so a corrected resubmission has the same view id and hash
+        as the refused one: the key must change with each click.  Slack gives every
+        view_submission a fresh trigger_id, and a re-sent payload keeps its own; without
+        one, what was typed stands in (a changed form is a new submission)."""
+        if self.trigger_id:
+            return f"view:{self.view_id}:{self.trigger_id}"
+        typed = json.dumps(self.values, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(typed.encode()).hexdigest()[:32]
+        return f"view:{self.view_id}:{self.view_hash}:{digest}"
 
 
 @dataclass(frozen=True)
@@ -242,4 +253,5 @@ def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:
         view_hash=str(view.get("hash", "")),
         stacked=bool(view.get("previous_view_id")),
         block_ids=block_ids,
+        trigger_id=_str(body.get("trigger_id")),
     )

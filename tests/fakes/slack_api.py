@@ -2,10 +2,12 @@
 
 It records every call (method, parameters, time, status) and answers the methods statbot
 uses with Slack's response shapes.  Modes make it misbehave the way Slack does:
-``fail(method, status=429|500, times=n)`` and ``limit(method, per_second=n)`` (a sliding
-one-second window per method; calls above it get 429 with ``Retry-After``).
+``fail(method, status=429|500, times=n, after=k)`` (the k calls before pass) and
+``limit(method, per_second=n)`` (a sliding one-second window per method; calls above it
+get 429 with ``Retry-After``); ``answers[method]`` replaces a method's normal answer.
 ``apps.connections.open`` (Socket Mode) answers with ``socket_mode_url()``: see
-tests/fakes/slack_socket.py.
+tests/fakes/slack_socket.py.  A response_url takes ``RESPONSE_URL_USES`` answers, as on
+Slack; later ones are refused (recorded with their status, so ``ok_calls`` leaves them out).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+# Slack: "You can use a response_url up to five times within 30 minutes".
+RESPONSE_URL_USES = 5
 
 @dataclass
 class Call:
@@ -38,6 +42,7 @@ class _Failure:
     status: int
     times: int
     retry_after: int = 1
+    after: int = 0
 
 
 @dataclass
@@ -51,6 +56,8 @@ class FakeSlackApi:
     # trigger ids views.open refuses as expired.
     expired_triggers: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
+    # method → a canned answer instead of the usual one.
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     delay: float = 0.0
     # Hands out a websocket URL for apps.connections.open (FakeSocketMode.attach sets it).
@@ -62,6 +69,7 @@ class FakeSlackApi:
         self._admitted: dict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._responded: dict[str, int] = defaultdict(int)
         self.root = ""
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -94,8 +102,12 @@ class FakeSlackApi:
 
     # --- modes ---------------------------------------------------------------------------
 
-    def fail(self, method: str, *, status: int, times: int = 1, retry_after: int = 1) -> None:
-        self._failures[method].append(_Failure(status, times, retry_after))
+    def fail(self, method: str, *, status: int, times: int = 1, retry_after: int = 1, after: int = 0) -> None:
+        self._failures[method].append(_Failure(status, times, retry_after, after))
+
+    def recover(self) -> None:
+        """Slack is well again: pending failures are dropped."""
+        self._failures.clear()
 
     def limit(self, method: str, *, per_second: int) -> None:
         self._limits[method] = per_second
@@ -129,7 +141,9 @@ class FakeSlackApi:
 
     def _gate(self, method: str) -> web.Response | None:
         queue = self._failures.get(method)
-        if queue:
+        if queue and queue[0].after > 0:
+            queue[0].after -= 1
+        elif queue:
             failure = queue[0]
             failure.times -= 1
             if failure.times <= 0:
@@ -168,6 +182,8 @@ class FakeSlackApi:
             return refused
         if method == "apps.connections.open":
             return web.json_response(self._connections_open(token))
+        if method in self.answers:
+            return web.json_response(self.answers[method])
         return web.json_response(self._answer(method, params))
 
     def _connections_open(self, token: str) -> dict[str, Any]:
@@ -233,7 +249,14 @@ class FakeSlackApi:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.calls.append(Call("respond", {"key": request.match_info["key"], **body}, 200, time.monotonic()))
+        key = request.match_info["key"]
+        self._responded[key] += 1
+        # Slack does not document the exact answer to one use too many; an error status
+        # and no message shown is what matters.
+        status = 200 if self._responded[key] <= RESPONSE_URL_USES else 404
+        self.calls.append(Call("respond", {"key": key, **body}, status, time.monotonic()))
+        if status != 200:
+            return web.Response(status=status, text="used_url")
         return web.Response(text="ok")
 
 
