@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
 from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.commitments.record import open_commitment
 from bot.commitments.service import find_unit
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
@@ -121,30 +122,17 @@ async def ask(
         owner_id = unit.deputy_id
     owner = await uow.people.get(owner_id)
     assert owner is not None and owner.id is not None and unit.id is not None
-    followup = await uow.commitments.add(
-        Commitment(
-            unit_id=unit.id,
-            owner_id=owner.id,
-            text=question[:1000],
-            due_on=due,
-            status="open",
-            origin="followup",
-            created_at=now,
-            updated_at=now,
-            created_by=person.id,
-            asked_by=person.id,
-        )
-    )
-    assert followup.id is not None
-    await uow.commitments.add_update(
-        CommitmentUpdate(
-            commitment_id=followup.id,
-            at=now,
-            by=person.id,
-            status="open",
-            due_on=due,
-            note="asked",
-        )
+    followup = await open_commitment(
+        uow,
+        unit_id=unit.id,
+        owner_id=owner.id,
+        text=question[:1000],
+        due_on=due,
+        origin="followup",
+        by=person.id,
+        now=now,
+        note="asked",
+        asked_by=person.id,
     )
     await uow.audit.record(
         AuditEntry(

@@ -75,6 +75,7 @@ from bot.messages.model import (
     Text,
     TextInput,
 )
+from bot.messages.text import format_number, sparkline_text
 
 # Slack's documented limits (https://docs.slack.dev/reference/block-kit/).
 MESSAGE_BLOCKS = 50
@@ -117,7 +118,6 @@ _STATUS_EMOJI: dict[Status, str] = {
     "none": "",
 }
 _STYLE_MARK = {"bold": "*", "italic": "_", "code": "`"}
-_SPARK = "▁▂▃▄▅▆▇█"
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _SAFE_URL = re.compile(r"(https?://|mailto:)\S+", re.IGNORECASE)
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -314,28 +314,6 @@ def _fact_field(fact: Fact) -> MarkdownTextObject:
     value = _esc_truncated(fact.value, FIELD_TEXT - len(label) - len(emoji) - 10) or "—"
     head = f"{_bold(label)}\n" if label.strip() else ""
     return _mrkdwn(f"{head}{emoji + ' ' if emoji else ''}{value}")
-
-
-def sparkline_text(values: tuple[float | None, ...]) -> str:
-    """Unicode blocks scaled between the lowest and highest reading; · marks no reading."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return "·" * len(values)
-    low, high = min(present), max(present)
-    span = high - low
-    out = []
-    for v in values:
-        if v is None:
-            out.append("·")
-        elif span == 0:
-            out.append(_SPARK[len(_SPARK) // 2])
-        else:
-            out.append(_SPARK[round((v - low) / span * (len(_SPARK) - 1))])
-    return "".join(out)
-
-
-def format_number(x: float) -> str:
-    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
 def _sparkline_block(part: Sparkline) -> SectionBlock:

@@ -15,6 +15,7 @@ from bot.checkins import cards, forms
 from bot.checkins.forms import MetricContext, Validated
 from bot.checkins.models import CheckIn, Reading, ReadingRevision
 from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.commitments.record import open_commitment
 from bot.messages import Form, Reply
 from bot.messages.text import possessive
 from bot.org.context import OrgContext, load_context
@@ -333,29 +334,16 @@ async def finalise(
     changes = await _apply_commitment_changes(uow, validated, person, now)
     new_commitment = None
     if validated.new is not None:
-        new_commitment = await uow.commitments.add(
-            Commitment(
-                unit_id=unit.id,
-                owner_id=validated.new.owner_id,
-                text=validated.new.text,
-                due_on=validated.new.due_on,
-                status="open",
-                origin="checkin",
-                created_at=now,
-                updated_at=now,
-                created_by=person.id,
-            )
-        )
-        assert new_commitment.id is not None
-        await uow.commitments.add_update(
-            CommitmentUpdate(
-                commitment_id=new_commitment.id,
-                at=now,
-                by=person.id,
-                status="open",
-                due_on=new_commitment.due_on,
-                note="created in the check-in",
-            )
+        new_commitment = await open_commitment(
+            uow,
+            unit_id=unit.id,
+            owner_id=validated.new.owner_id,
+            text=validated.new.text,
+            due_on=validated.new.due_on,
+            origin="checkin",
+            by=person.id,
+            now=now,
+            note="created in the check-in",
         )
     if not edited:
         checkin.state = "submitted"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from bot.audit import AuditEntry
 from bot.commitments.cards import commitments_card
 from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.commitments.record import open_commitment
 from bot.messages import Reply
 from bot.org.models import Person, Unit
 from bot.permissions import NotAllowed, can_read, is_unit_member
@@ -28,29 +29,15 @@ async def create(uow: UnitOfWork, person: Person, text: str, due_on: dt.date, no
         )
     unit = units[0]
     assert unit.id is not None and person.id is not None
-    commitment = await uow.commitments.add(
-        Commitment(
-            unit_id=unit.id,
-            owner_id=person.id,
-            text=text,
-            due_on=due_on,
-            status="open",
-            origin="command",
-            created_at=now,
-            updated_at=now,
-            created_by=person.id,
-        )
-    )
-    assert commitment.id is not None
-    await uow.commitments.add_update(
-        CommitmentUpdate(
-            commitment_id=commitment.id,
-            at=now,
-            by=person.id,
-            status="open",
-            due_on=due_on,
-            note="created",
-        )
+    commitment = await open_commitment(
+        uow,
+        unit_id=unit.id,
+        owner_id=person.id,
+        text=text,
+        due_on=due_on,
+        origin="command",
+        by=person.id,
+        now=now,
     )
     await uow.audit.record(
         AuditEntry(
@@ -72,7 +59,9 @@ async def _editable(uow: UnitOfWork, person: Person, commitment_id: int) -> tupl
     unit = await uow.units.get(commitment.unit_id)
     assert unit is not None
     if not (
-        commitment.owner_id == person.id or is_unit_member(person, unit) or person.is_admin
+        commitment.owner_id == person.id
+        or is_unit_member(person, unit)
+        or person.is_admin
         or person.id == unit.leader_id
     ):
         raise NotAllowed(
