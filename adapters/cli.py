@@ -138,6 +138,7 @@ def org_apply(
 
 async def _link_slack_people(container: Container) -> None:
     """Find each person's Slack user by e-mail; say who cannot be found."""
+    from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
     from slack_sdk.web.async_client import AsyncWebClient
 
     from adapters.slack.people import link_people
@@ -145,6 +146,8 @@ async def _link_slack_people(container: Container) -> None:
     token = container.settings.slack_bot_token
     assert token is not None
     client = AsyncWebClient(token=token.get_secret_value(), base_url=container.settings.slack_api_url)
+    # users.lookupByEmail is rate limited (Tier 3): a large org waits instead of failing.
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     report = await link_people(container.uow, client)
     for line in report.lines():
         out.print(line, markup=False, highlight=False)
