@@ -95,12 +95,20 @@ def db_upgrade() -> None:
 
 @org_app.command("apply")
 def org_apply(
-    file: Annotated[Path, typer.Argument(help="The org file (YAML), e.g. examples/org.yaml.")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="The org file (YAML), e.g. examples/org.yaml; default: STATBOT_ORG_FILE."),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and show the changes; write nothing.")
     ] = False,
 ) -> None:
     """Validate the org file and apply it idempotently, printing what changed."""
+    if file is None:
+        configured = settings().org_file
+        if not configured:
+            fail("which org file? Give it (statbot org apply examples/org.yaml) or set STATBOT_ORG_FILE", 2)
+        file = Path(configured)
     try:
         org = load_org(str(file))
     except OrgFileError as exc:

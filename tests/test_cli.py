@@ -138,3 +138,12 @@ def test_bad_public_url_and_force_without_post(sqlite_env: Path, monkeypatch: py
     monkeypatch.delenv("STATBOT_PUBLIC_URL")
     forced = runner.invoke(app, ["digest", "--force"])
     assert forced.exit_code == 2 and "--force only makes sense with --post" in forced.output
+
+
+def test_org_apply_uses_statbot_org_file(sqlite_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    missing = runner.invoke(app, ["org", "apply"])
+    assert missing.exit_code == 2 and "set STATBOT_ORG_FILE" in missing.output
+    monkeypatch.setenv("STATBOT_ORG_FILE", str(EXAMPLE_ORG))
+    result = runner.invoke(app, ["org", "apply"])
+    assert result.exit_code == 0 and "+ added unit sanitation" in result.output
