@@ -180,12 +180,13 @@ class StatBot:
             escalation_id = _int(ids.get("escalation"))
             if escalation_id is not None:
                 if action == escalation_cards.ACK:
-                    return await escalation_actions.acknowledge(uow, person, escalation_id, now)
+                    reply = await escalation_actions.acknowledge(uow, person, escalation_id, now)
+                    return reply.settling()
                 if action == escalation_cards.SNOOZE:
                     days = _int(ids.get("days")) or 2
-                    return await escalation_actions.snooze(uow, person, escalation_id, days, now)
+                    return (await escalation_actions.snooze(uow, person, escalation_id, days, now)).settling()
                 if action == escalation_cards.DONE:
-                    return await escalation_actions.mark_done(uow, person, escalation_id, now)
+                    return (await escalation_actions.mark_done(uow, person, escalation_id, now)).settling()
         return Reply.text("That button is out of date.")
 
 

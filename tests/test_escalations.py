@@ -126,10 +126,12 @@ async def test_acknowledge_stops_and_snooze_delays(bot: StatBot, org_uow: SqlUni
     assert [who for _, who, _ in await escalations_sent(org_uow)] == [HEAD]
     await run_until(org_uow, clock, ny(2026, 12, 10, 9))
     assert [who for _, who, _ in await escalations_sent(org_uow)] == [HEAD, DEPUTY]
-    refused = text_of(await bot.on_button(await pid(org_uow, DEPUTY), "escalation.ack", ids))
-    assert "Only leaders can acknowledge or snooze an escalation" in refused
-    ack = text_of(await bot.on_button(await pid(org_uow, LEADER), "escalation.ack", ids))
-    assert "Acknowledged by Luis Ortega" in ack
+    refused = await bot.on_button(await pid(org_uow, DEPUTY), "escalation.ack", ids)
+    assert "Only leaders can acknowledge or snooze an escalation" in text_of(refused)
+    assert not refused.settles_source  # the message keeps its buttons
+    ack = await bot.on_button(await pid(org_uow, LEADER), "escalation.ack", ids)
+    assert "Acknowledged by Luis Ortega" in text_of(ack)
+    assert ack.settles_source  # platforms update the message the click came from
     await run_until(org_uow, clock, ny(2026, 12, 20, 9), step=dt.timedelta(hours=3))
     assert [who for _, who, _ in await escalations_sent(org_uow)] == [HEAD, DEPUTY]
 

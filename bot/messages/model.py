@@ -238,6 +238,13 @@ class Reply(_Model):
 
     messages: tuple[Message, ...] = ()
     private: bool = True
+    # The button that caused this turn settled its item (acknowledged, snoozed, done,
+    # answered): platforms that can should update the message it came from, so nobody
+    # else clicks a stale button.
+    settles_source: bool = False
+
+    def settling(self) -> Reply:
+        return self.model_copy(update={"settles_source": True})
 
     @classmethod
     def text(cls, text: str, *, private: bool = True) -> Reply:
