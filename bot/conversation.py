@@ -23,6 +23,7 @@ from bot.commitments import service as commitments
 from bot.digests.handlers import digest_for
 from bot.escalations import actions as escalation_actions
 from bot.escalations import cards as escalation_cards
+from bot.home import SHOW_DIGEST
 from bot.messages import Reply
 from bot.messages.text import possessive
 from bot.org.context import NoOrganisationError
@@ -174,6 +175,8 @@ class StatBot:
                 return await checkins.open_form(uow, person, _int(ids.get("checkin")))
             if action == followups.ASK:
                 return await followups.ask_form(uow, person, ids, now)
+            if action == SHOW_DIGEST:
+                return await digest_for(uow, person, ids.get("week"), now)
             commitment_id = _int(ids.get("commitment"))
             if action == followups.ANSWER and commitment_id is not None:
                 return await followups.answer_form(uow, person, commitment_id)
