@@ -45,6 +45,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 HEAD, HEAD_EMAIL = "U0HEAD0001", "robert.hayes@riverton.gov"  # Sanitation head
 LEADER, LEADER_EMAIL = "U0LEAD0001", "priya.raman@riverton.gov"  # admin + leader
+OPS, OPS_EMAIL = "U0LUIS0001", "luis.ortega@riverton.gov"  # Sanitation's leader
 STRANGER = "U0STRANGE1"
 GOOD = {
     "m.missed_pickups": "110",
@@ -111,11 +112,15 @@ class Slack:
         return await self.event(event, **kw)
 
     async def click(self, button: dict[str, Any], *, user: str = HEAD, channel: str | None = None,
-                    trigger: str | None = None, **kw: Any) -> Any:
+                    trigger: str | None = None, message: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """A click on ``button``; with ``message`` (a message the fake keeps, see
+        ``FakeSlackApi.message``) the payload carries it, as Slack sends a click in a
+        posted message, and the response_url can replace it."""
         payload = fixture_json("slack_block_actions.json")
         payload["user"]["id"] = user
         payload["trigger_id"] = trigger or self.next_id("trigger.")
-        payload["response_url"] = self.api.response_url(self.next_id("act"))
+        key = self.next_id("act")
+        payload["response_url"] = self.api.response_url(key)
         payload["actions"] = [{**button, "block_id": "b", "action_ts": "1596530385.194939"}]
         if channel is None:
             payload.pop("channel")
@@ -123,6 +128,14 @@ class Slack:
         else:
             payload["channel"] = {"id": channel, "name": "x"}
             payload["container"] = {"type": "message", "message_ts": "1.2", "channel_id": channel}
+        if message is not None and channel is not None:
+            payload["message"] = message
+            payload["container"] = {"type": "message", "message_ts": message["ts"], "channel_id": channel,
+                                    "is_ephemeral": False}
+            payload["response_url"] = self.api.response_url(key, message=(channel, message["ts"]))
+            block_id = next(b["block_id"] for b in message["blocks"]
+                            if button["action_id"] in json.dumps(b.get("elements", [])))
+            payload["actions"][0]["block_id"] = block_id
         return await self.post(interactive_body(payload), "application/x-www-form-urlencoded", **kw)
 
     async def submit(self, view: dict[str, Any], values: dict[str, str], *, user: str = HEAD,
@@ -156,7 +169,8 @@ def buttons_in(blocks: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi(users={HEAD: HEAD_EMAIL, LEADER: LEADER_EMAIL, STRANGER: "nobody@example.org"},
+    fake = FakeSlackApi(users={HEAD: HEAD_EMAIL, LEADER: LEADER_EMAIL, OPS: OPS_EMAIL,
+                               STRANGER: "nobody@example.org"},
                         channels={"citistat": "C0CITISTAT", "general": "C0GENERAL1"})
     await fake.start()
     yield fake
@@ -419,6 +433,14 @@ async def test_damaged_button_values_are_acked_and_ignored(slack: Slack, value: 
                                  channel="D0HEAD0001")
     assert response.status == 200
     assert [c.method for c in slack.api.calls if c.method != "auth.test"] == []
+
+
+def statbot_buttons(blocks: Any) -> list[dict[str, Any]]:
+    return [e for e in buttons_in(blocks) if str(e.get("action_id", "")).startswith("statbot:")]
+
+
+def contexts_in(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps([b for b in blocks if b["type"] == "context"], ensure_ascii=False)
 
 
 async def test_stale_button_in_a_channel_answers_ephemerally(slack: Slack) -> None:
@@ -827,3 +849,133 @@ async def test_long_reply_never_goes_to_a_channel_called_none(
     answers = slack.responses()
     assert len(answers) == 4 and "Line 000 of the digest" in json.dumps(answers[0])
     assert "open a direct message with statbot" in answers[-1]["text"]
+
+
+# --- settling an escalation updates the message everyone sees --------------------------------
+
+CITISTAT = "C0CITISTAT"
+
+
+async def _escalate_to_the_channel(slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> int:
+    """Sanitation misses its check-in; the sweeps climb the chain (head, deputy, leader)
+    until the leadership channel is told, and the outbox posts everything to Slack.
+    Returns the escalation's id."""
+    from bot.escalations.service import sweep
+
+    await _open_sanitation(org_uow, clock)
+    end = ny(2026, 12, 11, 9)  # the channel step is due Fri 11 08:30
+    while True:
+        await sweep(org_uow, clock)
+        if clock.now() >= end:
+            break
+        async with org_uow() as uow:
+            due = [e.next_step_at for e in await uow.escalations.active() if e.next_step_at]
+        clock.set(min([*(t for t in due if t > clock.now()), clock.now() + dt.timedelta(hours=6), end]))
+    await drain(org_uow, slack.adapter.gateway, clock)
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None
+        (escalation,) = [e for e in await uow.escalations.active() if e.unit_id == unit.id]
+    assert escalation.id is not None
+    return escalation.id
+
+
+def _posted_card(slack: Slack, channel: str) -> dict[str, Any]:
+    """Sanitation's escalation message in ``channel`` as Slack keeps it (with its block_ids)."""
+    (message,) = [m for (c, _), m in slack.api.messages.items()
+                  if c == channel and "Needs attention · Sanitation" in json.dumps(m["blocks"], ensure_ascii=False)]
+    return message
+
+
+def _button(message: dict[str, Any], label: str) -> dict[str, Any]:
+    return next(b for b in statbot_buttons(message["blocks"]) if b["text"]["text"] == label)
+
+
+async def _escalation_state(org_uow: SqlUnitOfWorkFactory, escalation_id: int) -> tuple[str, int | None]:
+    async with org_uow() as uow:
+        escalation = await uow.escalations.get(escalation_id)
+    assert escalation is not None
+    return escalation.state, escalation.acted_by
+
+
+async def test_acknowledge_in_the_channel_replaces_the_buttons_for_everyone(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    escalation_id = await _escalate_to_the_channel(slack, org_uow, clock)
+    card = _posted_card(slack, CITISTAT)
+    assert [b["text"]["text"] for b in statbot_buttons(card["blocks"])] == [
+        "Acknowledge", "Snooze 2 days", "Ask the unit"]
+    await slack.click(_button(card, "Acknowledge"), user=OPS, channel=CITISTAT, message=card)
+    (answer,) = slack.responses()  # one answer: the update, no ephemeral copy of it
+    assert answer["replace_original"] is True
+    assert "response_type" not in answer  # an "ephemeral" here would hide the update
+    assert answer["text"] == card["text"]
+    assert statbot_buttons(answer["blocks"]) == []
+    said = contexts_in(answer["blocks"])
+    assert "Acknowledged by Luis Ortega: Sanitation's check-in for 2026-W49 was not submitted." in said
+    assert "No more reminders about it." in said
+    # Everything else is kept as it was: what the item is, who was asked, the policy note.
+    others = [b for b in card["blocks"] if b["type"] != "actions"]
+    assert [b for b in answer["blocks"] if b not in others] == [
+        b for b in answer["blocks"] if b["type"] == "context" and "Acknowledged by" in json.dumps(b)]
+    assert len(answer["blocks"]) == len(card["blocks"])
+    # What the channel now shows, and what is stored.
+    now_shown = slack.api.message(CITISTAT, card["ts"])
+    assert statbot_buttons(now_shown["blocks"]) == [] and "Acknowledged by Luis Ortega" in json.dumps(now_shown)
+    assert slack.api.ok_calls("chat.postEphemeral") == []
+    assert (await _escalation_state(org_uow, escalation_id)) == ("acknowledged", await pid(org_uow, OPS_EMAIL))
+
+
+async def test_a_refused_acknowledge_answers_privately_and_leaves_the_message(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    escalation_id = await _escalate_to_the_channel(slack, org_uow, clock)
+    card = _posted_card(slack, CITISTAT)
+    await slack.click(_button(card, "Acknowledge"), user=HEAD, channel=CITISTAT, message=card)
+    (answer,) = slack.responses()
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "Only leaders can acknowledge" in answer["text"]
+    assert slack.api.message(CITISTAT, card["ts"]) == card  # the buttons stay for a leader
+    assert (await _escalation_state(org_uow, escalation_id)) == ("active", None)
+
+
+async def test_snooze_in_the_channel_updates_the_message(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    escalation_id = await _escalate_to_the_channel(slack, org_uow, clock)
+    card = _posted_card(slack, CITISTAT)
+    await slack.click(_button(card, "Snooze 2 days"), user=OPS, channel=CITISTAT, message=card)
+    (answer,) = slack.responses()
+    assert answer["replace_original"] is True
+    assert statbot_buttons(answer["blocks"]) == []
+    # Fri 11 + 2 days is Sunday: the reminders come back at Monday's start of work.
+    assert "Snoozed until Mon 14 Dec" in contexts_in(answer["blocks"])
+    assert statbot_buttons(slack.api.message(CITISTAT, card["ts"])["blocks"]) == []
+    assert (await _escalation_state(org_uow, escalation_id))[0] == "snoozed"
+
+
+async def test_acknowledge_in_the_leaders_dm_updates_that_message(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    escalation_id = await _escalate_to_the_channel(slack, org_uow, clock)
+    dm = f"D{OPS}"
+    card = _posted_card(slack, dm)  # the leader's step came as a DM, with the same buttons
+    posted = len(slack.api.ok_calls("chat.postMessage"))
+    await slack.click(_button(card, "Acknowledge"), user=OPS, channel=dm, message=card)
+    (answer,) = slack.responses()
+    assert answer["replace_original"] is True
+    assert "Acknowledged by Luis Ortega" in contexts_in(answer["blocks"])
+    assert len(slack.api.ok_calls("chat.postMessage")) == posted  # no second message saying it
+    assert (await _escalation_state(org_uow, escalation_id))[0] == "acknowledged"
+
+
+async def test_acknowledge_from_app_home_answers_as_before(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    escalation_id = await _escalate_to_the_channel(slack, org_uow, clock)
+    button = _button(_posted_card(slack, CITISTAT), "Acknowledge")
+    await slack.click(button, user=OPS)  # App Home: Slack sends no message to update
+    (answer,) = slack.responses()
+    assert answer["replace_original"] is False and answer["response_type"] == "ephemeral"
+    assert "Acknowledged by Luis Ortega" in answer["text"]
+    assert (await _escalation_state(org_uow, escalation_id))[0] == "acknowledged"

@@ -3,7 +3,10 @@
 Every listener acknowledges first and works after (DESIGN.md §3, Slack's 3 seconds):
 * slash commands, buttons and events ``ack()`` at once with an empty body; the turn then
   runs and answers through ``response_url`` (ephemeral unless the core says otherwise),
-  a DM message, or a modal opened with the click's trigger_id;
+  a DM message, or a modal opened with the click's trigger_id; a click that settles its
+  item (the core's ``Reply.settles_source``) instead replaces the clicked message through
+  response_url, its buttons swapped for a line saying what happened, so nobody else
+  clicks a stale button;
 * a modal submission must be answered in the ack itself (field errors, the next view),
   so the turn gets ``form_deadline`` seconds; if the database is slower, the ack shows a
   "saving" view and the outcome replaces it with views.update when it is ready.
@@ -26,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +83,16 @@ class _Where:
     dm_channel: str | None = None
     channel: str | None = None
     replay_text: str | None = None
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The message a button was clicked in, as Slack sent it with the click, and the
+    click's response_url (through ``respond``), which can replace that message for everyone."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    respond: AsyncRespond
 
 
 class SlackAdapter:
@@ -211,7 +224,7 @@ class SlackAdapter:
             await ack()
             click = parse.parse_button(body, action)
             if click is not None:
-                await self._later(self._button(click, respond))
+                await self._later(self._button(click, respond, _source(body, respond)))
 
         async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
             await self._submission(ack, body)
@@ -322,7 +335,7 @@ class SlackAdapter:
             return
         await self._show(await self.bot.on_text(person.id, text), where)
 
-    async def _button(self, click: parse.ButtonClick, respond: AsyncRespond) -> None:
+    async def _button(self, click: parse.ButtonClick, respond: AsyncRespond, source: _Source | None) -> None:
         if not await self._first_time(click.key):
             return
         person = await self.people.person_for(click.user_id)
@@ -342,7 +355,33 @@ class SlackAdapter:
             reply = await self.bot.on_text(person.id, where.replay_text)
         else:
             reply = await self.bot.on_button(person.id, click.action, click.ids)
+        if reply.settles_source and source is not None and await self._settle(reply, source):
+            # The updated message says what happened, to everyone who sees it; only a
+            # form (if any) still needs showing.
+            forms = tuple(m for m in reply.messages if isinstance(m, Form))
+            reply = reply.model_copy(update={"messages": forms})
         await self._show(reply, where)
+
+    async def _settle(self, reply: Reply, source: _Source) -> bool:
+        """Replace the clicked message's statbot buttons by what the click did, so nobody
+        else clicks a button whose item is settled.  False when the message was left as it
+        was (no statbot buttons in it, or response_url refused): the reply is shown as usual."""
+        said = " ".join(m.summary for m in reply.messages if isinstance(m, Card) and m.summary.strip())
+        if not said:
+            return False
+        # fallback_text escapes user text as render.py does and cuts it to a context's 3000.
+        blocks = _settled_blocks(source.blocks, fallback_text(Card(parts=(), summary=said)))
+        if blocks is None:
+            return False
+        try:
+            answer = await source.respond(text=source.text, blocks=blocks, replace_original=True)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("replacing a settled message failed: %s", exc)
+            return False
+        if answer.status_code != 200:
+            log.info("response_url refused to replace a settled message (%s)", answer.status_code)
+            return False
+        return True
 
     async def _home(self, opened: parse.HomeOpened) -> None:
         if not await self._first_time(f"event:{opened.event_id}"):
@@ -543,6 +582,44 @@ def _modal(form: Form) -> dict[str, Any]:
     return render_form(
         form, callback_id=parse.FORM_CALLBACK, private_metadata=parse.form_metadata(form.action, form.ids)
     )
+
+
+def _source(body: Mapping[str, Any], respond: AsyncRespond) -> _Source | None:
+    """The message the button sits in; None for a click in App Home or a modal (Slack sends
+    no ``message`` there) or one without a response_url (nothing could replace it)."""
+    container, message = body.get("container"), body.get("message")
+    if isinstance(container, Mapping) and container.get("type") != "message":
+        return None
+    if not isinstance(message, Mapping) or not isinstance(body.get("response_url"), str):
+        return None
+    blocks, text = message.get("blocks"), message.get("text")
+    if not isinstance(blocks, list) or not all(isinstance(b, Mapping) for b in blocks):
+        return None
+    return _Source(text if isinstance(text, str) else "", [dict(b) for b in blocks], respond)
+
+
+def _is_statbot_actions(block: Mapping[str, Any]) -> bool:
+    elements = block.get("elements")
+    return block.get("type") == "actions" and isinstance(elements, list) and any(
+        isinstance(e, Mapping) and str(e.get("action_id", "")).startswith(parse.ACTION_PREFIX)
+        for e in elements
+    )
+
+
+def _settled_blocks(blocks: list[dict[str, Any]], said: str) -> list[dict[str, Any]] | None:
+    """``blocks`` with the first block of statbot buttons replaced by a context block saying
+    ``said`` (escaped mrkdwn) and any further ones dropped (a card with more than 25 buttons
+    has several; one line saying what happened is enough).  None when there are none."""
+    settled: list[dict[str, Any]] = []
+    replaced = False
+    for block in blocks:
+        if not _is_statbot_actions(block):
+            settled.append(block)
+        elif not replaced:
+            text = {"type": "mrkdwn", "text": said, "verbatim": True}
+            settled.append({"type": "context", "elements": [text]})
+            replaced = True
+    return settled if replaced else None
 
 
 def _note(text: str) -> Card:

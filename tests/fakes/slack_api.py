@@ -8,6 +8,9 @@ get 429 with ``Retry-After``); ``answers[method]`` replaces a method's normal an
 ``apps.connections.open`` (Socket Mode) answers with ``socket_mode_url()``: see
 tests/fakes/slack_socket.py.  A response_url takes ``RESPONSE_URL_USES`` answers, as on
 Slack; later ones are refused (recorded with their status, so ``ok_calls`` leaves them out).
+Posted messages are kept (``message(channel, ts)``, with the block_ids Slack adds), and
+a response_url made for one (``response_url(key, message=(channel, ts))``) replaces it
+when answered with ``replace_original: true``, as a click on that message's button would.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class FakeSlackApi:
     delay: float = 0.0
     # Hands out a websocket URL for apps.connections.open (FakeSocketMode.attach sets it).
     socket_mode_url: Callable[[], str] | None = None
+    # (channel, ts) → the message as Slack keeps it: text, blocks, ts.
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
@@ -70,6 +75,7 @@ class FakeSlackApi:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._responded: dict[str, int] = defaultdict(int)
+        self._response_targets: dict[str, tuple[str, str]] = {}
         self.root = ""
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -97,8 +103,15 @@ class FakeSlackApi:
         """The Web API base URL, with the trailing slash slack-sdk needs."""
         return f"{self.root}/api/"
 
-    def response_url(self, key: str = "r") -> str:
+    def response_url(self, key: str = "r", *, message: tuple[str, str] | None = None) -> str:
+        """A response_url; with ``message`` (channel, ts) it belongs to a click in that message."""
+        if message is not None:
+            self._response_targets[key] = message
         return f"{self.root}/respond/{key}"
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        """The message as everyone in the channel sees it now."""
+        return self.messages[(channel, ts)]
 
     # --- modes ---------------------------------------------------------------------------
 
@@ -204,8 +217,9 @@ class FakeSlackApi:
                 return {"ok": True, "url": "https://riverton.slack.com/", "team": "Riverton",
                         "user": "statbot", "team_id": "T111", "user_id": "UBOT", "bot_id": "BBOT"}
             case "chat.postMessage" | "chat.update":
-                return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts") or self._ts(),
-                        "message": {"text": p.get("text", "")}}
+                channel, ts = str(p.get("channel")), p.get("ts") or self._ts()
+                self._keep(channel, ts, p.get("text", ""), p.get("blocks"))
+                return {"ok": True, "channel": channel, "ts": ts, "message": {"text": p.get("text", "")}}
             case "chat.postEphemeral":
                 return {"ok": True, "message_ts": self._ts()}
             case "views.open" | "views.update" | "views.push" | "views.publish":
@@ -241,6 +255,12 @@ class FakeSlackApi:
                 return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         return {"ok": False, "error": "unknown_method"}
 
+    def _keep(self, channel: str, ts: str, text: str, blocks: Any) -> None:
+        blocks = json.loads(blocks) if isinstance(blocks, str) else list(blocks or [])
+        # Slack gives every block without a block_id one of its own.
+        blocks = [{"block_id": f"B{next(self._ids)}", **b} for b in blocks]
+        self.messages[(channel, ts)] = {"type": "message", "ts": ts, "text": text, "blocks": blocks}
+
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
         self.uploads[file_id] = await request.read()
@@ -257,6 +277,9 @@ class FakeSlackApi:
         self.calls.append(Call("respond", {"key": key, **body}, status, time.monotonic()))
         if status != 200:
             return web.Response(status=status, text="used_url")
+        target = self._response_targets.get(key)
+        if body.get("replace_original") is True and target is not None:
+            self._keep(*target, body.get("text", ""), body.get("blocks"))
         return web.Response(text="ok")
 
 
