@@ -48,7 +48,7 @@ async def test_commit_done_update_and_lists(bot: StatBot, org_uow: SqlUnitOfWork
     assert await say(bot, org_uow, DEPUTY, "update #1 two crews assigned") == "Noted on #1: two crews assigned"
     refused = await say(bot, org_uow, OTHER_HEAD, "done 1")
     assert "#1 belongs to Sanitation; only its owner" in refused
-    assert await say(bot, org_uow, HEAD, "done 1") == "#1 marked done: Clear the bulk-item backlog"
+    assert await say(bot, org_uow, HEAD, "done 1") == "#1 marked done by Robert Hayes: Clear the bulk-item backlog"
     assert await say(bot, org_uow, HEAD, "done 1") == "#1 is already done."
     assert "Nothing open." in await say(bot, org_uow, HEAD, "commitments")
     async with org_uow() as uow:

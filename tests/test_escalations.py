@@ -164,7 +164,7 @@ async def test_overdue_commitment_escalates_and_mark_done_stops_it(bot: StatBot,
     card = Card.model_validate((await escalations_sent(org_uow))[-1][2].payload)
     done = next(b for p in card.parts if isinstance(p, Buttons) for b in p.buttons if b.label == "Mark done")
     reply = text_of(await bot.on_button(await pid(org_uow, DEPUTY), done.action, done.ids))
-    assert "marked done: Replace truck 12" in reply
+    assert "marked done by Maria Santos: Replace truck 12" in reply
     await run_until(org_uow, clock, ny(2026, 12, 20, 12), step=dt.timedelta(hours=6))
     assert len(await escalations_sent(org_uow)) == 2
 

@@ -103,7 +103,7 @@ async def close(
     )
     if commit:
         await uow.commit()
-    return Reply.text(f"#{commitment_id} marked {status}: {commitment.text}")
+    return Reply.text(f"#{commitment_id} marked {status} by {person.name}: {commitment.text}")
 
 
 async def update(uow: UnitOfWork, person: Person, commitment_id: int, note: str, now: dt.datetime) -> Reply:
