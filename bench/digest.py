@@ -31,6 +31,7 @@ from bot.org.context import load_context
 from bot.ports import UnitOfWorkFactory
 from bot.weeks import monday_of, previous_weeks
 from storage.engine import create_engine, session_factory
+from storage.migrations import head_revision
 from storage.records import (
     Base,
     CheckInRecord,
@@ -209,7 +210,8 @@ async def bench_url(url: str, label: str, units: int, *, generate_first: bool) -
 
 async def _sqlite(units: int) -> tuple[int, Any]:
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"digest-{units}u-v1.db"
+    # Keyed by the schema revision: a cache made before a migration is never reused.
+    path = CACHE / f"digest-{units}u-{head_revision()}.db"
     fresh = not path.exists()
     if fresh:
         partial = path.with_suffix(".partial")
