@@ -303,6 +303,15 @@ def chat(
         fail(str(exc))
 
 
+def _example_org() -> Path:
+    """examples/org.yaml in the working directory, else next to the installed code (a
+    checkout or the Docker image), so the demo runs from anywhere."""
+    here = Path("examples/org.yaml")
+    if here.exists():
+        return here
+    return Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
+
+
 async def _first_head(container: Container) -> str | None:
     async with container.uow() as uow:
         units = await uow.units.all()
@@ -318,9 +327,9 @@ def demo(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write each week's summary and digest (text + PNG) here.")
     ] = None,
-    org_file: Annotated[Path, typer.Option("--org", help="The org file to simulate.")] = Path(
-        "examples/org.yaml"
-    ),
+    org_file: Annotated[
+        Path | None, typer.Option("--org", help="The org file to simulate (default: the example city).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the simulated people.")] = 7,
 ) -> None:
     """Simulate N weeks of the example org on a fresh database with a moving clock.
@@ -334,8 +343,10 @@ def demo(
     from storage.engine import create_engine, session_factory
     from storage.uow import SqlUnitOfWorkFactory
 
+    if org_file is None:
+        org_file = _example_org()
     if not org_file.exists():
-        fail(f"{org_file}: no such org file (run from the repository root, or pass --org)")
+        fail(f"{org_file}: no such org file (pass --org FILE)")
     with tempfile.TemporaryDirectory(prefix="statbot-demo-") as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
         migrations.upgrade(url)

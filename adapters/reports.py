@@ -127,6 +127,14 @@ async def print_digest(
         except ValueError as exc:
             console.print(f"--week: {exc}", markup=False, highlight=False)
             return 2
+        current = week_of(now, context.organisation.timezone)
+        if target > current:
+            console.print(
+                f"--week {target} has not started yet (this week is {current}).",
+                markup=False,
+                highlight=False,
+            )
+            return 2
         if post:
             latest = last_week(context, now)
             units = await uow.units.all(active_only=False)
@@ -156,21 +164,25 @@ async def print_digest(
                     console.print(render_card(card, width=100), markup=False, highlight=False, soft_wrap=True)
             return 0
     result = await post_now(factory, container.clock, target, force=force)
-    if result.posted:
-        console.print(
+    async with factory() as uow:
+        record = await uow.digests.get("leadership", target)
+    if record is not None and "skipped" in record.content and not force:
+        message = (
+            f"Nothing to post for {target}: no unit was asked for its numbers that week "
+            "(statbot did not know the units yet)."
+        )
+    elif result.posted:
+        message = (
             f"Posted the digest of {target}: {result.deliveries} message(s) in the outbox; "
-            "the sender delivers them.",
-            markup=False,
-            highlight=False,
+            "the sender delivers them."
         )
     else:
         when = f"{result.posted_at:%a %d %b %Y %H:%M} UTC" if result.posted_at else "earlier"
-        console.print(
+        message = (
             f"The digest of {target} was already posted ({when}); nothing was sent again. "
-            "Add --force to send it again.",
-            markup=False,
-            highlight=False,
+            "Add --force to send it again."
         )
+    console.print(message, markup=False, highlight=False)
     return 0
 
 

@@ -164,7 +164,13 @@ async def ask(
         summary=f"{person.name} asks {unit.name}: {question[:100]}",
     )
     await enqueue(
-        uow, audience=Delivery.to_person(owner.id), message=card, key=f"followup:{followup.id}:asked", now=now
+        uow,
+        audience=Delivery.to_person(owner.id),
+        message=card,
+        key=f"followup:{followup.id}:asked",
+        now=now,
+        # Asked at night, it reaches the head at the start of their working day.
+        not_before=ctx.calendar.next_working_moment(now, owner.timezone),
     )
     await uow.commit()
     return Reply.text(
@@ -248,7 +254,9 @@ async def answer(
             at=now, actor_id=person.id, action="followup.answered", subject=f"commitment:{commitment_id}"
         )
     )
-    if followup.asked_by is not None:
+    asker = await uow.people.get(followup.asked_by) if followup.asked_by is not None else None
+    if asker is not None and asker.id is not None:
+        ctx = await load_context(uow)
         unit = await uow.units.get(followup.unit_id)
         card = Card(
             parts=(
@@ -261,10 +269,11 @@ async def answer(
         )
         await enqueue(
             uow,
-            audience=Delivery.to_person(followup.asked_by),
+            audience=Delivery.to_person(asker.id),
             message=card,
             key=f"followup:{commitment_id}:answered",
             now=now,
+            not_before=ctx.calendar.next_working_moment(now, asker.timezone),
         )
     await uow.commit()
     return Reply.text(f"Thanks, your answer to follow-up #{commitment_id} was sent.")

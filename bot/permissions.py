@@ -23,8 +23,10 @@ def require_submit(person: Person, unit: Unit) -> None:
 
 
 def can_read(person: Person, unit: Unit) -> bool:
+    if not person.active:
+        return False
     if not unit.restricted:
-        return person.active
+        return True
     return (
         is_unit_member(person, unit)
         or person.id == unit.leader_id

@@ -107,3 +107,12 @@ async def test_becoming_someone_shows_what_reached_them(org_uow: SqlUnitOfWorkFa
     out = console.export_text()
     after_switch = out.split("You are now Luis Ortega")[1]
     assert "Needs attention" in after_switch and "[1] Acknowledge" in after_switch
+
+
+async def test_buttons_survive_a_card_without_buttons(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+    clock.set(ny(2026, 12, 3, 8))
+    script = Script("/clock thursday 09:30", "help", "1", "/cancel", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    # "help" answered with a card without buttons; "1" still clicks the prompt's button.
+    assert "[clicked Fill in this week's numbers]" in console.export_text()

@@ -283,3 +283,26 @@ async def test_restricted_units_never_reach_the_channel(org_uow: SqlUnitOfWorkFa
 async def test_analysts_cannot_ask_restricted_units(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> None:
     reply = text_of(await bot.on_text(await pid(org_uow, "jordan.kim@riverton.gov"), "ask hr Why?"))
     assert "Human Resources is restricted" in reply
+
+
+async def test_a_question_asked_at_night_waits_for_the_heads_morning(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 22))
+    await bot.on_text(await pid(org_uow, MAYOR), "ask sanitation Why did missed pickups double?")
+    async with org_uow() as uow:
+        (question,) = await uow.deliveries.for_audience(f"person:{await pid(org_uow, HEAD)}")
+    assert question.next_attempt_at == ny(2026, 12, 2, 8, 30)
+
+
+async def test_followups_are_not_ticked_off_in_the_checkin_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    await bot.on_text(await pid(org_uow, MAYOR), "ask sanitation Why did missed pickups double?")
+    await _sanitation_checkin(org_uow, clock)
+    form = only_form(await bot.on_text(await pid(org_uow, HEAD), "report"))
+    assert not [i for i in form.inputs if i.name.startswith("c.")]
+
+
+async def test_restricted_commitments_are_not_revealed_by_id(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    await bot.on_text(await pid(org_uow, "carla.mendes@riverton.gov"), "commit Fill the payroll clerk post by Friday")
+    reply = text_of(await bot.on_text(await pid(org_uow, HEAD), "done 1"))
+    assert reply == "There is no commitment #1 you can see. `commitments` lists yours."

@@ -42,7 +42,8 @@ Console commands (everything else goes to the bot, as a DM would):
   1, 2, …          click that button of the last card
   /cancel          (inside a form) stop filling it in
   /quit            leave
-The bot's own words: help, report, status, commitments, overdue, commit …, done …"""
+The bot's own words: help, report, status, commitments, overdue, commit …, done …,
+update …, away …, digest, ask …"""
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
@@ -86,7 +87,9 @@ class ConsoleChat:
         self.console.print(Text(text, style=style))
 
     def show_card(self, card: Card, source: str = "bot") -> None:
-        self.buttons = buttons_of(card)
+        # Numbers click the buttons of the latest card that has any: a card without
+        # buttons shown after it (e.g. the end of a digest) must not take them away.
+        self.buttons = buttons_of(card) or self.buttons
         if self.plain:
             self.say(f"{source}:")
             self.say(render_card(card))

@@ -62,7 +62,8 @@ async def load(uow: UnitOfWork, ctx: OrgContext, checkin: CheckIn) -> Loaded:
                 current=past.get(checkin.week),
             )
         )
-    every_open = list(await uow.commitments.open_for_unit(unit.id))
+    # Leaders' questions are answered with their own Answer button, not ticked off here.
+    every_open = [c for c in await uow.commitments.open_for_unit(unit.id) if c.origin != "followup"]
     # The soonest due first: the form stays short enough for any platform (Slack modals
     # take 100 blocks); the rest are handled with `commitments` / `done` / `update`.
     commitments = every_open[: forms.MAX_FORM_COMMITMENTS]

@@ -58,6 +58,9 @@ async def _editable(uow: UnitOfWork, person: Person, commitment_id: int) -> tupl
         raise NotAllowed(f"There is no commitment #{commitment_id}. `commitments` lists yours.")
     unit = await uow.units.get(commitment.unit_id)
     assert unit is not None
+    if not can_read(person, unit):
+        # Saying whose it is would reveal a restricted unit's business.
+        raise NotAllowed(f"There is no commitment #{commitment_id} you can see. `commitments` lists yours.")
     if not (
         commitment.owner_id == person.id
         or is_unit_member(person, unit)
