@@ -167,8 +167,11 @@ async def test_text_that_looks_like_a_formula_stays_text(container: Container, t
 async def test_posting_an_unfinished_or_prehistoric_week_is_refused(container: Container) -> None:
     await _data(container)
     console, buffer = _console()
-    assert await print_digest(container, "2026-W50", True, console) == 2
+    assert await print_digest(container, "2026-W49", True, console) == 2
     assert "has not ended yet; the latest week to post is 2026-W48" in buffer.getvalue()
+    console, buffer = _console()
+    assert await print_digest(container, "2026-W50", False, console) == 2
+    assert "2026-W50 has not started yet (this week is 2026-W49)" in buffer.getvalue()
     console, buffer = _console()
     assert await print_digest(container, "2019-W01", True, console) == 2
     assert "before statbot knew any unit" in buffer.getvalue()
