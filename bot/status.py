@@ -51,10 +51,13 @@ async def unit_card(uow: UnitOfWork, person: Person, unit: Unit, now: dt.datetim
     values: dict[int, dict[str, float]] = {}
     for r in history:
         values.setdefault(r.metric_id, {})[r.week] = r.value
-    parts: list[Part] = [
-        Heading(text=f"{unit.name} · {week}"),
-        Facts(facts=(Fact(label="Check-in", value=state, status=state_status),)),
-    ]
+    checkin_facts = [Fact(label="Check-in", value=state, status=state_status)]
+    # An earlier week still open is late and matters more than this week's.
+    for older in await uow.checkins.for_unit(unit.id, limit=4):
+        if older.week < week and older.state == "open":
+            due = local(older.deadline_at, person.timezone)
+            checkin_facts.append(Fact(label=f"Still open: {older.week}", value=f"late, was due {due}", status="red"))
+    parts: list[Part] = [Heading(text=f"{unit.name} · {week}"), Facts(facts=tuple(checkin_facts))]
     facts = []
     sparks = []
     for m in metrics:

@@ -150,3 +150,14 @@ async def test_digest_in_chat_for_leaders_only(bot: StatBot, org_uow: SqlUnitOfW
     assert "Leadership digest · 2026-W49" in analyst and "Human Resources" not in analyst
     refused = await say(bot, org_uow, HEAD, "digest")
     assert "The digest is for leaders and analysts" in refused
+
+
+async def test_status_shows_an_earlier_week_still_open(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    from bot.checkins.jobs import open_due_checkins
+
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    clock.set(ny(2026, 12, 7, 10))  # Monday of 2026-W50; W49 was never submitted
+    reply = await say(bot, org_uow, HEAD, "status")
+    assert "Sanitation · 2026-W50" in reply
+    assert "Still open: 2026-W49: late, was due Fri 04 Dec 16:00 EST" in reply
