@@ -56,7 +56,9 @@ async def unit_card(uow: UnitOfWork, person: Person, unit: Unit, now: dt.datetim
     for older in await uow.checkins.for_unit(unit.id, limit=4):
         if older.week < week and older.state == "open":
             due = local(older.deadline_at, person.timezone)
-            checkin_facts.append(Fact(label=f"Still open: {older.week}", value=f"late, was due {due}", status="red"))
+            checkin_facts.append(
+                Fact(label=f"Still open: {older.week}", value=f"late, was due {due}", status="red")
+            )
     parts: list[Part] = [Heading(text=f"{unit.name} · {week}"), Facts(facts=tuple(checkin_facts))]
     facts = []
     sparks = []
