@@ -87,23 +87,8 @@ async def close(
     commitment, _ = await _editable(uow, person, commitment_id)
     if commitment.status != "open":
         return Reply.text(f"#{commitment_id} is already {commitment.status}.")
-    commitment.status, commitment.closed_at, commitment.updated_at = status, now, now
-    await uow.commitments.save(commitment)
-    await uow.commitments.add_update(
-        CommitmentUpdate(
-            commitment_id=commitment_id,
-            at=now,
-            by=person.id,
-            status=status,
-            due_on=commitment.due_on,
-            note=note or status,
-        )
-    )
-    await uow.audit.record(
-        AuditEntry(
-            at=now, actor_id=person.id, action=f"commitment.{status}", subject=f"commitment:{commitment_id}"
-        )
-    )
+    commitment.status, commitment.closed_at = status, now
+    await _record_change(uow, commitment, person, now, note=note or status, action=f"commitment.{status}")
     if commit:
         await uow.commit()
     return Reply.text(f"#{commitment_id} marked {status} by {person.name}: {commitment.text}")
@@ -113,11 +98,22 @@ async def update(uow: UnitOfWork, person: Person, commitment_id: int, note: str,
     commitment, _ = await _editable(uow, person, commitment_id)
     if commitment.status != "open":
         return Reply.text(f"#{commitment_id} is {commitment.status}; there is nothing to update.")
+    await _record_change(uow, commitment, person, now, note=note, action="commitment.updated")
+    await uow.commit()
+    return Reply.text(f"Noted on #{commitment_id}: {note}")
+
+
+async def _record_change(
+    uow: UnitOfWork, commitment: Commitment, person: Person, now: dt.datetime, *, note: str, action: str
+) -> None:
+    """Every change of a commitment: the record (its quiet clock restarts), an entry in
+    its append-only history, and the audit log."""
+    assert commitment.id is not None
     commitment.updated_at = now
     await uow.commitments.save(commitment)
     await uow.commitments.add_update(
         CommitmentUpdate(
-            commitment_id=commitment_id,
+            commitment_id=commitment.id,
             at=now,
             by=person.id,
             status=commitment.status,
@@ -129,13 +125,11 @@ async def update(uow: UnitOfWork, person: Person, commitment_id: int, note: str,
         AuditEntry(
             at=now,
             actor_id=person.id,
-            action="commitment.updated",
-            subject=f"commitment:{commitment_id}",
+            action=action,
+            subject=f"commitment:{commitment.id}",
             detail={"note": note},
         )
     )
-    await uow.commit()
-    return Reply.text(f"Noted on #{commitment_id}: {note}")
 
 
 async def _people(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Person]:
