@@ -6,17 +6,16 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from adapters.container import Container, NotMigratedError, open_container
-from adapters.settings import Settings, SettingsError, load_settings
-from bot.org.apply import apply_org
-from bot.org.schema import OrgFileError, load_org
-from storage import migrations
+# Everything else is imported inside the commands that need it: SQLAlchemy, Alembic,
+# slack-bolt and matplotlib together cost half a second, and `statbot --help` should not.
+if TYPE_CHECKING:
+    from adapters.runtime import Runtime
+    from adapters.settings import Settings
 
 app = typer.Typer(
     help="statbot: weekly check-ins, commitments, escalations and the Monday digest, in chat.",
@@ -45,20 +44,42 @@ def not_yet(what: str) -> NoReturn:
     fail(f"{what} is not available yet in this version of statbot.", code=3)
 
 
-def settings() -> Settings:
+_logging_done = False
+
+
+def settings(log_format: str = "text") -> Settings:
+    """The settings, and logging set up from them once (``log_format`` unless
+    STATBOT_LOG_FORMAT says otherwise)."""
+    from adapters.settings import SettingsError, load_settings
+
+    global _logging_done
     try:
-        return load_settings()
+        config = load_settings()
     except SettingsError as exc:
         fail(str(exc), code=2)
+    if not _logging_done:
+        from adapters.logs import configure_logging
+
+        configure_logging(
+            fmt=config.log_format or ("json" if log_format == "json" else "text"),
+            level=config.log_level,
+            secrets=config.secrets(),
+        )
+        _logging_done = True
+    return config
 
 
-def run_with(body: Callable[[Container], Awaitable[T]]) -> T:
-    """Open the container, check the schema is current, run ``body``."""
+def run_with(
+    body: Callable[[Runtime], Awaitable[T]], *, config: Settings | None = None, platforms: bool = False
+) -> T:
+    """Open the runtime, check the schema is current, run ``body``."""
+    from adapters.container import NotMigratedError
+    from adapters.runtime import open_runtime
 
     async def main() -> T:
-        async with open_container(settings()) as container:
-            await container.check_migrated()
-            return await body(container)
+        async with open_runtime(config or settings(), platforms=platforms) as runtime:
+            await runtime.check_migrated()
+            return await body(runtime)
 
     try:
         return asyncio.run(main())
@@ -82,6 +103,8 @@ def parse_instant(text: str) -> dt.datetime:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database (STATBOT_DATABASE_URL) to the latest schema."""
+    from storage import migrations
+
     url = settings().database_url
     try:
         migrations.upgrade(url)
@@ -104,11 +127,14 @@ def org_apply(
     ] = False,
 ) -> None:
     """Validate the org file and apply it idempotently, printing what changed."""
+    from bot.org.apply import apply_org
+    from bot.org.schema import OrgFileError, load_org
+
+    config = settings()
     if file is None:
-        configured = settings().org_file
-        if not configured:
+        if not config.org_file:
             fail("which org file? Give it (statbot org apply examples/org.yaml) or set STATBOT_ORG_FILE", 2)
-        file = Path(configured)
+        file = Path(config.org_file)
     try:
         org = load_org(str(file))
     except OrgFileError as exc:
@@ -120,16 +146,16 @@ def org_apply(
             err.print(f"  - {problem}", highlight=False, markup=False)
         raise typer.Exit(1) from None
 
-    async def body(container: Container) -> None:
-        async with container.uow() as uow:
-            diff = await apply_org(uow, org, now=container.clock.now())
+    async def body(runtime: Runtime) -> None:
+        async with runtime.uow() as uow:
+            diff = await apply_org(uow, org, now=runtime.clock.now())
             if dry_run:
                 await uow.rollback()
             else:
                 await uow.commit()
         verb = "would change" if dry_run else "changed"
-        if not dry_run and container.settings.slack_enabled:
-            await _link_slack_people(container)
+        if not dry_run:
+            await _link_people(runtime)
         if diff.empty:
             out.print(f"{file}: no changes ({len(org.units)} units, {len(org.people)} people).")
             return
@@ -141,32 +167,39 @@ def org_apply(
             f"{diff.count('retired')} retired" + (" (dry run: nothing written)" if dry_run else "")
         )
 
-    run_with(body)
+    run_with(body, config=config, platforms=True)
 
 
-async def _link_slack_people(container: Container) -> None:
-    """Find each person's Slack user by e-mail; say who cannot be found."""
-    from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-    from slack_sdk.web.async_client import AsyncWebClient
+async def _link_people(runtime: Runtime) -> None:
+    """Link people to each configured platform; say who cannot be reached anywhere."""
+    from adapters.gateways import mark_unreachable
 
-    from adapters.slack.people import link_people
+    if runtime.slack is not None:
+        from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+        from slack_sdk.web.async_client import AsyncWebClient
 
-    token = container.settings.slack_bot_token
-    assert token is not None
-    client = AsyncWebClient(token=token.get_secret_value(), base_url=container.settings.slack_api_url)
-    # users.lookupByEmail is rate limited (Tier 3): a large org waits instead of failing.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
-    report = await link_people(container.uow, client)
-    for line in report.lines():
-        out.print(line, markup=False, highlight=False)
+        from adapters.slack.people import link_people
+
+        turns = runtime.slack.client
+        client = AsyncWebClient(token=turns.token, base_url=turns.base_url)
+        # users.lookupByEmail is rate limited (Tier 3): a large org waits instead of failing.
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        report = await link_people(runtime.uow, client)
+        for line in report.lines():
+            out.print(line, markup=False, highlight=False)
+    if len(runtime.platforms) > 1:
+        for person in await mark_unreachable(runtime.uow, runtime.platforms):
+            out.print(f"{person.email}: reachable on no platform ({person.unreachable})",
+                      markup=False, highlight=False)
 
 
 @org_app.command("show")
 def org_show() -> None:
     """Show the organisation as stored: units, people, metrics and policies."""
+    from rich.table import Table
 
-    async def body(container: Container) -> None:
-        async with container.uow() as uow:
+    async def body(runtime: Runtime) -> None:
+        async with runtime.uow() as uow:
             settings_ = await uow.org.settings()
             if settings_ is None:
                 fail("no organisation yet: run `statbot org apply FILE`")
@@ -197,7 +230,7 @@ def org_show() -> None:
     run_with(body)
 
 
-# --- not built yet ---------------------------------------------------------------------------
+# --- running ------------------------------------------------------------------------------
 
 
 @app.command()
@@ -213,66 +246,51 @@ def serve(
     Slack events arrive on POST /slack/events, or over Socket Mode when SLACK_APP_TOKEN
     is set.  Run several replicas with --no-scheduler on all but one, or let each run the
     sweeps: the database makes sure every item is handled once."""
+    import signal
+
     from aiohttp import web
 
-    from adapters.gateways import build_gateway
-    from adapters.metrics import Metrics
-    from adapters.scheduler import build_scheduler
-    from adapters.server import build_web_app
-    from bot.conversation import StatBot
+    from adapters.container import NotMigratedError
+    from adapters.runtime import NO_PLATFORM, open_runtime
 
-    config = settings()
+    config = settings(log_format="json")
+    host = host or config.host
+    port = config.port if port is None else port
 
     async def main() -> None:
-        async with open_container(config) as container:
-            await container.check_migrated()
-            metrics = Metrics()
-            bot = StatBot(container.uow, container.clock)
-            slack = None
-            if config.slack_enabled:
-                from adapters.slack.app import SlackAdapter
-
-                slack = SlackAdapter.create(container, bot, metrics)
-            gateway = build_gateway(slack=slack.gateway if slack else None)
-            runner = web.AppRunner(build_web_app(container, metrics, slack=slack))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_runtime(config) as runtime:
+            await runtime.check_migrated()
+            # The request middleware logs each request once; aiohttp's own access log
+            # would repeat it without the request id.
+            runner = web.AppRunner(runtime.web_app(), access_log=None)
             await runner.setup()
-            site = web.TCPSite(runner, host or config.host, config.port if port is None else port)
-            await site.start()
-            out.print(
-                f"statbot listening on http://{host or config.host}:{config.port if port is None else port}"
-            )
-            if gateway is None:
-                out.print("no Slack or Teams credentials: deliveries wait in the outbox")
-            scheduler = None
-            if not no_scheduler:
-                # Before Socket Mode: a network that is down at start must not hold up the sweeps.
-                scheduler = build_scheduler(container.uow, container.clock, gateway, metrics)
-                scheduler.start()
-            if slack is not None and config.slack_app_token is not None:
-                try:
-                    await slack.start_socket_mode()
-                except RuntimeError as exc:
-                    if scheduler is not None:
-                        scheduler.shutdown(wait=False)
-                    await slack.close()
-                    await runner.cleanup()
-                    fail(str(exc))
-                out.print("Slack: Socket Mode connected")
             try:
-                await asyncio.Event().wait()
+                await web.TCPSite(runner, host, port).start()
+                out.print(f"statbot listening on http://{host}:{port}")
+                if runtime.gateway is None:
+                    out.print(f"{NO_PLATFORM}: deliveries wait in the outbox")
+                if not no_scheduler:
+                    # Before Socket Mode: a network that is down at start must not hold up the sweeps.
+                    runtime.scheduler().start()
+                try:
+                    await runtime.start_platforms()
+                except RuntimeError as exc:
+                    fail(str(exc))
+                if runtime.slack is not None and config.slack_app_token is not None:
+                    out.print("Slack: Socket Mode connected")
+                await stop.wait()
             finally:
-                if scheduler is not None:
-                    scheduler.shutdown(wait=False)
-                if slack is not None:
-                    await slack.close()
                 await runner.cleanup()
+        out.print("stopped")
 
     try:
         asyncio.run(main())
     except NotMigratedError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        out.print("stopped")
 
 
 @app.command()
@@ -282,8 +300,9 @@ def chat(
 ) -> None:
     """The console chat: the real bot in a terminal, as any person of the org."""
     from adapters.console.chat import ConsoleChat
+    from adapters.container import NotMigratedError
+    from adapters.runtime import open_runtime
     from bot.clock import FakeClock, SystemClock
-    from bot.conversation import StatBot
 
     clock = FakeClock(SystemClock().now())
 
@@ -291,10 +310,11 @@ def chat(
         return await asyncio.to_thread(input, prompt)
 
     async def main() -> None:
-        async with open_container(settings(), clock) as container:
-            await container.check_migrated()
-            start = as_ or await _first_head(container)
-            console = ConsoleChat(StatBot(container.uow, clock), container.uow, clock, ask=ask, plain=plain)
+        # The console shows the bot's messages itself: no platform adapter.
+        async with open_runtime(settings(), clock=clock, platforms=False) as runtime:
+            await runtime.check_migrated()
+            start = as_ or await _first_head(runtime)
+            console = ConsoleChat(runtime.bot, runtime.uow, clock, ask=ask, plain=plain)
             await console.run(start)
 
     try:
@@ -312,8 +332,8 @@ def _example_org() -> Path:
     return Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
 
 
-async def _first_head(container: Container) -> str | None:
-    async with container.uow() as uow:
+async def _first_head(runtime: Runtime) -> str | None:
+    async with runtime.uow() as uow:
         units = await uow.units.all()
         if not units:
             return None
@@ -340,9 +360,12 @@ def demo(
     import tempfile
 
     from adapters.demo import run_demo
-    from storage.engine import create_engine, session_factory
-    from storage.uow import SqlUnitOfWorkFactory
+    from adapters.runtime import open_runtime
+    from adapters.settings import Settings
+    from bot.org.schema import OrgFileError
+    from storage import migrations
 
+    settings()  # logging, and a bad environment is still reported
     if org_file is None:
         org_file = _example_org()
     if not org_file.exists():
@@ -352,18 +375,9 @@ def demo(
         migrations.upgrade(url)
 
         async def main() -> dict[str, int]:
-            engine = create_engine(url)
-            try:
-                return await run_demo(
-                    SqlUnitOfWorkFactory(session_factory(engine)),
-                    str(org_file),
-                    weeks,
-                    out_dir,
-                    out,
-                    seed=seed,
-                )
-            finally:
-                await engine.dispose()
+            # A database of its own; the demo shows the messages itself (no platform).
+            async with open_runtime(Settings(database_url=url), platforms=False) as runtime:
+                return await run_demo(runtime.uow, str(org_file), weeks, out_dir, out, seed=seed)
 
         try:
             stats = asyncio.run(main())
@@ -379,23 +393,28 @@ def tick(
     at: Annotated[str | None, typer.Option(help="Run as of this instant (ISO-8601 with zone).")] = None,
 ) -> None:
     """Run every sweep once: open check-ins, reminders, escalations, digests, deliveries."""
-    from adapters.gateways import build_gateway
+    from adapters.container import NotMigratedError
+    from adapters.runtime import NO_PLATFORM, open_runtime
     from bot.clock import FakeClock
-    from bot.sweeps import run_all
 
     instant = parse_instant(at) if at else None
+    config = settings()
 
-    async def body(container: Container) -> None:
-        clock = FakeClock(instant) if instant else container.clock
-        gateway = build_gateway()
-        report = await run_all(container.uow, clock, gateway)
-        out.print(f"{clock.now().isoformat()}: {report}")
-        if gateway is None:
-            async with container.uow() as uow:
-                waiting = await uow.deliveries.pending_count()
-            out.print(f"no Slack or Teams credentials: {waiting} delivery(ies) wait in the outbox")
+    async def main() -> None:
+        # The same runtime as `serve`: the configured platforms send what the sweeps owe.
+        async with open_runtime(config, clock=FakeClock(instant) if instant else None) as runtime:
+            await runtime.check_migrated()
+            report = await runtime.tick()
+            out.print(f"{runtime.clock.now().isoformat()}: {report}")
+            if runtime.gateway is None:
+                waiting = await runtime.pending_deliveries()
+                noun = "delivery waits" if waiting == 1 else "deliveries wait"
+                out.print(f"{NO_PLATFORM}: {waiting} {noun} in the outbox")
 
-    run_with(body)
+    try:
+        asyncio.run(main())
+    except NotMigratedError as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -414,8 +433,8 @@ def digest(
     if force and not post:
         fail("--force only makes sense with --post (it sends a posted week again)", 2)
 
-    async def body(container: Container) -> int:
-        return await print_digest(container, week, post, out, force=force)
+    async def body(runtime: Runtime) -> int:
+        return await print_digest(runtime.container, week, post, out, force=force)
 
     code = run_with(body)
     if code:
@@ -444,8 +463,8 @@ def export(
         except ValueError:
             fail(f"--since {since!r} is not a date; write it like 2026-11-01", 2)
 
-    async def body(container: Container) -> list[Path]:
-        return await export_data(container, format, since_date, out_path)
+    async def body(runtime: Runtime) -> list[Path]:
+        return await export_data(runtime.container, format, since_date, out_path)
 
     for path in run_with(body):
         out.print(f"wrote {path}")

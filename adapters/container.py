@@ -1,17 +1,16 @@
-"""The composition root: settings → engine → unit of work → services."""
+"""The core services of a process: settings, database engine, unit of work, clock.
+
+Built by the runtime (adapters/runtime.py), which adds the bot, platforms, metrics,
+web app and scheduler around it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from adapters.settings import Settings
-from bot.clock import Clock, SystemClock
-from storage.engine import create_engine, session_factory
-from storage.migrations import current_revision, head_revision
+from bot.clock import Clock
+from storage.engine import Engine, schema_revision
+from storage.migrations import head_revision
 from storage.uow import SqlUnitOfWorkFactory
 
 
@@ -22,30 +21,15 @@ class NotMigratedError(Exception):
 @dataclass
 class Container:
     settings: Settings
-    engine: AsyncEngine
+    engine: Engine
     uow: SqlUnitOfWorkFactory
     clock: Clock
 
     async def check_migrated(self) -> None:
-        async with self.engine.connect() as connection:
-            current = await connection.run_sync(current_revision)
+        current = await schema_revision(self.engine)
         head = head_revision()
         if current != head:
             raise NotMigratedError(
                 f"the database is at revision {current or 'empty'}, the code needs {head}: "
                 "run `statbot db upgrade` first"
             )
-
-
-@asynccontextmanager
-async def open_container(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Container]:
-    engine = create_engine(settings.database_url)
-    try:
-        yield Container(
-            settings=settings,
-            engine=engine,
-            uow=SqlUnitOfWorkFactory(session_factory(engine)),
-            clock=clock or SystemClock(),
-        )
-    finally:
-        await engine.dispose()

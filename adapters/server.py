@@ -5,15 +5,17 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
+from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
+from storage.engine import ping
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +41,16 @@ def build_web_app(
     slack: HttpHandler | None = None,
     teams: HttpHandler | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[_measure])
+    app = web.Application(middlewares=[_measure, _request_log])
     app[CONTAINER] = container
     app[METRICS] = metrics
 
     async def healthz(request: web.Request) -> web.Response:
         try:
-            async with container.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await ping(container.engine)
         except Exception as exc:
-            return web.json_response({"status": "unhealthy", "database": str(exc)[:200]}, status=503)
+            # The class only: a driver's message can name the host, user or password.
+            return web.json_response({"status": "unhealthy", "database": type(exc).__name__}, status=503)
         return web.json_response({"status": "ok", "database": "ok"})
 
     async def prometheus(request: web.Request) -> web.Response:
@@ -101,3 +103,40 @@ async def _measure(request: web.Request, handler: Handler) -> web.StreamResponse
     finally:
         metrics.requests.labels(route, str(status)).inc()
         metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+# Which platform a route serves, for the log line of each request.
+_PLATFORMS = {"/slack/events": "slack", "/api/messages": "teams"}
+access_log = logging.getLogger("statbot.http")
+
+
+@web.middleware
+async def _request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One line per request (method, route, status, duration) with a request id that every
+    line logged while handling it carries too.  Never the body: it holds people's words."""
+    request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "other"
+    logs.unbind_all()
+    logs.bind(request_id=request_id, **({"platform": _PLATFORMS[route]} if route in _PLATFORMS else {}))
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers.setdefault("X-Request-Id", request_id)
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        level = logging.DEBUG if route in ("/healthz", "/metrics") and status < 400 else logging.INFO
+        access_log.log(
+            level,
+            "%s %s %s",
+            request.method,
+            route,
+            status,
+            extra={"method": request.method, "route": route, "status": status, "duration_ms": duration_ms},
+        )
+        logs.unbind_all()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.engine import DatabaseUrlError, check_url
+from adapters.logs import LEVELS
+from storage.engine import DatabaseUrlError, check_url, database_password
 
 
 class SettingsError(Exception):
@@ -43,6 +46,24 @@ class Settings(BaseSettings):
         default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFTAPPTYPE")
     )
 
+    log_level: str = Field(default="INFO", validation_alias="STATBOT_LOG_LEVEL")
+    # json for `serve`, text for the console and one-shot commands, unless set.
+    log_format: Literal["json", "text"] | None = Field(default=None, validation_alias="STATBOT_LOG_FORMAT")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LEVELS)}")
+        return value.upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() not in ("json", "text"):
+            raise ValueError(f"{value!r} is not a log format; use json or text")
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -70,6 +91,17 @@ class Settings(BaseSettings):
     @property
     def teams_enabled(self) -> bool:
         return bool(self.microsoft_app_id)
+
+    def secrets(self) -> list[str]:
+        """Every secret value configured, for the log redactor."""
+        values = [
+            s.get_secret_value()
+            for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+                      self.microsoft_app_password)
+            if s is not None
+        ]
+        password = database_password(self.database_url)
+        return [v for v in (*values, password) if v]
 
 
 _NAMES = {

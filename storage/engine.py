@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -52,3 +52,29 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# Adapters hold the engine by this name so that SQLAlchemy stays inside storage/.
+Engine = AsyncEngine
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the database; raises when it cannot be reached."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def schema_revision(engine: AsyncEngine) -> str | None:
+    """The Alembic revision the database is at (None when it was never migrated)."""
+    from storage.migrations import current_revision
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(current_revision)
+
+
+def database_password(url: str) -> str | None:
+    """The password in a database URL, so that logs and errors can mask it."""
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None

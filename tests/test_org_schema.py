@@ -63,7 +63,7 @@ def test_example_meets_the_minimums_of_a_realistic_org(example: OrgFile) -> None
     assert len(zones) >= 2
     assert example.organisation.holidays is not None
     assert example.organisation.holidays.country == "US"
-    assert example.organisation.leadership_channel == "citistat"
+    assert example.organisation.leadership_audiences() == ["channel:citistat"]
     assert any(unit.restricted for unit in example.units)
 
 

@@ -27,6 +27,7 @@ from bot.conversation import StatBot
 from bot.deliveries.models import Delivery
 from bot.messages import Button, Card, ChoiceInput, Form, Reply
 from bot.org.models import Person
+from bot.org.schema import LeadershipChannel
 from bot.ports import DeliveryError, UnitOfWorkFactory
 from bot.sweeps import run_all
 
@@ -187,9 +188,10 @@ class ConsoleChat:
         audiences = [Delivery.to_person(self.person.id or 0)]
         async with self.uow() as uow:
             settings = await uow.org.settings()
-            channel = (settings.options.get("leadership_channel") if settings else None) or None
+            named = (settings.options.get("leadership_channel") if settings else None) or None
+            channel = LeadershipChannel.model_validate(named) if named else None
             if channel and self.person.is_leader:
-                audiences.append(Delivery.to_channel(channel))
+                audiences.extend(channel.audiences())
             for audience in audiences:
                 new = [
                     d
@@ -201,7 +203,8 @@ class ConsoleChat:
                 if new:
                     self.seen[audience] = max(d.id or 0 for d in new)
                 for delivery in new:
-                    where = "bot (DM)" if audience.startswith("person:") else f"bot in #{channel}"
+                    dm = audience.startswith("person:")
+                    where = "bot (DM)" if dm else f"bot in #{_channel_name(audience)}"
                     message = delivery.payload
                     if message.get("kind") == "card":
                         self.show_card(Card.model_validate(message), where)
@@ -298,3 +301,8 @@ def _choice(inp: object, answer: str) -> str:
             if answer.lower() in (option.value.lower(), option.label.lower()):
                 return option.value
     return answer
+
+
+def _channel_name(audience: str) -> str:
+    found = Delivery.channel_of(audience)
+    return found[1] if found else audience

@@ -31,5 +31,18 @@ class Delivery:
         return f"person:{person_id}"
 
     @staticmethod
-    def to_channel(name: str) -> str:
-        return f"channel:{name}"
+    def to_channel(name: str, platform: str = "slack") -> str:
+        # Slack's channels keep the form they had before several platforms were
+        # supported ("channel:citistat"), so deliveries already stored still go there.
+        return f"channel:{name}" if platform == "slack" else f"channel:{platform}:{name}"
+
+    @staticmethod
+    def channel_of(audience: str) -> tuple[str, str] | None:
+        """(platform, channel name) of a channel audience; None for anything else."""
+        kind, _, rest = audience.partition(":")
+        if kind != "channel" or not rest:
+            return None
+        platform, sep, name = rest.partition(":")
+        if sep and platform in ("teams",):
+            return platform, name
+        return "slack", rest

@@ -72,15 +72,15 @@ def _variants(
     *,
     units: Sequence[Unit],
     people: Iterable[Person],
-    channel: str | None,
+    channels: Sequence[str],
     tag: str = "",
 ) -> dict[tuple[str, ...], _Variant]:
     """Who gets which version: the channel never sees restricted units; each person sees
     the restricted units they may read."""
     restricted = [u for u in units if u.restricted and u.key in digest.restricted_units]
     wanted: list[tuple[str, tuple[str, ...]]] = []
-    if channel:
-        wanted.append((Delivery.to_channel(channel), tuple(sorted(u.key for u in restricted))))
+    for channel in channels:
+        wanted.append((channel, tuple(sorted(u.key for u in restricted))))
     for person in people:
         assert person.id is not None
         hidden = tuple(sorted(u.key for u in restricted if not can_read(person, u)))
@@ -147,12 +147,11 @@ async def _post(uow: UnitOfWork, context: OrgContext, week: str, now: dt.datetim
     data = await uow.digest_source.load(week=week)
     digest = build_digest(data, now=now, context=context)
     schedule = context.organisation.digest
-    channel = context.organisation.leadership_channel if schedule.post_to_channel else None
     variants = _variants(
         digest,
         units=data.units,
         people=await _audience(uow, context, data.people.values()),
-        channel=channel,
+        channels=context.organisation.leadership_audiences() if schedule.post_to_channel else [],
     )
     if not digest.scorecard and not digest.reporting:
         # No unit existed during that week (statbot was installed since): nothing to
@@ -239,7 +238,7 @@ async def post_now(
             digest,
             units=data.units,
             people=await _audience(uow, context, data.people.values()),
-            channel=context.organisation.leadership_channel if schedule.post_to_channel else None,
+            channels=context.organisation.leadership_audiences() if schedule.post_to_channel else [],
             tag=tag,
         )
         await _render_charts(uow, variants.values(), now)

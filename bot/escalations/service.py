@@ -197,13 +197,14 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
         if notify == "channel" and subject.unit.restricted:
             notify = "leader"  # a restricted unit's business never goes to the channel
         recipient = await _recipient(uow, subject.unit, notify, subject.owner)
-        channel = ctx.organisation.leadership_channel
-        if notify == "channel" and channel:
-            audience = Delivery.to_channel(channel)
+        channels = ctx.organisation.leadership_audiences()
+        if notify == "channel" and channels:
+            audiences = channels
         elif recipient is not None and recipient.id is not None:
-            audience = Delivery.to_person(recipient.id)
+            audiences = [Delivery.to_person(recipient.id)]
         else:
-            audience = None
+            audiences = []
+        audience = audiences[0] if audiences else None
         zone = recipient.timezone if recipient is not None else subject.unit.timezone
         if audience is not None and not ctx.calendar.is_working_moment(now, zone):
             # A late sweep (downtime, or a snooze that ended) outside working hours: the
@@ -218,9 +219,10 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
             continue  # nobody to tell at this step (e.g. no deputy): on to the next
         already = [p for p in [await uow.people.get(i) for i in escalation.notified] if p]
         card = cards.escalation_card(escalation, subject, notify, recipient, already, now)
-        await enqueue(
-            uow, audience=audience, message=card, key=f"escalation:{escalation.id}:step:{index}", now=now
-        )
+        key = f"escalation:{escalation.id}:step:{index}"
+        for n, each in enumerate(audiences):
+            # The channel may be named on several platforms: one delivery per platform.
+            await enqueue(uow, audience=each, message=card, key=key if n == 0 else f"{key}:{each}", now=now)
         if recipient is not None and recipient.id is not None:
             escalation.notified = [*escalation.notified, recipient.id]
         sent += 1

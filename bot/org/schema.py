@@ -16,8 +16,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from bot.deliveries.models import Delivery
 from bot.escalations.policy import Duration, Policy
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -144,17 +153,62 @@ class Reminders(_Strict):
     after_deadline_times: int = Field(default=2, ge=0, le=10)
 
 
+Platform = Literal["slack", "teams"]
+PLATFORMS: tuple[Platform, ...] = ("slack", "teams")
+
+
+class LeadershipChannel(_Strict):
+    """Where the digest is posted and the last escalation steps land, per platform.
+
+    The org file may name one Slack channel (``leadership_channel: citistat``) or one per
+    platform (``leadership_channel: {slack: citistat, teams: "<team id>/<channel id>"}``)."""
+
+    slack: str | None = Field(default=None, min_length=1)
+    teams: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_name(cls, value: object) -> object:
+        # A plain string is the Slack channel, as before several platforms were supported.
+        return {"slack": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _some(self) -> LeadershipChannel:
+        if self.slack is None and self.teams is None:
+            raise ValueError("name a channel for slack, teams or both")
+        return self
+
+    @model_serializer(mode="plain")
+    def _dump(self) -> str | dict[str, str]:
+        # Stored the way it was written when only Slack is named, so an org applied
+        # before several platforms existed shows no change.
+        if self.teams is None and self.slack is not None:
+            return self.slack
+        return {str(p): name for p, name in self.named().items()}
+
+    def named(self) -> dict[Platform, str]:
+        pairs: tuple[tuple[Platform, str | None], ...] = (("slack", self.slack), ("teams", self.teams))
+        return {p: name for p, name in pairs if name}
+
+    def audiences(self) -> list[str]:
+        """One delivery audience per platform the channel is named on."""
+        return [Delivery.to_channel(name, platform) for platform, name in self.named().items()]
+
+
 class Organisation(_Strict):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
     holidays: Holidays | None = None
     working_hours: WorkingHours = WorkingHours()
-    leadership_channel: str | None = None
+    leadership_channel: LeadershipChannel | None = None
     digest: DigestSchedule = DigestSchedule()
     data_check: DataCheck = DataCheck()
     reminders: Reminders = Reminders()
 
     _tz = field_validator("timezone")(_check_timezone)
+
+    def leadership_audiences(self) -> list[str]:
+        return self.leadership_channel.audiences() if self.leadership_channel else []
 
 
 class PersonEntry(_Strict):

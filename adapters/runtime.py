@@ -1,0 +1,179 @@
+"""The composition root: everything a statbot process needs, built from the settings.
+
+Every entry point (``serve``, ``tick``, ``chat``, ``demo``, the other CLI commands, the
+tests and the benches) opens a Runtime, so no command wires a partial app of its own:
+a ``tick`` from cron gets the same platform gateways as ``serve``.
+
+    async with open_runtime(settings) as runtime:
+        await runtime.check_migrated()
+        print(await runtime.tick())
+
+Opening builds the database engine and unit of work, the clock, the bot, the metrics,
+the configured platform adapters and their gateways (routed per recipient when several
+platforms are configured).  The web app and the scheduler are built on demand.  Leaving
+the block stops what was started, in reverse order: schedulers, platform adapters
+(their HTTP sessions and Socket Mode), then the database engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from adapters.container import Container
+from adapters.gateways import route
+from adapters.metrics import Metrics
+from adapters.settings import Settings
+from bot.clock import Clock, SystemClock
+from bot.conversation import StatBot
+from bot.ports import ChatGateway
+from storage.engine import Engine, create_engine, session_factory
+from storage.uow import SqlUnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from adapters.slack.app import SlackAdapter
+
+
+@dataclass(frozen=True)
+class SlackOptions:
+    """How the Slack adapter is built.  Production uses the defaults; tests hand in a
+    client pointed at a fake Web API and process events before answering."""
+
+    client: Any = None
+    process_before_response: bool = False
+    form_deadline: float = 2.0
+    per_channel_interval: float = 1.0
+
+
+NO_PLATFORM = "no Slack or Teams credentials"
+
+
+@dataclass
+class Runtime:
+    container: Container
+    metrics: Metrics
+    bot: StatBot
+    slack: SlackAdapter | None = None
+    # Platform name → the gateway that sends its deliveries.
+    gateways: dict[str, ChatGateway] = field(default_factory=dict)
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    @property
+    def settings(self) -> Settings:
+        return self.container.settings
+
+    @property
+    def uow(self) -> SqlUnitOfWorkFactory:
+        return self.container.uow
+
+    @property
+    def clock(self) -> Clock:
+        return self.container.clock
+
+    @property
+    def platforms(self) -> list[str]:
+        return list(self.gateways)
+
+    @property
+    def gateway(self) -> ChatGateway | None:
+        """Where deliveries leave: the one platform, a router over several, or None."""
+        return route(self.gateways, self.uow)
+
+    async def check_migrated(self) -> None:
+        await self.container.check_migrated()
+
+    def web_app(self) -> web.Application:
+        from adapters.server import build_web_app
+
+        return build_web_app(self.container, self.metrics, slack=self.slack)
+
+    def scheduler(self) -> AsyncIOScheduler:
+        """The sweeps and the delivery sender as APScheduler jobs; call ``start()`` in the
+        running loop.  It is shut down when the runtime closes."""
+        from adapters.scheduler import build_scheduler
+
+        scheduler = build_scheduler(self.uow, self.clock, self.gateway, self.metrics)
+
+        def stop() -> None:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+
+        self._stack.callback(stop)
+        return scheduler
+
+    async def tick(self, clock: Clock | None = None) -> str:
+        """Every sweep once, then the outbox, as of ``clock`` (default: the runtime's)."""
+        from bot.sweeps import run_all
+
+        return await run_all(self.uow, clock or self.clock, self.gateway)
+
+    async def start_platforms(self) -> None:
+        """Connections that a platform opens itself (Slack's Socket Mode)."""
+        if self.slack is not None and self.settings.slack_app_token is not None:
+            await self.slack.start_socket_mode()
+
+    async def pending_deliveries(self) -> int:
+        async with self.uow() as uow:
+            return await uow.deliveries.pending_count()
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    platforms: bool = True,
+    slack: SlackOptions | None = None,
+    gateways: Mapping[str, ChatGateway] | None = None,
+    engine: Engine | None = None,
+) -> AsyncIterator[Runtime]:
+    """Build a Runtime from ``settings``.
+
+    ``platforms=False`` builds no platform adapter (the console and the demo show the
+    messages themselves).  ``gateways`` adds or replaces platform gateways (tests hand in
+    fakes).  ``engine`` shares an engine the caller owns (tests) instead of opening one."""
+    stack = AsyncExitStack()
+    try:
+        if engine is None:
+            engine = create_engine(settings.database_url)
+            stack.push_async_callback(engine.dispose)
+        container = Container(
+            settings=settings,
+            engine=engine,
+            uow=SqlUnitOfWorkFactory(session_factory(engine)),
+            clock=clock or SystemClock(),
+        )
+        metrics = Metrics()
+        bot = StatBot(container.uow, container.clock)
+        runtime = Runtime(container=container, metrics=metrics, bot=bot, _stack=stack)
+        if platforms and settings.slack_enabled:
+            runtime.slack = _slack_adapter(container, bot, metrics, slack or SlackOptions())
+            stack.push_async_callback(runtime.slack.close)
+            runtime.gateways["slack"] = runtime.slack.gateway
+        runtime.gateways.update(gateways or {})
+        yield runtime
+    finally:
+        await stack.aclose()
+
+
+def _slack_adapter(
+    container: Container, bot: StatBot, metrics: Metrics, options: SlackOptions
+) -> SlackAdapter:
+    # Imported here: slack-bolt costs a noticeable part of a second to import, and most
+    # commands never need it.
+    from adapters.slack.app import SlackAdapter
+
+    return SlackAdapter.create(
+        container,
+        bot,
+        metrics,
+        client=options.client,
+        process_before_response=options.process_before_response,
+        form_deadline=options.form_deadline,
+        per_channel_interval=options.per_channel_interval,
+    )

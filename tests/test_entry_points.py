@@ -1,0 +1,89 @@
+"""Entry points as real processes, the way cron or a user runs them, against the local
+fake Slack Web API: `statbot tick` with and without platform credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.org.schema import load_org
+from tests.conftest import EXAMPLE_ORG
+from tests.fakes.slack_api import FakeSlackApi
+
+STATBOT = str(Path(sys.executable).with_name("statbot"))
+# Thursday 2026-12-03 09:30 in New York: every unit of the example org has opened its
+# check-in of 2026-W49 by then, inside working hours.
+THURSDAY = "2026-12-03T14:30:00+00:00"
+PLATFORM_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MicrosoftAppId",
+                      "MicrosoftAppPassword", "STATBOT_SLACK_API_URL", "STATBOT_LOG_FORMAT")
+
+
+async def statbot(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """Run `statbot ARGS` without blocking the loop the fake Slack API serves from."""
+    process = await asyncio.create_subprocess_exec(
+        STATBOT, *args, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES}
+    env["STATBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cron.db'}"
+    return env
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlackApi]:
+    org = load_org(str(EXAMPLE_ORG))
+    users = {f"U{n:08d}": p.email for n, p in enumerate(org.people, start=1)}
+    fake = FakeSlackApi(users=users, channels={"citistat": "C0CITISTAT"})
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+async def prepared(env: dict[str, str], tmp_path: Path) -> None:
+    code, _, err = await statbot("db", "upgrade", env=env, cwd=tmp_path)
+    assert code == 0, err
+    code, _, err = await statbot("org", "apply", str(EXAMPLE_ORG), env=env, cwd=tmp_path)
+    assert code == 0, err
+
+
+async def test_tick_from_cron_delivers_prompts_on_slack(tmp_path: Path, slack_api: FakeSlackApi) -> None:
+    env = {**base_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-cron-test", "SLACK_SIGNING_SECRET": "cron-secret",
+           "STATBOT_SLACK_API_URL": slack_api.url}
+    await prepared(env, tmp_path)
+    code, out, err = await statbot("tick", "--at", THURSDAY, env=env, cwd=tmp_path)
+    assert code == 0, err
+    posts = slack_api.ok_calls("chat.postMessage")
+    org = load_org(str(EXAMPLE_ORG))
+    assert len(posts) >= len(org.units) - 1  # one unit may be excused (its people away)
+    prompted = {str(c.params["channel"]) for c in posts}
+    assert all(channel.startswith("DU") for channel in prompted), prompted  # DMs of linked people
+    assert any("Weekly check-in" in str(c.params.get("text")) for c in posts)
+    assert f"deliveries: {len(posts)} sent, 0 to retry, 0 failed" in out
+    assert "no Slack or Teams credentials" not in out
+    # A second cron run a minute later owes nothing more: nothing is sent twice.
+    code, out, err = await statbot("tick", "--at", "2026-12-03T14:31:00+00:00", env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert len(slack_api.ok_calls("chat.postMessage")) == len(posts)
+    assert "deliveries: 0 sent" in out
+
+
+async def test_tick_without_credentials_keeps_the_prompts_in_the_outbox(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    await prepared(env, tmp_path)
+    code, out, err = await statbot("tick", "--at", THURSDAY, env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert "open check-ins: " in out
+    waiting = out.split("no Slack or Teams credentials: ")[1].split()[0]
+    assert int(waiting) >= 8
+    assert f"{waiting} deliveries wait in the outbox" in out
