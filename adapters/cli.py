@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -69,11 +69,26 @@ def settings(log_format: str = "text") -> Settings:
     return config
 
 
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's event loop; a database that is not migrated or cannot be reached
+    is one line on stderr, not a traceback."""
+    from adapters.container import NotMigratedError
+    from storage.engine import DatabaseUnavailable, is_unavailable, masked_url
+
+    try:
+        return asyncio.run(main())
+    except (NotMigratedError, DatabaseUnavailable) as exc:
+        fail(str(exc))
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        fail(f"cannot reach the database {masked_url(settings().database_url)} ({type(exc).__name__})")
+
+
 def run_with(
     body: Callable[[Runtime], Awaitable[T]], *, config: Settings | None = None, platforms: bool = False
 ) -> T:
     """Open the runtime, check the schema is current, run ``body``."""
-    from adapters.container import NotMigratedError
     from adapters.runtime import open_runtime
 
     async def main() -> T:
@@ -81,10 +96,7 @@ def run_with(
             await runtime.check_migrated()
             return await body(runtime)
 
-    try:
-        return asyncio.run(main())
-    except NotMigratedError as exc:
-        fail(str(exc))
+    return run(main)
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -104,12 +116,17 @@ def parse_instant(text: str) -> dt.datetime:
 def db_upgrade() -> None:
     """Migrate the database (STATBOT_DATABASE_URL) to the latest schema."""
     from storage import migrations
+    from storage.engine import is_unavailable, masked_url
 
     url = settings().database_url
     try:
         migrations.upgrade(url)
-    except Exception as exc:  # the driver's own message is the useful part
-        fail(f"cannot migrate {url.split('@')[-1]}: {exc}")
+    except Exception as exc:
+        if is_unavailable(exc):
+            fail(f"cannot reach the database {masked_url(url)} ({type(exc).__name__})")
+        # The driver's first line says what is wrong; its text never holds the password.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        fail(f"cannot migrate {masked_url(url)}: {first}")
     out.print(f"database at revision {migrations.head_revision()}")
 
 
@@ -250,7 +267,6 @@ def serve(
 
     from aiohttp import web
 
-    from adapters.container import NotMigratedError
     from adapters.runtime import NO_PLATFORM, open_runtime
 
     config = settings(log_format="json")
@@ -287,10 +303,7 @@ def serve(
                 await runner.cleanup()
         out.print("stopped")
 
-    try:
-        asyncio.run(main())
-    except NotMigratedError as exc:
-        fail(str(exc))
+    run(main)
 
 
 @app.command()
@@ -300,7 +313,6 @@ def chat(
 ) -> None:
     """The console chat: the real bot in a terminal, as any person of the org."""
     from adapters.console.chat import ConsoleChat
-    from adapters.container import NotMigratedError
     from adapters.runtime import open_runtime
     from bot.clock import FakeClock, SystemClock
 
@@ -317,10 +329,7 @@ def chat(
             console = ConsoleChat(runtime.bot, runtime.uow, clock, ask=ask, plain=plain)
             await console.run(start)
 
-    try:
-        asyncio.run(main())
-    except NotMigratedError as exc:
-        fail(str(exc))
+    run(main)
 
 
 def _example_org() -> Path:
@@ -393,7 +402,6 @@ def tick(
     at: Annotated[str | None, typer.Option(help="Run as of this instant (ISO-8601 with zone).")] = None,
 ) -> None:
     """Run every sweep once: open check-ins, reminders, escalations, digests, deliveries."""
-    from adapters.container import NotMigratedError
     from adapters.runtime import NO_PLATFORM, open_runtime
     from bot.clock import FakeClock
 
@@ -411,10 +419,7 @@ def tick(
                 noun = "delivery waits" if waiting == 1 else "deliveries wait"
                 out.print(f"{NO_PLATFORM}: {waiting} {noun} in the outbox")
 
-    try:
-        asyncio.run(main())
-    except NotMigratedError as exc:
-        fail(str(exc))
+    run(main)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import event, text
@@ -12,8 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
+# Without a timeout asyncpg waits forever for a hung server, and every turn with it.
+CONNECT_TIMEOUT = 5.0
+STATEMENT_TIMEOUT = 15.0
+POOL_TIMEOUT = 10.0
+_PASSWORD = re.compile(r"(://[^/:@]*:)[^@/]*@")
+
+
 class DatabaseUrlError(ValueError):
     pass
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached (down, hung, refused the login); one line, no secret."""
+
+
+def masked_url(url: str) -> str:
+    """The URL with its password replaced, for messages a person or a log reads."""
+    return _PASSWORD.sub(r"\1***@", url)
 
 
 def check_url(url: str) -> str:
@@ -22,7 +39,7 @@ def check_url(url: str) -> str:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseUrlError(
-            f"cannot parse database URL {url!r}; use sqlite+aiosqlite:///statbot.db or "
+            f"cannot parse database URL {masked_url(url)!r}; use sqlite+aiosqlite:///statbot.db or "
             "postgresql+asyncpg://user:password@host:5432/dbname"
         ) from None
     if parsed.drivername not in SUPPORTED:
@@ -47,7 +64,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_timeout": POOL_TIMEOUT,
+        "connect_args": {"timeout": CONNECT_TIMEOUT, "command_timeout": STATEMENT_TIMEOUT},
+    }
+    return create_async_engine(url, **{**options, **kwargs})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -65,11 +87,41 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 async def schema_revision(engine: AsyncEngine) -> str | None:
-    """The Alembic revision the database is at (None when it was never migrated)."""
+    """The Alembic revision the database is at (None when it was never migrated).
+    Raises DatabaseUnavailable when the database cannot be reached."""
     from storage.migrations import current_revision
 
-    async with engine.connect() as connection:
-        return await connection.run_sync(current_revision)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(current_revision)
+    except Exception as exc:
+        raise unavailable(exc, engine) or exc from None
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is unreachable (as opposed to a bug or bad data)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, DatabaseUnavailable | OSError | TimeoutError | PoolTimeout | InterfaceError):
+        return True
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    # asyncpg's own errors for a refused login or a database that does not exist.
+    return type(exc).__module__.startswith("asyncpg") and type(exc).__name__ in {
+        "InvalidPasswordError", "InvalidCatalogNameError", "InvalidAuthorizationSpecificationError",
+        "CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError",
+    }
+
+
+def unavailable(exc: BaseException, engine: AsyncEngine) -> DatabaseUnavailable | None:
+    """A one-line DatabaseUnavailable for ``exc``, or None when it is something else."""
+    if not is_unavailable(exc):
+        return None
+    where = masked_url(engine.url.render_as_string(hide_password=True))
+    return DatabaseUnavailable(f"cannot reach the database {where} ({type(exc).__name__})")
 
 
 def database_password(url: str) -> str | None:

@@ -87,3 +87,28 @@ async def test_tick_without_credentials_keeps_the_prompts_in_the_outbox(tmp_path
     waiting = out.split("no Slack or Teams credentials: ")[1].split()[0]
     assert int(waiting) >= 8
     assert f"{waiting} deliveries wait in the outbox" in out
+
+
+PASSWORD = "hunter2-not-for-logs"
+
+
+@pytest.mark.parametrize("command", [["tick"], ["org", "show"], ["db", "upgrade"], ["serve", "--port", "0"],
+                                     ["digest"], ["export", "--out", "x"]])
+async def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path, command: list[str]) -> None:
+    env = {**base_env(tmp_path), "STATBOT_DATABASE_URL": f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:1/statbot"}
+    code, out, err = await statbot(*command, env=env, cwd=tmp_path)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: cannot reach the database postgresql+asyncpg://statbot:***@127.0.0.1:1/statbot (ConnectionRefusedError)"
+    ], err
+    assert PASSWORD not in out + err
+
+
+@pytest.mark.parametrize("url", [f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:notaport/statbot",
+                                 f"mysql://statbot:{PASSWORD}@db/statbot", f"postgres ql://u:{PASSWORD}@h/db"])
+async def test_a_malformed_database_url_never_echoes_the_password(tmp_path: Path, url: str) -> None:
+    env = {**base_env(tmp_path), "STATBOT_DATABASE_URL": url}
+    code, out, err = await statbot("tick", env=env, cwd=tmp_path)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: STATBOT_DATABASE_URL: ")
+    assert PASSWORD not in out + err
