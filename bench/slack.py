@@ -24,15 +24,11 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.container import Container
-from adapters.metrics import Metrics
-from adapters.server import build_web_app
+from adapters.runtime import open_runtime
 from adapters.settings import Settings
-from adapters.slack.app import SlackAdapter
 from bot.checkins.cards import fill_button
 from bot.checkins.models import CheckIn
 from bot.clock import SystemClock
-from bot.conversation import StatBot
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import drain, enqueue
 from bot.messages import Buttons, Card, Heading, Note, paragraph
@@ -56,20 +52,20 @@ CONCURRENCY = 32  # audiences sent to at once by the outbox drain
 BATCH = 500  # deliveries claimed per round
 
 
-async def _container(tmp: Path, api: FakeSlackApi, *, org: bool) -> Container:
-    url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    engine = create_engine(url)
+def _settings(tmp: Path, api: FakeSlackApi) -> Settings:
+    return Settings(STATBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+                    SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, STATBOT_SLACK_API_URL=api.url)
+
+
+async def _database(settings: Settings, *, org: bool) -> None:
+    engine = create_engine(settings.database_url)
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
-    uow = SqlUnitOfWorkFactory(session_factory(engine))
-    clock = SystemClock()
     if org:
-        async with uow() as work:
-            await apply_org(work, load_org(str(ROOT / "examples" / "org.yaml")), now=clock.now())
+        async with SqlUnitOfWorkFactory(session_factory(engine))() as work:
+            await apply_org(work, load_org(str(ROOT / "examples" / "org.yaml")), now=SystemClock().now())
             await work.commit()
-    settings = Settings(STATBOT_DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,
-                        STATBOT_SLACK_API_URL=api.url)
-    return Container(settings=settings, engine=engine, uow=uow, clock=clock)
+    await engine.dispose()
 
 
 async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -139,25 +135,25 @@ async def _load(url: str, api: FakeSlackApi, label: str) -> dict[str, float]:
 
 async def bench_requests(tmp: Path) -> None:
     api = await FakeSlackApi(users={USER: EMAIL}).start()
-    container = await _container(tmp, api, org=True)
-    metrics = Metrics()
-    adapter = SlackAdapter.create(container, StatBot(container.uow, container.clock), metrics)
-    statbot_runner, statbot_url = await _serve(build_web_app(container, metrics, slack=adapter))
-    bare_runner, bare_url = await _serve(_bare_bolt(api))
-    try:
-        await _load(bare_url, api, "warm-bare")  # warm both (auth.test, linking, caches)
-        await _load(statbot_url, api, "warm-statbot")
-        await adapter.wait_idle()
-        bare = await _load(bare_url, api, "bare")
-        ours = await _load(statbot_url, api, "statbot")
-        await adapter.wait_idle()
-        answered = len([c for c in api.ok_calls("respond") if str(c.params["key"]).startswith("statbot")])
-    finally:
-        await adapter.close()
-        await statbot_runner.cleanup()
-        await bare_runner.cleanup()
-        await api.close()
-        await container.engine.dispose()
+    settings = _settings(tmp, api)
+    await _database(settings, org=True)
+    # As `statbot serve` builds it: the same runtime, production options.
+    async with open_runtime(settings) as runtime:
+        assert runtime.slack is not None
+        statbot_runner, statbot_url = await _serve(runtime.web_app())
+        bare_runner, bare_url = await _serve(_bare_bolt(api))
+        try:
+            await _load(bare_url, api, "warm-bare")  # warm both (auth.test, linking, caches)
+            await _load(statbot_url, api, "warm-statbot")
+            await runtime.slack.wait_idle()
+            bare = await _load(bare_url, api, "bare")
+            ours = await _load(statbot_url, api, "statbot")
+            await runtime.slack.wait_idle()
+            answered = len([c for c in api.ok_calls("respond") if str(c.params["key"]).startswith("statbot")])
+        finally:
+            await statbot_runner.cleanup()
+            await bare_runner.cleanup()
+            await api.close()
     print(f"/stat status at {RATE} req/s for {SECONDS:g} s (signed, POST /slack/events):")
     for name, r in (("bare bolt (static ack)", bare), ("statbot", ours)):
         print(f"  {name:24} p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
@@ -184,35 +180,36 @@ def _prompt(i: int) -> Card:
 async def bench_deliveries(tmp: Path) -> None:
     api = await FakeSlackApi().start()
     api.limit("chat.postMessage", per_second=ADMITTED)
-    container = await _container(tmp, api, org=False)
-    clock = container.clock
-    async with container.uow() as uow:
-        for i in range(PROMPTS):
-            person = await uow.people.add(Person(email=f"p{i}@riverton.gov", name=f"Person {i}",
-                                                 timezone="America/New_York", slack_user_id=f"U{i:08d}",
-                                                 slack_dm_channel=f"D{i:08d}"))
-            assert person.id is not None
-            await enqueue(uow, audience=Delivery.to_person(person.id), message=_prompt(i), key=f"prompt:{i}",
-                          now=clock.now())
-        await uow.commit()
-    adapter = SlackAdapter.create(container, StatBot(container.uow, clock), Metrics())
-    started = time.perf_counter()
-    try:
-        while True:
-            await drain(container.uow, adapter.gateway, clock, concurrency=CONCURRENCY, batch=BATCH)
-            async with container.uow() as uow:
-                if await uow.deliveries.pending_count() == 0:
-                    break
-            await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        async with container.uow() as uow:
-            states: Counter[str] = Counter()
-            for i in range(1, PROMPTS + 1):
-                states.update(d.state for d in await uow.deliveries.for_audience(f"person:{i}"))
-    finally:
-        await adapter.close()
-        await api.close()
-        await container.engine.dispose()
+    settings = _settings(tmp, api)
+    await _database(settings, org=False)
+    async with open_runtime(settings) as runtime:
+        clock = runtime.clock
+        async with runtime.uow() as uow:
+            for i in range(PROMPTS):
+                person = await uow.people.add(Person(email=f"p{i}@riverton.gov", name=f"Person {i}",
+                                                     timezone="America/New_York", slack_user_id=f"U{i:08d}",
+                                                     slack_dm_channel=f"D{i:08d}"))
+                assert person.id is not None
+                await enqueue(uow, audience=Delivery.to_person(person.id), message=_prompt(i),
+                              key=f"prompt:{i}", now=clock.now())
+            await uow.commit()
+        gateway = runtime.gateway
+        assert gateway is not None
+        started = time.perf_counter()
+        try:
+            while True:
+                await drain(runtime.uow, gateway, clock, concurrency=CONCURRENCY, batch=BATCH)
+                async with runtime.uow() as uow:
+                    if await uow.deliveries.pending_count() == 0:
+                        break
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            async with runtime.uow() as uow:
+                states: Counter[str] = Counter()
+                for i in range(1, PROMPTS + 1):
+                    states.update(d.state for d in await uow.deliveries.for_audience(f"person:{i}"))
+        finally:
+            await api.close()
     posted = Counter(c.params["channel"] for c in api.ok_calls("chat.postMessage"))
     duplicates = sum(n - 1 for n in posted.values() if n > 1)
     lost = PROMPTS - len(posted)
