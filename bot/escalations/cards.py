@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
+from bot.actions import Action
 from bot.durations import format_duration
 from bot.escalations.models import Escalation
 from bot.escalations.subject import Subject
 from bot.messages import Button, Buttons, Card, Heading, Mention, Note, Part, Text, paragraph
 from bot.org.models import Person
 
-ACK, SNOOZE, DONE = "escalation.ack", "escalation.snooze", "escalation.done"
-ASK = "followup.ask"
-ANSWER = "followup.answer"
-# The check-in form's button action (bot.checkins.cards.OPEN_FORM), repeated here so the
-# escalation domain does not depend on the check-in cards.
-OPEN_FORM = "checkin.open"
+ACK, SNOOZE, DONE = Action.ESCALATION_ACK, Action.ESCALATION_SNOOZE, Action.ESCALATION_DONE
+ASK, ANSWER, OPEN_FORM = Action.FOLLOWUP_ASK, Action.FOLLOWUP_ANSWER, Action.CHECKIN_OPEN
 
 _WHO = {"owner": "the owner", "deputy": "the deputy", "leader": "the unit's leader", "channel": "leadership"}
 
@@ -86,3 +84,26 @@ def escalation_card(
         )
     )
     return Card(parts=tuple(parts), summary=f"Needs attention: {subject.title}")
+
+
+# --- replies to the buttons ----------------------------------------------------------------
+
+GONE = "That escalation no longer exists."
+ONLY_COMMITMENTS = "Only a commitment can be marked done from here."
+
+
+def snooze_range_text(maximum: int) -> str:
+    return f"Snooze for 1 to {maximum} days."
+
+
+def already_text(escalation: Escalation, title: str) -> str:
+    return f"Already {escalation.state}: {title}."
+
+
+def acknowledged_text(person: Person, title: str) -> str:
+    return f"Acknowledged by {person.name}: {title}. No more reminders about it."
+
+
+def snoozed_text(wake: dt.datetime, person: Person, title: str) -> str:
+    shown = wake.astimezone(ZoneInfo(person.timezone)).strftime("%a %d %b %H:%M")
+    return f"Snoozed until {shown}: {title}."
