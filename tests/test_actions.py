@@ -75,6 +75,6 @@ async def test_ids_from_a_button_are_not_trusted(org_uow: SqlUnitOfWorkFactory, 
     await bot.on_text(head, "commit Replace truck 12 by Friday")
     await bot.on_text(await pid(org_uow, "dana.whitfield@riverton.gov"), "ask sanitation Why?")
     refused = text_of(await bot.on_button(other, "followup.answer", {"commitment": "2"}))
-    assert "Only Sanitation's head or deputy can answer it." == refused
+    assert refused == "Only Sanitation's head or deputy can answer it."
     assert "no longer exists" in text_of(await bot.on_button(other, "followup.answer", {"commitment": "1"}))
     assert "no longer exists" in text_of(await bot.on_button(other, "escalation.ack", {"escalation": "99"}))
