@@ -30,7 +30,7 @@ from adapters.slack.app import SlackAdapter
 from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.deliveries.service import drain
+from bot.deliveries.jobs import drain
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.fakes.slack_api import (
     FakeSlackApi,
