@@ -48,6 +48,13 @@ def fill_button(checkin: CheckIn) -> Button:
     )
 
 
+def moved_note(moved_from: dt.date | None, because: str | None) -> str | None:
+    """Why this week's deadline is not on its usual day, if it is not."""
+    if moved_from is None:
+        return None
+    return f"(Moved from {moved_from:%A} because of {because or 'a day off'}.)"
+
+
 def prompt_card(
     checkin: CheckIn,
     unit: Unit,

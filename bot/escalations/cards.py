@@ -12,12 +12,26 @@ from bot.durations import format_duration
 from bot.escalations.models import Escalation
 from bot.escalations.subject import Subject
 from bot.messages import Button, Buttons, Card, Heading, Mention, Note, Part, Text, paragraph
+from bot.messages.text import possessive
 from bot.org.models import Person
 
 ACK, SNOOZE, DONE = Action.ESCALATION_ACK, Action.ESCALATION_SNOOZE, Action.ESCALATION_DONE
 ASK, ANSWER, OPEN_FORM = Action.FOLLOWUP_ASK, Action.FOLLOWUP_ANSWER, Action.CHECKIN_OPEN
 
 _WHO = {"owner": "the owner", "deputy": "the deputy", "leader": "the unit's leader", "channel": "leadership"}
+
+
+def subject_title(subject: Subject) -> str:
+    """What the escalation is about, in a line."""
+    if subject.kind == "missed_checkin":
+        return f"{possessive(subject.unit.name)} check-in for {subject.week} was not submitted"
+    if subject.kind == "quiet_commitment":
+        return f"Commitment #{subject.number} has had no update: {subject.text}"
+    what = "Follow-up question" if subject.followup else "Commitment"
+    return f"{what} #{subject.number} is past due: {subject.text}"
+
+
+THIS_ITEM = "this item"
 
 
 def escalation_card(
@@ -32,7 +46,7 @@ def escalation_card(
     ids = {"escalation": str(escalation.id)}
     parts: list[Part] = [
         Heading(text=f"Needs attention · {subject.unit.name}"),
-        paragraph(Text(text=subject.title, style="bold")),
+        paragraph(Text(text=subject_title(subject), style="bold")),
         paragraph(f"Quiet for {quiet}."),
     ]
     owner = subject.owner
@@ -83,7 +97,7 @@ def escalation_card(
             f"escalation policy. {stop}"
         )
     )
-    return Card(parts=tuple(parts), summary=f"Needs attention: {subject.title}")
+    return Card(parts=tuple(parts), summary=f"Needs attention: {subject_title(subject)}")
 
 
 # --- replies to the buttons ----------------------------------------------------------------

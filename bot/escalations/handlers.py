@@ -27,7 +27,7 @@ async def _load(
     assert unit is not None
     require(person, right, unit)
     subject = await subject_of(uow, escalation, now)
-    return escalation, unit, subject.title if subject else "this item"
+    return escalation, unit, cards.subject_title(subject) if subject else cards.THIS_ITEM
 
 
 async def acknowledge(uow: UnitOfWork, person: Person, escalation_id: int, now: dt.datetime) -> Reply:
