@@ -105,6 +105,12 @@ def can_see_digest(person: Person, unit: Unit | None = None) -> bool:
     return person.active and (person.is_leader or is_analyst(person))
 
 
+def channel_may_see(unit: Unit) -> bool:
+    """The leadership channel sees a unit's business only when the unit is not restricted
+    (an escalation step for the channel goes to the unit's leader instead)."""
+    return not unit.restricted
+
+
 _RULES: dict[Right, Callable[[Person, Unit, int | None], bool]] = {
     Right.READ: lambda p, u, _: can_read(p, u),
     Right.SUBMIT: lambda p, u, _: can_submit(p, u),

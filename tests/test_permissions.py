@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.org.models import Person, Unit
-from bot.permissions import NotAllowed, Right, may, refusal, require
+from bot.permissions import NotAllowed, Right, channel_may_see, may, refusal, require
 
 HEAD, DEPUTY, LEADER, ANALYST, ADMIN, OUTSIDER, OTHER_LEADER = 1, 2, 3, 4, 5, 6, 7
 
@@ -122,3 +122,8 @@ def test_an_analyst_asking_about_a_restricted_unit_is_told_it_is_restricted() ->
     with pytest.raises(NotAllowed) as refused:
         require(PEOPLE["head"], Right.ASK, unit(False))
     assert "for leaders and analysts" in str(refused.value)
+
+
+def test_the_leadership_channel_never_sees_a_restricted_unit() -> None:
+    assert channel_may_see(unit(False))
+    assert not channel_may_see(unit(True))

@@ -27,6 +27,7 @@ from bot.escalations.steps import next_due, step_at
 from bot.escalations.subject import end_of_day, subject_of
 from bot.org.context import OrgContext, load_context
 from bot.org.models import Person, Unit
+from bot.permissions import channel_may_see
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -194,8 +195,8 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
             break
         assert escalation.id is not None
         notify = step.notify
-        if notify == "channel" and subject.unit.restricted:
-            notify = "leader"  # a restricted unit's business never goes to the channel
+        if notify == "channel" and not channel_may_see(subject.unit):
+            notify = "leader"
         recipient = await _recipient(uow, subject.unit, notify, subject.owner)
         channel = ctx.organisation.leadership_channel
         if notify == "channel" and channel:
