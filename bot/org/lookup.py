@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.org import cards
 from bot.org.models import Person, Unit
 from bot.permissions import NotAllowed, is_unit_member
 from bot.ports import UnitOfWork
@@ -22,7 +23,6 @@ async def find_unit(uow: UnitOfWork, name: str) -> Unit:
     partial = [u for u in units if wanted and (wanted in u.name.lower() or wanted in u.key.lower())]
     if len(partial) == 1:
         return partial[0]
-    known = ", ".join(u.key for u in units)
     if partial:
-        raise NotAllowed(f"{name!r} could be {', '.join(u.name for u in partial)}; say which. Units: {known}")
-    raise NotAllowed(f"There is no unit {name!r}. Units: {known}")
+        raise NotAllowed(cards.ambiguous_unit(name, partial, units))
+    raise NotAllowed(cards.no_such_unit(name, units))
