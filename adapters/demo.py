@@ -27,8 +27,8 @@ from adapters.reports import write_digest_files
 from bot.checkins.models import CheckIn
 from bot.clock import FakeClock
 from bot.conversation import StatBot
+from bot.deliveries.jobs import drain
 from bot.deliveries.models import Delivery
-from bot.deliveries.service import drain
 from bot.messages import Button, Buttons, Card, Form, Reply
 from bot.org.apply import apply_org
 from bot.org.models import Metric, Person, Unit

@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.metrics import Metrics
 from bot.clock import Clock
-from bot.deliveries.service import drain
+from bot.deliveries.jobs import drain
 from bot.ports import ChatGateway, UnitOfWorkFactory
 from bot.sweeps import SWEEPS, Sweep
 

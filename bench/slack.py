@@ -29,8 +29,9 @@ from adapters.settings import Settings
 from bot.checkins.cards import fill_button
 from bot.checkins.models import CheckIn
 from bot.clock import SystemClock
+from bot.deliveries.jobs import drain
 from bot.deliveries.models import Delivery
-from bot.deliveries.service import drain, enqueue
+from bot.deliveries.service import enqueue
 from bot.messages import Buttons, Card, Heading, Note, paragraph
 from bot.org.apply import apply_org
 from bot.org.models import Person

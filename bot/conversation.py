@@ -2,6 +2,11 @@
 
 Adapters identify the person and hand over text, a submitted form or a clicked button;
 they get a Reply back and choose how to show it.  Nothing here knows a platform.
+
+A turn is one transaction: the handlers (each domain's ``handlers.py``) change state
+through the services and return the reply; the turn commits once at the end, and a
+refusal or a failure leaves nothing written.  Buttons and forms are dispatched through
+the registries ``BUTTONS`` and ``FORMS``, one handler per ``Action``.
 """
 
 from __future__ import annotations
@@ -9,34 +14,135 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
-from bot import followups
-from bot.audit import AuditEntry
-from bot.checkins import cards as checkin_cards
-from bot.checkins import forms as checkin_forms
-from bot.checkins import service as checkins
-from bot.checkins.text import text_answer
+from bot.actions import Action
+from bot.checkins import handlers as checkins
 from bot.clock import Clock
-from bot.commitments import service as commitments
+from bot.commitments import handlers as commitments
 from bot.digests.handlers import digest_for
-from bot.escalations import actions as escalation_actions
-from bot.escalations import cards as escalation_cards
-from bot.home import SHOW_DIGEST
+from bot.escalations import handlers as escalations
 from bot.messages import Reply
-from bot.messages.text import possessive
 from bot.org.context import NoOrganisationError
-from bot.org.models import AwayPeriod, Person
+from bot.org.models import Person
+from bot.people import handlers as people
 from bot.permissions import NotAllowed
 from bot.ports import UnitOfWork, UnitOfWorkFactory
-from bot.status import status
 
 log = logging.getLogger(__name__)
 
 SHORT_HELP = (
     "I did not understand that. Try `help`, `status`, `report`, `commitments`, or `commit <text> by <date>`."
 )
+STALE_FORM = "That form is out of date; type `report` to get a fresh one."
+STALE_BUTTON = "That button is out of date."
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a button or form handler gets: the ids and values are as they came from the
+    outside, so a handler reloads what they name and checks the person's rights."""
+
+    uow: UnitOfWork
+    person: Person
+    ids: Mapping[str, str]
+    values: Mapping[str, str]
+    now: dt.datetime
+
+    def id(self, name: str) -> int | None:
+        return _int(self.ids.get(name))
+
+
+# None: the ids do not name what the action needs (a stale or forged payload).
+Handler = Callable[[Turn], Awaitable[Reply | None]]
+
+
+async def _open_checkin(t: Turn) -> Reply:
+    return await checkins.open_form(t.uow, t.person, t.id("checkin"))
+
+
+async def _submit_checkin(t: Turn) -> Reply | None:
+    checkin_id = t.id("checkin")
+    if checkin_id is None:
+        return None
+    return await checkins.submit(t.uow, t.person, checkin_id, t.values, t.now)
+
+
+async def _confirm_checkin(t: Turn) -> Reply | None:
+    checkin_id = t.id("checkin")
+    if checkin_id is None:
+        return None
+    return await checkins.confirm(t.uow, t.person, checkin_id, t.values, t.now)
+
+
+async def _ask_form(t: Turn) -> Reply:
+    return await commitments.ask_form(t.uow, t.person, t.ids, t.now)
+
+
+async def _ask(t: Turn) -> Reply:
+    return await commitments.ask_submitted(t.uow, t.person, t.ids, t.values, t.now)
+
+
+async def _answer_form(t: Turn) -> Reply | None:
+    commitment_id = t.id("commitment")
+    if commitment_id is None:
+        return None
+    return await commitments.answer_form(t.uow, t.person, commitment_id)
+
+
+async def _answer(t: Turn) -> Reply | None:
+    commitment_id = t.id("commitment")
+    if commitment_id is None:
+        return None
+    return await commitments.answer(t.uow, t.person, commitment_id, t.values, t.now)
+
+
+async def _show_digest(t: Turn) -> Reply:
+    return await digest_for(t.uow, t.person, t.ids.get("week"), t.now)
+
+
+async def _acknowledge(t: Turn) -> Reply | None:
+    escalation_id = t.id("escalation")
+    if escalation_id is None:
+        return None
+    return (await escalations.acknowledge(t.uow, t.person, escalation_id, t.now)).settling()
+
+
+async def _snooze(t: Turn) -> Reply | None:
+    escalation_id = t.id("escalation")
+    if escalation_id is None:
+        return None
+    days = t.id("days") or 2
+    return (await escalations.snooze(t.uow, t.person, escalation_id, days, t.now)).settling()
+
+
+async def _mark_done(t: Turn) -> Reply | None:
+    escalation_id = t.id("escalation")
+    if escalation_id is None:
+        return None
+    return (await escalations.mark_done(t.uow, t.person, escalation_id, t.now)).settling()
+
+
+# Every action a button can carry, and its handler.
+BUTTONS: dict[Action, Handler] = {
+    Action.CHECKIN_OPEN: _open_checkin,
+    Action.FOLLOWUP_ASK: _ask_form,
+    Action.FOLLOWUP_ANSWER: _answer_form,
+    Action.DIGEST_SHOW: _show_digest,
+    Action.ESCALATION_ACK: _acknowledge,
+    Action.ESCALATION_SNOOZE: _snooze,
+    Action.ESCALATION_DONE: _mark_done,
+}
+
+# Every action a submitted form can carry, and its handler.
+FORMS: dict[Action, Handler] = {
+    Action.CHECKIN_SUBMIT: _submit_checkin,
+    Action.CHECKIN_CONFIRM: _confirm_checkin,
+    Action.FOLLOWUP_ASK: _ask,
+    Action.FOLLOWUP_ANSWER: _answer,
+}
 
 
 class UnknownPerson(Exception):
@@ -85,16 +191,21 @@ class StatBot:
     async def _text(self, person_id: int, text: str) -> Reply:
         async with self.uow() as uow:
             person = await self._person(uow, person_id)
-            try:
-                command = c.parse_command(text, today=self.today(person))
-            except c.CommandError as exc:
-                # A check-in answer may begin with a command word ("overdue 12, ...").
-                answered = await text_answer(uow, person, text, self.clock.now())
-                return answered if answered is not None else Reply.text(exc.message)
-            if command is None:
-                answered = await text_answer(uow, person, text, self.clock.now())
-                return answered if answered is not None else Reply.text(SHORT_HELP)
-            return await self._command(uow, person, command)
+            reply = await self._read(uow, person, text)
+            await uow.commit()
+            return reply
+
+    async def _read(self, uow: UnitOfWork, person: Person, text: str) -> Reply:
+        try:
+            command = c.parse_command(text, today=self.today(person))
+        except c.CommandError as exc:
+            # A check-in answer may begin with a command word ("overdue 12, ...").
+            answered = await checkins.text_answer(uow, person, text, self.clock.now())
+            return answered if answered is not None else Reply.text(exc.message)
+        if command is None:
+            answered = await checkins.text_answer(uow, person, text, self.clock.now())
+            return answered if answered is not None else Reply.text(SHORT_HELP)
+        return await self._command(uow, person, command)
 
     async def _command(self, uow: UnitOfWork, person: Person, command: c.Command) -> Reply:
         now = self.clock.now()
@@ -105,7 +216,7 @@ class StatBot:
             case c.Report():
                 return await checkins.open_form(uow, person, now=now)
             case c.Status(unit=unit):
-                return await status(uow, person, unit, now)
+                return await checkins.status(uow, person, unit, now)
             case c.Commitments(target=target):
                 return await commitments.list_for(uow, person, target, today)
             case c.Overdue():
@@ -117,80 +228,46 @@ class StatBot:
             case c.Update(id=commitment_id, note=note):
                 return await commitments.update(uow, person, commitment_id, note, now)
             case c.Away(start=start, end=end):
-                return await self._away(uow, person, start, end, now)
+                return await people.away(uow, person, start, end, now)
             case c.Ask(unit=unit, question=question):
-                return await followups.ask(uow, person, unit, question, None, now)
+                return await commitments.ask(uow, person, unit, question, None, now)
             case c.Digest(week=week):
                 return await digest_for(uow, person, week, now)
         raise AssertionError(f"unhandled command {command!r}")
 
-    async def _away(
-        self, uow: UnitOfWork, person: Person, start: dt.date, end: dt.date, now: dt.datetime
-    ) -> Reply:
-        assert person.id is not None
-        await uow.away.add(AwayPeriod(person_id=person.id, starts_on=start, ends_on=end))
-        await uow.audit.record(
-            AuditEntry(
-                at=now,
-                actor_id=person.id,
-                action="person.away",
-                subject=f"person:{person.id}",
-                detail={"from": start.isoformat(), "to": end.isoformat()},
-            )
-        )
-        await uow.commit()
-        stand_ins = []
-        for unit in await commitments.units_of(uow, person):
-            if unit.head_id == person.id and unit.deputy_id:
-                deputy = await uow.people.get(unit.deputy_id)
-                if deputy is not None:
-                    stand_ins.append(f"{deputy.name} will get {possessive(unit.name)} check-ins")
-            elif unit.head_id == person.id:
-                stand_ins.append(f"{unit.name} has no deputy, so its check-ins are excused")
-        more = (" " + "; ".join(stand_ins) + ".") if stand_ins else ""
-        return Reply.text(f"Noted: you are away {start:%a %d %b} – {end:%a %d %b}.{more}")
-
     async def _form(
         self, person_id: int, action: str, ids: Mapping[str, str], values: Mapping[str, str]
     ) -> Reply:
-        async with self.uow() as uow:
-            person = await self._person(uow, person_id)
-            checkin_id = _int(ids.get("checkin"))
-            if action == checkin_forms.SUBMIT and checkin_id is not None:
-                return await checkins.submit(uow, person, checkin_id, values, self.clock.now())
-            if action == checkin_forms.CONFIRM and checkin_id is not None:
-                return await checkins.confirm(uow, person, checkin_id, values, self.clock.now())
-            if action == followups.ASK:
-                return await followups.ask_submitted(uow, person, ids, values, self.clock.now())
-            commitment_id = _int(ids.get("commitment"))
-            if action == followups.ANSWER and commitment_id is not None:
-                return await followups.answer(uow, person, commitment_id, values, self.clock.now())
-        return Reply.text("That form is out of date; type `report` to get a fresh one.")
+        return await self._dispatch(FORMS, person_id, action, ids, values, STALE_FORM)
 
     async def _button(self, person_id: int, action: str, ids: Mapping[str, str]) -> Reply:
+        return await self._dispatch(BUTTONS, person_id, action, ids, {}, STALE_BUTTON)
+
+    async def _dispatch(
+        self,
+        registry: Mapping[Action, Handler],
+        person_id: int,
+        action: str,
+        ids: Mapping[str, str],
+        values: Mapping[str, str],
+        stale: str,
+    ) -> Reply:
         async with self.uow() as uow:
             person = await self._person(uow, person_id)
-            now = self.clock.now()
-            if action == checkin_cards.OPEN_FORM:
-                return await checkins.open_form(uow, person, _int(ids.get("checkin")))
-            if action == followups.ASK:
-                return await followups.ask_form(uow, person, ids, now)
-            if action == SHOW_DIGEST:
-                return await digest_for(uow, person, ids.get("week"), now)
-            commitment_id = _int(ids.get("commitment"))
-            if action == followups.ANSWER and commitment_id is not None:
-                return await followups.answer_form(uow, person, commitment_id)
-            escalation_id = _int(ids.get("escalation"))
-            if escalation_id is not None:
-                if action == escalation_cards.ACK:
-                    reply = await escalation_actions.acknowledge(uow, person, escalation_id, now)
-                    return reply.settling()
-                if action == escalation_cards.SNOOZE:
-                    days = _int(ids.get("days")) or 2
-                    return (await escalation_actions.snooze(uow, person, escalation_id, days, now)).settling()
-                if action == escalation_cards.DONE:
-                    return (await escalation_actions.mark_done(uow, person, escalation_id, now)).settling()
-        return Reply.text("That button is out of date.")
+            known = _action(action)
+            handler = registry.get(known) if known is not None else None
+            reply = None
+            if handler is not None:
+                reply = await handler(Turn(uow, person, ids, values, self.clock.now()))
+            await uow.commit()
+            return reply if reply is not None else Reply.text(stale)
+
+
+def _action(value: str) -> Action | None:
+    try:
+        return Action(value)
+    except ValueError:
+        return None
 
 
 def _int(value: str | None) -> int | None:

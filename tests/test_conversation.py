@@ -127,7 +127,7 @@ async def test_unknown_person_and_unexpected_errors(bot: StatBot, org_uow: SqlUn
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("bot.conversation.status", broken)
+    monkeypatch.setattr("bot.checkins.handlers.status", broken)
     reply = await say(bot, org_uow, HEAD, "status")
     assert reply == "Something went wrong on my side; nothing was changed. Please try again."
 

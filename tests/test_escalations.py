@@ -11,7 +11,7 @@ from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
 from bot.deliveries.models import Delivery
-from bot.escalations.service import sweep
+from bot.escalations.jobs import sweep
 from bot.messages import Buttons, Card
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import NY, card_text, ny, only_form, pid, text_of

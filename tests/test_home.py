@@ -6,8 +6,8 @@ from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
 from bot.digests.service import post_due_digests
-from bot.home import SHOW_DIGEST, home_card
 from bot.messages import Buttons
+from bot.people.handlers import SHOW_DIGEST, home_card
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import ny, person, text_of
 

@@ -13,8 +13,9 @@ from adapters.gateways import PlatformRouter, mark_unreachable, platform_for
 from adapters.runtime import open_runtime
 from adapters.settings import Settings
 from bot.clock import FakeClock
+from bot.deliveries.jobs import drain
 from bot.deliveries.models import Delivery
-from bot.deliveries.service import drain, enqueue
+from bot.deliveries.service import enqueue
 from bot.digests.service import post_now
 from bot.messages import Card, paragraph
 from bot.org.apply import apply_org

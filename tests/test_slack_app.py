@@ -30,7 +30,7 @@ from adapters.slack.app import SlackAdapter
 from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.deliveries.service import drain
+from bot.deliveries.jobs import drain
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.fakes.slack_api import (
     FakeSlackApi,
@@ -860,7 +860,7 @@ async def _escalate_to_the_channel(slack: Slack, org_uow: SqlUnitOfWorkFactory, 
     """Sanitation misses its check-in; the sweeps climb the chain (head, deputy, leader)
     until the leadership channel is told, and the outbox posts everything to Slack.
     Returns the escalation's id."""
-    from bot.escalations.service import sweep
+    from bot.escalations.jobs import sweep
 
     await _open_sanitation(org_uow, clock)
     end = ny(2026, 12, 11, 9)  # the channel step is due Fri 11 08:30

@@ -19,8 +19,9 @@ from adapters.slack.manifest import BOT_SCOPES, slack_manifest
 from adapters.slack.people import link_people
 from bot.clock import FakeClock
 from bot.conversation import StatBot
+from bot.deliveries.jobs import drain
 from bot.deliveries.models import Delivery
-from bot.deliveries.service import drain, enqueue
+from bot.deliveries.service import enqueue
 from bot.digests.ports import StoredChart
 from bot.messages import Button, Buttons, Card, Heading, Image, Mention, paragraph
 from bot.ports import DeliveryError

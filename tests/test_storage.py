@@ -129,7 +129,7 @@ async def test_leaving_without_commit_rolls_back(org_uow: SqlUnitOfWorkFactory, 
 
 
 async def test_a_slow_batch_hands_back_what_it_can_no_longer_send_safely(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
-    from bot.deliveries.service import LEASE, SEND_MARGIN, drain
+    from bot.deliveries.jobs import LEASE, SEND_MARGIN, drain
 
     now = clock.now()
     async with org_uow() as uow:

@@ -9,8 +9,8 @@ import logging
 from typing import Any
 
 from adapters.slack.render import MODAL_BLOCKS, render_card
-from bot.home import home_card
 from bot.messages import Card, Heading, paragraph
+from bot.people.handlers import home_card
 
 log = logging.getLogger(__name__)
 

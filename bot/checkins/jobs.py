@@ -126,10 +126,7 @@ async def _open_one(
         return True
     metrics = await uow.metrics.for_unit(unit.id)
     open_commitments = await uow.commitments.open_for_unit(unit.id)
-    moved = None
-    if window.deadline_moved_from is not None:
-        reason = window.deadline_moved_because or "a day off"
-        moved = f"(Moved from {window.deadline_moved_from:%A} because of {reason}.)"
+    moved = cards.moved_note(window.deadline_moved_from, window.deadline_moved_because)
     card = cards.prompt_card(
         stored,
         unit,

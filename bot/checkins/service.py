@@ -1,30 +1,28 @@
-"""Filling in a check-in: the form, validation, the data check, drafts, and storing the
-readings (with their revisions) and commitment updates when it is submitted.
+"""Filling in a check-in, as domain operations: what the form shows, the data check,
+drafts, and storing the readings (with their revisions) and the commitment changes of a
+submission.  No permission checks, no commit, no wording: the handlers ask
+`bot.permissions`, the bot's turn commits, the cards and forms word it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
-from bot.checkins import cards, forms
-from bot.checkins.forms import MetricContext, Validated
+from bot.checkins import forms
+from bot.checkins.forms import CommitmentChange, MetricContext, Validated
 from bot.checkins.models import CheckIn, Reading, ReadingRevision
-from bot.commitments.models import Commitment, CommitmentUpdate
-from bot.commitments.record import open_commitment
-from bot.messages import Form, Reply
-from bot.messages.text import possessive
-from bot.org.context import OrgContext, load_context
-from bot.org.models import Person, Unit
-from bot.permissions import NotAllowed, require_submit
+from bot.checkins.status import metric_status
+from bot.commitments import service as commitments
+from bot.commitments.models import Commitment
+from bot.org.context import OrgContext
+from bot.org.models import Metric, Person, Unit
+from bot.permissions import is_unit_member
 from bot.ports import UnitOfWork
-from bot.weeks import previous_weeks
-
-log = logging.getLogger(__name__)
+from bot.weeks import previous_weeks, week_of
 
 # --- filling in ----------------------------------------------------------------------------
 
@@ -97,64 +95,24 @@ def draft_values(checkin: CheckIn) -> dict[str, str]:
     return {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}
 
 
-def build_form(loaded: Loaded, person: Person, errors: Mapping[str, str] | None = None) -> Form:
-    assert loaded.checkin.id is not None
-    return forms.checkin_form(
-        checkin_id=loaded.checkin.id,
-        unit=loaded.unit,
-        week=loaded.checkin.week,
-        metrics=loaded.metrics,
-        commitments=loaded.commitments,
-        owners=loaded.owners,
-        unit_people=loaded.unit_people,
-        draft=draft_values(loaded.checkin),
-        errors=errors,
-        deadline=cards.local(loaded.checkin.deadline_at, person.timezone),
-        more_commitments=loaded.more_commitments,
-    )
-
-
 EDITABLE_FOR = dt.timedelta(days=7)
 
 
-async def checkin_to_fill(
-    uow: UnitOfWork, person: Person, checkin_id: int | None = None, now: dt.datetime | None = None
-) -> CheckIn:
-    """The check-in this person should fill in: the one named, else their latest open one
-    (an older missed week is reached through its own prompt), else the one they
-    submitted in the last days, to correct it."""
-    if checkin_id is not None:
-        checkin = await uow.checkins.get(checkin_id)
-        if checkin is None:
-            raise NotAllowed("That check-in no longer exists.")
-    else:
-        assert person.id is not None
-        candidates = await uow.checkins.open_for_person(person.id)
-        if candidates:
-            checkin = candidates[-1]
-        else:
-            recent = await _recently_submitted(uow, person, now)
-            if recent is None:
-                raise NotAllowed(
-                    "You have no open check-in right now. You will get a message when the next one opens."
-                )
-            checkin = recent
-    unit = await uow.units.get(checkin.unit_id)
-    assert unit is not None
-    require_submit(person, unit)
-    if checkin.state == "excused":
-        raise NotAllowed(
-            f"{possessive(unit.name)} check-in for {checkin.week} was excused: {checkin.excuse}."
-        )
-    return checkin
+async def latest_open(uow: UnitOfWork, person: Person) -> CheckIn | None:
+    """The person's latest open check-in (an older missed week is reached through its own
+    prompt)."""
+    assert person.id is not None
+    candidates = await uow.checkins.open_for_person(person.id)
+    return candidates[-1] if candidates else None
 
 
-async def _recently_submitted(uow: UnitOfWork, person: Person, now: dt.datetime | None) -> CheckIn | None:
+async def recently_submitted(uow: UnitOfWork, person: Person, now: dt.datetime | None) -> CheckIn | None:
+    """The person's unit's check-in submitted in the last days, still open to corrections."""
     if now is None:
         return None
     latest: CheckIn | None = None
     for unit in await uow.units.all():
-        if unit.id is None or person.id not in (unit.head_id, unit.deputy_id):
+        if unit.id is None or not is_unit_member(person, unit):
             continue
         for checkin in await uow.checkins.for_unit(unit.id, limit=1):
             submitted = checkin.submitted_at
@@ -166,62 +124,118 @@ async def _recently_submitted(uow: UnitOfWork, person: Person, now: dt.datetime 
     return latest
 
 
-async def open_form(
-    uow: UnitOfWork, person: Person, checkin_id: int | None = None, now: dt.datetime | None = None
-) -> Reply:
-    ctx = await load_context(uow)
-    checkin = await checkin_to_fill(uow, person, checkin_id, now)
-    return Reply(messages=(build_form(await load(uow, ctx, checkin), person),))
+def today_of(person: Person, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(person.timezone)).date()
 
 
-async def submit(
-    uow: UnitOfWork,
+# --- outcomes of a submission --------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NotYet:
+    """Not stored: the draft is kept, and the form goes back with its errors, or the data
+    check asks about far-off values (``validated.outliers``)."""
+
+    validated: Validated
+
+
+@dataclass(slots=True)
+class Stored:
+    """The numbers and commitment changes were stored."""
+
+    validated: Validated
+    edited: bool
+    changes: list[CommitmentChange]
+    new_commitment: Commitment | None
+
+
+Outcome = NotYet | Stored
+
+
+def _validate(
+    loaded: Loaded,
+    ctx: OrgContext,
     person: Person,
-    checkin_id: int,
-    values: Mapping[str, str],
+    typed: Mapping[str, str],
     now: dt.datetime,
-) -> Reply:
-    """A submitted check-in form: errors come back on the same form with what was typed
-    kept; far-off values get the confirmation form; otherwise everything is stored."""
-    ctx = await load_context(uow)
-    checkin = await checkin_to_fill(uow, person, checkin_id)
-    loaded = await load(uow, ctx, checkin)
-    typed = {k: str(v) for k, v in values.items()}
-    checkin.draft = {"values": typed}
-    validated = forms.validate(
+    *,
+    confirmed: Mapping[str, float] | None = None,
+    with_commitments: bool = True,
+) -> Validated:
+    return forms.validate(
         typed,
         metrics=loaded.metrics,
-        commitments=loaded.commitments,
+        commitments=loaded.commitments if with_commitments else [],
         unit_people=loaded.unit_people,
         submitter=person,
         today=today_of(person, now),
         factor=ctx.organisation.data_check.factor,
+        confirmed=confirmed,
     )
+
+
+async def keep_draft(uow: UnitOfWork, checkin: CheckIn, typed: Mapping[str, str]) -> None:
+    """Keep what was typed (verbatim) until the check-in is submitted."""
+    checkin.draft = {"values": dict(typed)}
+    await uow.checkins.save(checkin)
+
+
+async def _settle(
+    uow: UnitOfWork,
+    loaded: Loaded,
+    person: Person,
+    validated: Validated,
+    confirmed: set[str],
+    now: dt.datetime,
+) -> Outcome:
+    if validated.errors or validated.outliers:
+        await uow.checkins.save(loaded.checkin)
+        return NotYet(validated)
+    return await store(uow, loaded, person, validated, confirmed, now)
+
+
+async def submit(
+    uow: UnitOfWork,
+    ctx: OrgContext,
+    loaded: Loaded,
+    person: Person,
+    values: Mapping[str, str],
+    now: dt.datetime,
+    *,
+    with_commitments: bool = True,
+) -> Outcome:
+    """A submitted check-in (the form, or typed answers when ``with_commitments`` is
+    false): errors and far-off values keep the draft; otherwise everything is stored."""
+    checkin = loaded.checkin
+    typed = {k: str(v) for k, v in values.items()}
+    checkin.draft = {"values": typed}
+    validated = _validate(loaded, ctx, person, typed, now, with_commitments=with_commitments)
     if validated.outliers and not validated.errors:
         checkin.draft["pending"] = {k: validated.values[k] for k in validated.outliers}
-    back = await _not_yet(uow, loaded, person, validated)
-    if back is not None:
-        return back
-    reply = await finalise(uow, loaded, person, validated, set(), now)
-    await uow.commit()
-    return reply
+    return await _settle(uow, loaded, person, validated, set(), now)
+
+
+def pending_values(checkin: CheckIn) -> dict[str, float] | None:
+    """The far-off values the data check asked about, if it did."""
+    pending = checkin.draft.get("pending")
+    return pending if isinstance(pending, dict) and pending else None
 
 
 async def confirm(
     uow: UnitOfWork,
+    ctx: OrgContext,
+    loaded: Loaded,
     person: Person,
-    checkin_id: int,
     values: Mapping[str, str],
     now: dt.datetime,
-) -> Reply:
-    """The answer to the data check: confirm each far-off value or correct it."""
-    ctx = await load_context(uow)
-    checkin = await checkin_to_fill(uow, person, checkin_id)
-    loaded = await load(uow, ctx, checkin)
+) -> Outcome | None:
+    """The answer to the data check: confirm each far-off value or correct it.  None when
+    nothing was pending (the form is shown afresh)."""
+    checkin = loaded.checkin
     typed = draft_values(checkin)
-    pending = checkin.draft.get("pending")
-    if not isinstance(pending, dict) or not typed:
-        return Reply(messages=(build_form(loaded, person),))
+    pending = pending_values(checkin)
+    if pending is None or not typed:
+        return None
     confirmed: dict[str, float] = {}
     for key, value in pending.items():
         answer = (values.get(f"ok.{key}") or "").strip()
@@ -229,63 +243,25 @@ async def confirm(
             typed[f"m.{key}"] = str(values.get(f"m.{key}", "")).strip()
         elif answer == "confirm":
             confirmed[key] = float(value)
-    validated = forms.validate(
-        typed,
-        metrics=loaded.metrics,
-        commitments=loaded.commitments,
-        unit_people=loaded.unit_people,
-        submitter=person,
-        today=today_of(person, now),
-        factor=ctx.organisation.data_check.factor,
-        confirmed=confirmed,
-    )
+    validated = _validate(loaded, ctx, person, typed, now, confirmed=confirmed)
     checkin.draft = {"values": typed, "pending": pending}
-    corrected = {k for k in pending if k not in confirmed}
     # A corrected value is taken as the person's final word: it is not asked about again.
-    for key in corrected:
-        validated.outliers.pop(key, None)
-    back = await _not_yet(uow, loaded, person, validated)
-    if back is not None:
-        return back
-    reply = await finalise(uow, loaded, person, validated, set(confirmed), now)
-    await uow.commit()
-    return reply
+    for key in pending:
+        if key not in confirmed:
+            validated.outliers.pop(key, None)
+    return await _settle(uow, loaded, person, validated, set(confirmed), now)
 
 
-async def _not_yet(uow: UnitOfWork, loaded: Loaded, person: Person, validated: Validated) -> Reply | None:
-    """Keep the draft and send the form back: with its errors, or the data-check form
-    for far-off values.  None when the submission can be stored."""
-    if not validated.errors and not validated.outliers:
-        return None
-    checkin = loaded.checkin
-    await uow.checkins.save(checkin)
-    await uow.commit()
-    if validated.errors:
-        return Reply(messages=(build_form(loaded, person, validated.errors),))
-    assert checkin.id is not None
-    form = forms.confirm_form(
-        checkin_id=checkin.id,
-        unit=loaded.unit,
-        week=checkin.week,
-        metrics=loaded.metrics,
-        values=validated.values,
-        outliers=validated.outliers,
-    )
-    return Reply(messages=(form,))
-
-
-def today_of(person: Person, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(person.timezone)).date()
-
-
-async def finalise(
+async def store(
     uow: UnitOfWork,
     loaded: Loaded,
     person: Person,
     validated: Validated,
     confirmed: set[str],
     now: dt.datetime,
-) -> Reply:
+) -> Stored:
+    """Store the readings (each change a revision), the commitment changes and a new
+    commitment, mark the check-in submitted, and audit it."""
     checkin, unit = loaded.checkin, loaded.unit
     assert unit.id is not None and person.id is not None and checkin.id is not None
     edited = checkin.state == "submitted"
@@ -335,9 +311,9 @@ async def finalise(
     changes = await _apply_commitment_changes(uow, validated, person, now)
     new_commitment = None
     if validated.new is not None:
-        new_commitment = await open_commitment(
+        new_commitment = await commitments.open_commitment(
             uow,
-            unit_id=unit.id,
+            unit=unit,
             owner_id=validated.new.owner_id,
             text=validated.new.text,
             due_on=validated.new.due_on,
@@ -345,6 +321,7 @@ async def finalise(
             by=person.id,
             now=now,
             note="created in the check-in",
+            detail={"text": validated.new.text, "checkin": checkin.id},
         )
     if not edited:
         checkin.state = "submitted"
@@ -369,48 +346,98 @@ async def finalise(
             },
         )
     )
-    card = cards.receipt_card(
-        checkin,
-        unit,
-        [c.metric for c in loaded.metrics],
-        validated.values,
-        edited=edited,
-        changes=changes,
-        new_commitment=new_commitment,
-    )
-    return Reply(messages=(card,))
+    return Stored(validated, edited, changes, new_commitment)
+
+
+# What each choice of the form does to a commitment: its audit action and default note.
+_CHANGES = {
+    forms.KEEP: ("commitment.updated", "still on track", None),
+    forms.DONE: ("commitment.done", "done", "done"),
+    forms.DROPPED: ("commitment.dropped", "dropped", "dropped"),
+    forms.MOVED: ("commitment.moved", "moved", None),
+}
 
 
 async def _apply_commitment_changes(
-    uow: UnitOfWork,
-    validated: Validated,
-    person: Person,
-    now: dt.datetime,
-) -> list[str]:
-    described = []
+    uow: UnitOfWork, validated: Validated, person: Person, now: dt.datetime
+) -> list[CommitmentChange]:
+    """Each commitment listed on the form changes through the one commitment change
+    (record, history, audit).  Saying "still on track" is an update too: the
+    commitment has not gone quiet."""
+    applied = []
     for change in validated.changes:
-        c = change.commitment
-        assert c.id is not None
-        if change.status == forms.DONE:
-            c.status, c.closed_at = "done", now
-            described.append(f"#{c.id} done")
-        elif change.status == forms.DROPPED:
-            c.status, c.closed_at = "dropped", now
-            described.append(f"#{c.id} dropped")
-        elif change.status == forms.MOVED and change.due_on is not None:
-            c.due_on = change.due_on
-            described.append(f"#{c.id} moved to {change.due_on:%a %d %b}")
-        # Saying "still on track" is an update too: the commitment has not gone quiet.
-        c.updated_at = now
-        await uow.commitments.save(c)
-        await uow.commitments.add_update(
-            CommitmentUpdate(
-                commitment_id=c.id,
-                at=now,
-                by=person.id,
-                status=c.status,
-                due_on=c.due_on,
-                note=change.note or {"keep": "still on track"}.get(change.status, change.status),
-            )
+        action, default_note, status = _CHANGES[change.status]
+        due_on = change.due_on if change.status == forms.MOVED else None
+        await commitments.change(
+            uow,
+            change.commitment,
+            by=person.id,
+            now=now,
+            action=action,
+            note=change.note or default_note,
+            status=status,
+            due_on=due_on,
         )
-    return described
+        applied.append(change)
+    return applied
+
+
+# --- where a unit stands (`status`) --------------------------------------------------------
+
+STATUS_WEEKS = 12
+
+
+@dataclass(slots=True)
+class UnitWeek:
+    """One unit's current week: its check-in (and earlier weeks still open), each metric's
+    recent series, and its open commitments."""
+
+    unit: Unit
+    week: str
+    weeks: list[str]
+    checkin: CheckIn | None
+    still_open: list[CheckIn]
+    metrics: list[Metric]
+    series: dict[int, dict[str, float]]
+    open_commitments: int
+    overdue: int
+
+
+async def unit_week(uow: UnitOfWork, unit: Unit, now: dt.datetime) -> UnitWeek:
+    assert unit.id is not None
+    week = week_of(now, unit.timezone)
+    weeks = [*previous_weeks(week, STATUS_WEEKS - 1), week]
+    checkin = await uow.checkins.for_unit_week(unit.id, week)
+    metrics = list(await uow.metrics.for_unit(unit.id))
+    history = await uow.readings.history([m.id for m in metrics if m.id is not None], weeks)
+    series: dict[int, dict[str, float]] = {}
+    for r in history:
+        series.setdefault(r.metric_id, {})[r.week] = r.value
+    still_open = [
+        older
+        for older in await uow.checkins.for_unit(unit.id, limit=4)
+        if older.week < week and older.state == "open"
+    ]
+    commitments = await uow.commitments.open_for_unit(unit.id)
+    today = now.astimezone(ZoneInfo(unit.timezone)).date()
+    overdue = sum(1 for c in commitments if c.due_on < today)
+    return UnitWeek(unit, week, weeks, checkin, still_open, metrics, series, len(commitments), overdue)
+
+
+@dataclass(slots=True)
+class UnitGlance:
+    """A unit at a glance: this week's check-in and how many metrics are off target."""
+
+    unit: Unit
+    checkin: CheckIn | None
+    off_target: int
+
+
+async def glance(uow: UnitOfWork, unit: Unit, now: dt.datetime) -> UnitGlance:
+    assert unit.id is not None
+    week = week_of(now, unit.timezone)
+    checkin = await uow.checkins.for_unit_week(unit.id, week)
+    metrics = await uow.metrics.for_unit(unit.id)
+    readings = {r.metric_id: r.value for r in await uow.readings.for_unit_week(unit.id, week)}
+    red = sum(1 for m in metrics if metric_status(m, readings.get(m.id or 0)) == "red")
+    return UnitGlance(unit, checkin, red)

@@ -1,12 +1,27 @@
-"""Cards that list commitments."""
+"""Every word about commitments and follow-ups: lists, replies, the question and the
+answer messages."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from bot.actions import Action
 from bot.commitments.models import Commitment
-from bot.messages import Card, Fact, Facts, Heading, Note, Part, Status
+from bot.messages import (
+    Button,
+    Buttons,
+    Card,
+    Fact,
+    Facts,
+    Heading,
+    Mention,
+    Note,
+    Part,
+    Status,
+    Text,
+    paragraph,
+)
 from bot.org.models import Person, Unit
 
 
@@ -53,3 +68,122 @@ def commitments_card(
         parts.append(Note(text=f"…and {len(items) - 60} more."))
     parts.append(Note(text="done <id> closes one; update <id> <note> records progress."))
     return Card(parts=tuple(parts), summary=f"{title}: {len(items)} open")
+
+
+# --- replies to commands -------------------------------------------------------------------
+
+
+def created_text(commitment: Commitment, unit: Unit) -> str:
+    due = f"{commitment.due_on:%a %d %b %Y}"
+    return f"Commitment #{commitment.id} for {unit.name}: {commitment.text} — due {due}."
+
+
+def closed_text(commitment: Commitment, person: Person) -> str:
+    return f"#{commitment.id} marked {commitment.status} by {person.name}: {commitment.text}"
+
+
+def already_closed_text(commitment: Commitment) -> str:
+    return f"#{commitment.id} is already {commitment.status}."
+
+
+def noted_text(commitment: Commitment, note: str) -> str:
+    return f"Noted on #{commitment.id}: {note}"
+
+
+def nothing_to_update_text(commitment: Commitment) -> str:
+    return f"#{commitment.id} is {commitment.status}; there is nothing to update."
+
+
+def no_such_commitment(commitment_id: int) -> str:
+    return f"There is no commitment #{commitment_id}. `commitments` lists yours."
+
+
+def no_such_visible_commitment(commitment_id: int) -> str:
+    # Saying whose it is would reveal a restricted unit's business.
+    return f"There is no commitment #{commitment_id} you can see. `commitments` lists yours."
+
+
+def not_yours_to_change(commitment_id: int, unit: Unit) -> str:
+    return (
+        f"#{commitment_id} belongs to {unit.name}; only its owner, the unit's head, deputy "
+        "or leader, or an admin can change it."
+    )
+
+
+def unknown_person_text(target: str) -> str:
+    return f"I don't know {target}. Use the person's email, e.g. @dana@city.gov."
+
+
+def restricted_list_text(unit: Unit) -> str:
+    return f"{unit.name} is restricted: only its people and leaders can see it."
+
+
+def unit_title(unit: Unit) -> str:
+    return f"Open commitments · {unit.name}"
+
+
+def person_title(person: Person) -> str:
+    return f"Open commitments · {person.name}"
+
+
+YOUR_TITLE = "Your open commitments"
+OVERDUE_TITLE = "Overdue commitments"
+
+
+# --- follow-ups ----------------------------------------------------------------------------
+
+NO_QUESTION = "What is the question? e.g. ask streets Why did the backlog double?"
+QUESTION_GONE = "That question no longer exists."
+WRITE_THE_QUESTION = "Write the question."
+WRITE_THE_ANSWER = "Write your answer."
+
+
+def already_answered(commitment_id: int) -> str:
+    return f"Follow-up #{commitment_id} was already answered."
+
+
+def asked_text(followup: Commitment, owner: Person, unit: Unit, question: str) -> str:
+    return (
+        f"Asked {owner.name} ({unit.name}), answer due {followup.due_on:%a %d %b}: {question} "
+        f"(follow-up #{followup.id})"
+    )
+
+
+def answered_text(commitment_id: int) -> str:
+    return f"Thanks, your answer to follow-up #{commitment_id} was sent."
+
+
+def question_card(followup: Commitment, asker: Person, unit: Unit, question: str) -> Card:
+    """The question as the unit head receives it, with its Answer button."""
+    return Card(
+        parts=(
+            Heading(text=f"Question from {asker.name}"),
+            paragraph(Mention(email=asker.email, name=asker.name), " asks ", unit.name, ":"),
+            paragraph(Text(text=question, style="italic")),
+            Note(text=f"Please answer by {followup.due_on:%a %d %b}. Follow-up #{followup.id}."),
+            Buttons(
+                buttons=(
+                    Button(
+                        label="Answer",
+                        action=Action.FOLLOWUP_ANSWER,
+                        ids={"commitment": str(followup.id)},
+                        style="primary",
+                    ),
+                )
+            ),
+        ),
+        summary=f"{asker.name} asks {unit.name}: {question[:100]}",
+    )
+
+
+def answer_card(followup: Commitment, person: Person, unit: Unit | None, text: str) -> Card:
+    """The answer as the leader who asked receives it."""
+    return Card(
+        parts=(
+            Heading(text=f"Answer from {unit.name if unit else 'the unit'}"),
+            paragraph(Mention(email=person.email, name=person.name), " answered your question:"),
+            paragraph(Text(text=followup.text, style="italic")),
+            paragraph(text),
+        ),
+        summary=f"{person.name} answered: {text[:100]}",
+    )

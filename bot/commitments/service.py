@@ -1,138 +1,179 @@
-"""Commitments by command: create, close, update, list."""
+"""Commitments and follow-ups as domain operations: no permission checks, no commit, no
+wording (the handlers ask `bot.permissions`, the bot's turn commits, cards word it).
+
+Every change to a commitment, from any path (a command, the check-in form, a follow-up
+answer, an escalation's "Mark done"), goes through ``change``: the record (its quiet clock
+restarts), an entry in its append-only history and an entry in the audit log, together.
+Creating one goes through ``open_commitment`` with the same three writes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
-from bot.commitments.cards import commitments_card
+from bot.commitments import cards
 from bot.commitments.models import Commitment, CommitmentUpdate
-from bot.commitments.record import open_commitment
-from bot.messages import Reply
+from bot.deliveries.models import Delivery
+from bot.deliveries.service import enqueue
+from bot.org.context import OrgContext, load_context
 from bot.org.models import Person, Unit
-from bot.permissions import NotAllowed, can_read, is_unit_member
+from bot.permissions import can_read
 from bot.ports import UnitOfWork
 
+WORKING_DAYS_TO_ANSWER = 2
+# What an "Ask about this" may say it came from; kept in the audit for the leader ledger.
+ABOUT_KEYS = ("metric", "commitment", "escalation")
 
-async def units_of(uow: UnitOfWork, person: Person) -> list[Unit]:
-    """Units where the person is head or deputy."""
-    return [u for u in await uow.units.all() if is_unit_member(person, u)]
+
+class NotOpen(Exception):
+    """The commitment is done or dropped already; nothing was changed."""
+
+    def __init__(self, commitment: Commitment) -> None:
+        super().__init__(f"commitment {commitment.id} is {commitment.status}")
+        self.commitment = commitment
 
 
-async def create(uow: UnitOfWork, person: Person, text: str, due_on: dt.date, now: dt.datetime) -> Reply:
-    units = await units_of(uow, person)
-    if not units:
-        raise NotAllowed(
-            "Commitments belong to a unit, and you are not the head or deputy of one. "
-            "Leaders can ask a unit instead: ask <unit> <question>."
+async def open_commitment(
+    uow: UnitOfWork,
+    *,
+    unit: Unit,
+    owner_id: int,
+    text: str,
+    due_on: dt.date,
+    origin: str,
+    by: int | None,
+    now: dt.datetime,
+    note: str = "created",
+    asked_by: int | None = None,
+    action: str = "commitment.created",
+    detail: Mapping[str, Any] | None = None,
+) -> Commitment:
+    """Store a new open commitment, its first history entry and its audit entry."""
+    assert unit.id is not None
+    commitment = await uow.commitments.add(
+        Commitment(
+            unit_id=unit.id,
+            owner_id=owner_id,
+            text=text,
+            due_on=due_on,
+            status="open",
+            origin=origin,
+            created_at=now,
+            updated_at=now,
+            created_by=by,
+            asked_by=asked_by,
         )
-    unit = units[0]
-    assert unit.id is not None and person.id is not None
-    commitment = await open_commitment(
-        uow,
-        unit_id=unit.id,
-        owner_id=person.id,
-        text=text,
-        due_on=due_on,
-        origin="command",
-        by=person.id,
-        now=now,
+    )
+    assert commitment.id is not None
+    await uow.commitments.add_update(
+        CommitmentUpdate(commitment_id=commitment.id, at=now, by=by, status="open", due_on=due_on, note=note)
     )
     await uow.audit.record(
         AuditEntry(
             at=now,
-            actor_id=person.id,
-            action="commitment.created",
+            actor_id=by,
+            action=action,
             subject=f"commitment:{commitment.id}",
-            detail={"text": text},
+            detail=dict(detail) if detail is not None else {"text": text, "origin": origin},
         )
     )
-    await uow.commit()
-    return Reply.text(f"Commitment #{commitment.id} for {unit.name}: {text} — due {due_on:%a %d %b %Y}.")
+    return commitment
 
 
-async def _editable(uow: UnitOfWork, person: Person, commitment_id: int) -> tuple[Commitment, Unit]:
-    commitment = await uow.commitments.get(commitment_id)
-    if commitment is None:
-        raise NotAllowed(f"There is no commitment #{commitment_id}. `commitments` lists yours.")
-    unit = await uow.units.get(commitment.unit_id)
-    assert unit is not None
-    if not can_read(person, unit):
-        # Saying whose it is would reveal a restricted unit's business.
-        raise NotAllowed(f"There is no commitment #{commitment_id} you can see. `commitments` lists yours.")
-    if not (
-        commitment.owner_id == person.id
-        or is_unit_member(person, unit)
-        or person.is_admin
-        or person.id == unit.leader_id
-    ):
-        raise NotAllowed(
-            f"#{commitment_id} belongs to {unit.name}; only its owner, the unit's head, deputy "
-            "or leader, or an admin can change it."
-        )
-    return commitment, unit
-
-
-async def close(
+async def change(
     uow: UnitOfWork,
-    person: Person,
-    commitment_id: int,
-    now: dt.datetime,
+    commitment: Commitment,
     *,
-    status: str = "done",
-    note: str = "",
-    commit: bool = True,
-) -> Reply:
-    commitment, _ = await _editable(uow, person, commitment_id)
-    if commitment.status != "open":
-        return Reply.text(f"#{commitment_id} is already {commitment.status}.")
-    commitment.status, commitment.closed_at = status, now
-    await _record_change(uow, commitment, person, now, note=note or status, action=f"commitment.{status}")
-    if commit:
-        await uow.commit()
-    return Reply.text(f"#{commitment_id} marked {status} by {person.name}: {commitment.text}")
+    by: int | None,
+    now: dt.datetime,
+    action: str,
+    note: str,
+    status: str | None = None,
+    due_on: dt.date | None = None,
+    answer: str | None = None,
+) -> Commitment:
+    """The one way a commitment changes: the record, its history entry, its audit entry.
 
-
-async def update(uow: UnitOfWork, person: Person, commitment_id: int, note: str, now: dt.datetime) -> Reply:
-    commitment, _ = await _editable(uow, person, commitment_id)
-    if commitment.status != "open":
-        return Reply.text(f"#{commitment_id} is {commitment.status}; there is nothing to update.")
-    await _record_change(uow, commitment, person, now, note=note, action="commitment.updated")
-    await uow.commit()
-    return Reply.text(f"Noted on #{commitment_id}: {note}")
-
-
-async def _record_change(
-    uow: UnitOfWork, commitment: Commitment, person: Person, now: dt.datetime, *, note: str, action: str
-) -> None:
-    """Every change of a commitment: the record (its quiet clock restarts), an entry in
-    its append-only history, and the audit log."""
+    A change with nothing but a note ("still on track") is a change too: the commitment
+    has not gone quiet."""
     assert commitment.id is not None
+    detail: dict[str, Any] = {"note": note}
+    if status is not None and status != commitment.status:
+        detail["status"] = {"from": commitment.status, "to": status}
+        commitment.status = status
+        commitment.closed_at = None if status == "open" else now
+    if due_on is not None and due_on != commitment.due_on:
+        detail["due_on"] = {"from": commitment.due_on.isoformat(), "to": due_on.isoformat()}
+        commitment.due_on = due_on
+    if answer is not None:
+        commitment.answer = answer
     commitment.updated_at = now
     await uow.commitments.save(commitment)
     await uow.commitments.add_update(
         CommitmentUpdate(
             commitment_id=commitment.id,
             at=now,
-            by=person.id,
+            by=by,
             status=commitment.status,
             due_on=commitment.due_on,
             note=note,
         )
     )
     await uow.audit.record(
-        AuditEntry(
-            at=now,
-            actor_id=person.id,
-            action=action,
-            subject=f"commitment:{commitment.id}",
-            detail={"note": note},
-        )
+        AuditEntry(at=now, actor_id=by, action=action, subject=f"commitment:{commitment.id}", detail=detail)
+    )
+    return commitment
+
+
+async def create(
+    uow: UnitOfWork, person: Person, unit: Unit, text: str, due_on: dt.date, now: dt.datetime
+) -> Commitment:
+    """A commitment the person makes for their unit (by command)."""
+    assert person.id is not None
+    return await open_commitment(
+        uow,
+        unit=unit,
+        owner_id=person.id,
+        text=text,
+        due_on=due_on,
+        origin="command",
+        by=person.id,
+        now=now,
+        detail={"text": text},
     )
 
 
-async def _people(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Person]:
+async def close(
+    uow: UnitOfWork,
+    commitment: Commitment,
+    by: int | None,
+    now: dt.datetime,
+    *,
+    status: str = "done",
+    note: str = "",
+) -> Commitment:
+    """Mark an open commitment done or dropped; raises NotOpen when it is not open."""
+    if commitment.status != "open":
+        raise NotOpen(commitment)
+    return await change(
+        uow, commitment, by=by, now=now, action=f"commitment.{status}", note=note or status, status=status
+    )
+
+
+async def add_note(
+    uow: UnitOfWork, commitment: Commitment, by: int | None, now: dt.datetime, note: str
+) -> Commitment:
+    """Record progress on an open commitment; raises NotOpen when it is not open."""
+    if commitment.status != "open":
+        raise NotOpen(commitment)
+    return await change(uow, commitment, by=by, now=now, action="commitment.updated", note=note)
+
+
+async def people_by_id(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, Person]:
     out = {}
     for person_id in set(ids):
         person = await uow.people.get(person_id)
@@ -141,61 +182,108 @@ async def _people(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Person]:
     return out
 
 
-async def list_for(uow: UnitOfWork, person: Person, target: str | None, today: dt.date) -> Reply:
-    """``commitments`` (mine / my unit's), ``commitments <unit>``, ``commitments @email``."""
+async def visible_overdue(uow: UnitOfWork, person: Person, today: dt.date) -> list[Commitment]:
+    """Commitments past due in the units the person may see."""
     units = {u.id: u for u in await uow.units.all()}
-    if target is None:
-        mine = await units_of(uow, person)
-        if mine:
-            unit = mine[0]
-            assert unit.id is not None
-            items = list(await uow.commitments.open_for_unit(unit.id))
-            title = f"Open commitments · {unit.name}"
-        else:
-            assert person.id is not None
-            items = list(await uow.commitments.open_for_owner(person.id))
-            title = "Your open commitments"
-    elif target.startswith("@") or "@" in target:
-        other = await uow.people.by_email(target.lstrip("@"))
-        if other is None:
-            raise NotAllowed(f"I don't know {target}. Use the person's email, e.g. @dana@city.gov.")
-        assert other.id is not None
-        items = [
-            c for c in await uow.commitments.open_for_owner(other.id) if can_read(person, units[c.unit_id])
-        ]
-        title = f"Open commitments · {other.name}"
-    else:
-        unit = await find_unit(uow, target)
-        if not can_read(person, unit):
-            raise NotAllowed(f"{unit.name} is restricted: only its people and leaders can see it.")
-        assert unit.id is not None
-        items = list(await uow.commitments.open_for_unit(unit.id))
-        title = f"Open commitments · {unit.name}"
-    owners = await _people(uow, [c.owner_id for c in items])
-    return Reply(messages=(commitments_card(title, items, owners, units, today),))
-
-
-async def overdue(uow: UnitOfWork, person: Person, today: dt.date) -> Reply:
-    units = {u.id: u for u in await uow.units.all()}
-    items = [
+    return [
         c
         for c in await uow.commitments.overdue(today)
         if c.unit_id in units and can_read(person, units[c.unit_id])
     ]
-    owners = await _people(uow, [c.owner_id for c in items])
-    return Reply(messages=(commitments_card("Overdue commitments", items, owners, units, today),))
 
 
-async def find_unit(uow: UnitOfWork, name: str) -> Unit:
-    wanted = name.strip().strip('"').lower()
-    units = await uow.units.all()
-    exact = [u for u in units if wanted in (u.key.lower(), u.name.lower())]
-    if exact:
-        return exact[0]
-    partial = [u for u in units if wanted and (wanted in u.name.lower() or wanted in u.key.lower())]
-    if len(partial) == 1:
-        return partial[0]
-    known = ", ".join(u.key for u in units)
-    if partial:
-        raise NotAllowed(f"{name!r} could be {', '.join(u.name for u in partial)}; say which. Units: {known}")
-    raise NotAllowed(f"There is no unit {name!r}. Units: {known}")
+# --- follow-ups ----------------------------------------------------------------------------
+
+
+def default_due(ctx: OrgContext, today: dt.date) -> dt.date:
+    day = today
+    for _ in range(WORKING_DAYS_TO_ANSWER):
+        day = ctx.calendar.next_working_day(day + dt.timedelta(days=1))
+    return day
+
+
+async def answerer(uow: UnitOfWork, unit: Unit, now: dt.datetime) -> Person:
+    """Who owes the unit's answers today: the head, or the deputy while the head is away."""
+    owner_id = unit.head_id
+    local_today = now.astimezone(ZoneInfo(unit.timezone)).date()
+    if any(p.covers(local_today) for p in await uow.away.for_person(unit.head_id)) and unit.deputy_id:
+        owner_id = unit.deputy_id
+    owner = await uow.people.get(owner_id)
+    assert owner is not None and owner.id is not None
+    return owner
+
+
+async def ask(
+    uow: UnitOfWork,
+    asker: Person,
+    unit: Unit,
+    question: str,
+    due_on: dt.date,
+    now: dt.datetime,
+    about: Mapping[str, str] | None = None,
+) -> tuple[Commitment, Person]:
+    """A follow-up owed by the unit's head (or deputy standing in), and the message that
+    asks it; ``about`` names the digest item or escalation it came from, so the digest
+    can count the leader's action.  Returns the follow-up and who owes the answer."""
+    ctx = await load_context(uow)
+    owner = await answerer(uow, unit, now)
+    assert owner.id is not None
+    followup = await open_commitment(
+        uow,
+        unit=unit,
+        owner_id=owner.id,
+        text=question[:1000],
+        due_on=due_on,
+        origin="followup",
+        by=asker.id,
+        now=now,
+        note="asked",
+        asked_by=asker.id,
+        action="followup.asked",
+        detail={
+            "unit": unit.key,
+            "question": question[:200],
+            **{k: v for k, v in (about or {}).items() if k in ABOUT_KEYS},
+        },
+    )
+    await enqueue(
+        uow,
+        audience=Delivery.to_person(owner.id),
+        message=cards.question_card(followup, asker, unit, question),
+        key=f"followup:{followup.id}:asked",
+        now=now,
+        # Asked at night, it reaches the head at the start of their working day.
+        not_before=ctx.calendar.next_working_moment(now, owner.timezone),
+    )
+    return followup, owner
+
+
+async def answer(
+    uow: UnitOfWork, person: Person, followup: Commitment, text: str, now: dt.datetime
+) -> Commitment:
+    """Store the answer (closing the follow-up) and send it to the leader who asked."""
+    if followup.status != "open":
+        raise NotOpen(followup)
+    await change(
+        uow,
+        followup,
+        by=person.id,
+        now=now,
+        action="followup.answered",
+        note="answered",
+        status="done",
+        answer=text[:3000],
+    )
+    asker = await uow.people.get(followup.asked_by) if followup.asked_by is not None else None
+    if asker is not None and asker.id is not None:
+        ctx = await load_context(uow)
+        unit = await uow.units.get(followup.unit_id)
+        await enqueue(
+            uow,
+            audience=Delivery.to_person(asker.id),
+            message=cards.answer_card(followup, person, unit, text),
+            key=f"followup:{followup.id}:answered",
+            now=now,
+            not_before=ctx.calendar.next_working_moment(now, asker.timezone),
+        )
+    return followup

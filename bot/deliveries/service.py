@@ -1,32 +1,15 @@
-"""The outbox: write deliveries with the state change that caused them, send them after.
-
-A delivery is written in the same transaction as its cause, under an idempotency key,
-so a sweep that runs twice writes it once.  The sender leases due deliveries, sends
-each through the platform gateway and records the outcome; a crashed sender's lease
-runs out and another sends it.  Retries back off, honour Retry-After, and give up after
-MAX_ATTEMPTS with the error kept for the operator.
+"""The outbox, as a domain operation: a delivery is written in the same transaction as
+its cause, under an idempotency key, so a sweep that runs twice writes it once.  Sending
+is the drain sweep's (bot/deliveries/jobs.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
-from dataclasses import dataclass
 
-from bot.clock import Clock
 from bot.deliveries.models import Delivery
 from bot.messages import Card, Form
-from bot.ports import ChatGateway, DeliveryError, UnitOfWork, UnitOfWorkFactory
-
-log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 8
-LEASE = dt.timedelta(minutes=5)
-# A delivery starts sending only while this much of its lease is left, so a send (whose
-# platform gateway keeps its own waiting short) always ends before another sender could
-# claim the row again.  A batch that sends slowly hands the rest back instead.
-SEND_MARGIN = dt.timedelta(minutes=2)
+from bot.ports import UnitOfWork
 
 
 async def enqueue(
@@ -49,123 +32,3 @@ async def enqueue(
             next_attempt_at=not_before or now,
         )
     )
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    return min(dt.timedelta(seconds=15 * 2 ** max(attempts - 1, 0)), dt.timedelta(hours=1))
-
-
-@dataclass(slots=True)
-class DrainResult:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-
-
-async def drain(
-    uow_factory: UnitOfWorkFactory,
-    gateway: ChatGateway,
-    clock: Clock,
-    *,
-    batch: int = 100,
-    max_batches: int = 1000,
-    concurrency: int = 8,
-) -> DrainResult:
-    """Send everything due now.  Safe to run concurrently: leases decide who sends.
-
-    Up to ``concurrency`` audiences are sent to at once (a platform round trip is mostly
-    waiting); one audience's deliveries always go one after another, in order."""
-    result = DrainResult()
-    for _ in range(max_batches):
-        now = clock.now()
-        async with uow_factory() as uow:
-            claimed = await uow.deliveries.claim_due(now, limit=batch, lease=LEASE)
-            await uow.commit()
-        if not claimed:
-            break
-        by_audience: dict[str, list[Delivery]] = {}
-        for delivery in claimed:
-            by_audience.setdefault(delivery.audience, []).append(delivery)
-        slots = asyncio.Semaphore(max(concurrency, 1))
-        saver = _GroupSaver(uow_factory)
-
-        async def send_in_order(
-            deliveries: list[Delivery], slots: asyncio.Semaphore = slots, saver: _GroupSaver = saver
-        ) -> None:
-            async with slots:
-                for delivery in deliveries:
-                    await _send_one(saver, gateway, clock, delivery, result)
-
-        await asyncio.gather(*(send_in_order(group) for group in by_audience.values()))
-    return result
-
-
-class _GroupSaver:
-    """Records outcomes with group commit: every send still waits until its own outcome
-    is committed (so the window in which a crash could re-send it stays one commit
-    long), but outcomes that finish while a commit is running share the next one instead
-    of each paying for a transaction."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
-        self._queue: list[Delivery] = []
-        self._committed: set[int] = set()
-        self._lock = asyncio.Lock()
-
-    async def release(self, delivery: Delivery) -> None:
-        """Hand an unsent delivery back to the outbox, unless its lease was taken over."""
-        assert delivery.id is not None and delivery.lease_until is not None
-        async with self._uow_factory() as uow:
-            await uow.deliveries.release(delivery.id, delivery.lease_until)
-            await uow.commit()
-
-    async def save(self, delivery: Delivery) -> None:
-        self._queue.append(delivery)
-        async with self._lock:
-            if id(delivery) in self._committed:
-                self._committed.discard(id(delivery))
-                return
-            batch, self._queue = self._queue, []
-            try:
-                async with self._uow_factory() as uow:
-                    for item in batch:
-                        await uow.deliveries.save(item)
-                    await uow.commit()
-            except BaseException:
-                # The others in this batch are still unsaved: the next holder retries them.
-                self._queue[:0] = [item for item in batch if item is not delivery]
-                raise
-            self._committed.update(id(item) for item in batch if item is not delivery)
-
-
-async def _send_one(
-    saver: _GroupSaver,
-    gateway: ChatGateway,
-    clock: Clock,
-    delivery: Delivery,
-    result: DrainResult,
-) -> None:
-    if delivery.lease_until is not None and clock.now() > delivery.lease_until - SEND_MARGIN:
-        await saver.release(delivery)
-        return
-    delivery.attempts += 1
-    try:
-        delivery.platform_ref = await gateway.send(delivery)
-    except DeliveryError as exc:
-        delivery.last_error = str(exc)[:2000]
-        if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
-            delivery.state = "failed"
-            result.failed += 1
-            log.error("delivery %s to %s failed for good: %s", delivery.id, delivery.audience, exc)
-        else:
-            wait = dt.timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(delivery.attempts)
-            delivery.state = "pending"
-            delivery.next_attempt_at = clock.now() + wait
-            result.retried += 1
-    else:
-        delivery.state = "sent"
-        delivery.sent_at = clock.now()
-        delivery.last_error = None
-        result.sent += 1
-    delivery.lease_until = None
-    await saver.save(delivery)

@@ -5,21 +5,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
+from bot.actions import Action
 from bot.durations import format_duration
 from bot.escalations.models import Escalation
 from bot.escalations.subject import Subject
 from bot.messages import Button, Buttons, Card, Heading, Mention, Note, Part, Text, paragraph
+from bot.messages.text import possessive
 from bot.org.models import Person
 
-ACK, SNOOZE, DONE = "escalation.ack", "escalation.snooze", "escalation.done"
-ASK = "followup.ask"
-ANSWER = "followup.answer"
-# The check-in form's button action (bot.checkins.cards.OPEN_FORM), repeated here so the
-# escalation domain does not depend on the check-in cards.
-OPEN_FORM = "checkin.open"
+ACK, SNOOZE, DONE = Action.ESCALATION_ACK, Action.ESCALATION_SNOOZE, Action.ESCALATION_DONE
+ASK, ANSWER, OPEN_FORM = Action.FOLLOWUP_ASK, Action.FOLLOWUP_ANSWER, Action.CHECKIN_OPEN
 
 _WHO = {"owner": "the owner", "deputy": "the deputy", "leader": "the unit's leader", "channel": "leadership"}
+
+
+def subject_title(subject: Subject) -> str:
+    """What the escalation is about, in a line."""
+    if subject.kind == "missed_checkin":
+        return f"{possessive(subject.unit.name)} check-in for {subject.week} was not submitted"
+    if subject.kind == "quiet_commitment":
+        return f"Commitment #{subject.number} has had no update: {subject.text}"
+    what = "Follow-up question" if subject.followup else "Commitment"
+    return f"{what} #{subject.number} is past due: {subject.text}"
+
+
+THIS_ITEM = "this item"
 
 
 def escalation_card(
@@ -34,7 +46,7 @@ def escalation_card(
     ids = {"escalation": str(escalation.id)}
     parts: list[Part] = [
         Heading(text=f"Needs attention · {subject.unit.name}"),
-        paragraph(Text(text=subject.title, style="bold")),
+        paragraph(Text(text=subject_title(subject), style="bold")),
         paragraph(f"Quiet for {quiet}."),
     ]
     owner = subject.owner
@@ -85,4 +97,27 @@ def escalation_card(
             f"escalation policy. {stop}"
         )
     )
-    return Card(parts=tuple(parts), summary=f"Needs attention: {subject.title}")
+    return Card(parts=tuple(parts), summary=f"Needs attention: {subject_title(subject)}")
+
+
+# --- replies to the buttons ----------------------------------------------------------------
+
+GONE = "That escalation no longer exists."
+ONLY_COMMITMENTS = "Only a commitment can be marked done from here."
+
+
+def snooze_range_text(maximum: int) -> str:
+    return f"Snooze for 1 to {maximum} days."
+
+
+def already_text(escalation: Escalation, title: str) -> str:
+    return f"Already {escalation.state}: {title}."
+
+
+def acknowledged_text(person: Person, title: str) -> str:
+    return f"Acknowledged by {person.name}: {title}. No more reminders about it."
+
+
+def snoozed_text(wake: dt.datetime, person: Person, title: str) -> str:
+    shown = wake.astimezone(ZoneInfo(person.timezone)).strftime("%a %d %b %H:%M")
+    return f"Snoozed until {shown}: {title}."

@@ -1,248 +1,105 @@
-"""Escalation chains for items that went quiet.
-
-One sweep does two things.  It *detects* quiet items (a check-in past its deadline, a
-commitment past due or with no update for too long, a follow-up not answered) and starts
-a chain for each, once per episode (a new due date is a new episode).  And it *advances*
-chains whose next step is due: re-checking the item first, so a late run never nags about
-something already resolved, then claiming the step with a conditional update, so two
-sweeps never send the same step.  Acknowledging, snoozing, completing the item or
-submitting the check-in stops a chain at once.
-"""
+"""What people do to an escalation, as domain operations: acknowledge it, snooze it, or
+finish the commitment it is about.  No permission checks, no commit, no wording."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
-from bot.clock import Clock
-from bot.deliveries.models import Delivery
-from bot.deliveries.service import enqueue
-from bot.escalations import cards
+from bot.commitments import service as commitments
+from bot.commitments.models import Commitment
 from bot.escalations.models import Escalation
-from bot.escalations.policy import Chain, Kind
-from bot.escalations.steps import next_due, step_at
-from bot.escalations.subject import end_of_day, subject_of
-from bot.org.context import OrgContext, load_context
-from bot.org.models import Person, Unit
-from bot.ports import UnitOfWork, UnitOfWorkFactory
-
-log = logging.getLogger(__name__)
+from bot.org.context import OrgContext
+from bot.org.models import Person
+from bot.ports import UnitOfWork
 
 ACTIVE = ("active", "snoozed")
+MAX_SNOOZE_DAYS = 30
+# Kinds whose subject is a commitment that can be marked done from the escalation.
+FINISHABLE = ("overdue_commitment", "quiet_commitment")
 
 
-def _today(now: dt.datetime, tz: str) -> dt.date:
-    return now.astimezone(ZoneInfo(tz)).date()
+class Settled(Exception):
+    """The chain was stopped already (acknowledged, resolved, exhausted); nothing changed."""
+
+    def __init__(self, escalation: Escalation) -> None:
+        super().__init__(f"escalation {escalation.id} is {escalation.state}")
+        self.escalation = escalation
 
 
-async def detect(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
-    """Start a chain for every quiet item that has none for its current episode."""
-    now = clock.now()
-    started = 0
-    async with uow_factory() as uow:
-        ctx = await load_context(uow)
-        units = {u.id: u for u in await uow.units.all()}
-        candidates: list[tuple[Kind, int, int, str, dt.datetime]] = []
-        for checkin in await uow.checkins.past_deadline(now):
-            if checkin.unit_id in units and checkin.id is not None:
-                candidates.append(
-                    ("missed_checkin", checkin.id, checkin.unit_id, checkin.week, checkin.deadline_at)
-                )
-        for c in await uow.commitments.all_open():
-            unit = units.get(c.unit_id)
-            if unit is None or c.id is None:
-                continue
-            policy = ctx.policy_for(unit)
-            quiet_days = policy.quiet_after_days if policy else 14
-            if c.due_on < _today(now, unit.timezone):
-                kind: Kind = "unanswered_followup" if c.origin == "followup" else "overdue_commitment"
-                candidates.append(
-                    (kind, c.id, unit.id or 0, c.due_on.isoformat(), end_of_day(c.due_on, unit.timezone))
-                )
-            elif c.origin != "followup" and now - c.updated_at >= dt.timedelta(days=quiet_days):
-                quiet_since = c.updated_at + dt.timedelta(days=quiet_days)
-                candidates.append(
-                    ("quiet_commitment", c.id, unit.id or 0, c.updated_at.isoformat(), quiet_since)
-                )
-        known = await uow.escalations.known([c[1] for c in candidates])
-    for kind, subject_id, unit_id, episode, quiet_since in candidates:
-        if (kind, subject_id, episode) in known:
-            continue
-        async with uow_factory() as uow:
-            if await _start(uow, ctx, units[unit_id], kind, subject_id, episode, quiet_since, now):
-                started += 1
-            await uow.commit()
-    return started
-
-
-async def _start(
+async def _stop(
     uow: UnitOfWork,
-    ctx: OrgContext,
-    unit: Unit,
-    kind: Kind,
-    subject_id: int,
-    episode: str,
-    quiet_since: dt.datetime,
+    escalation: Escalation,
+    person: Person,
     now: dt.datetime,
-) -> bool:
-    policy = ctx.policy_for(unit)
-    chain = policy.chains.get(kind) if policy else None
-    if policy is None or chain is None:
-        return False
-    first = step_at(chain, 0)
-    assert first is not None
-    tz = await _recipient_zone(uow, unit, first.notify, kind, subject_id) or unit.timezone
-    due = next_due(chain, 0, quiet_since, calendar=ctx.calendar, tz=tz)
-    assert unit.id is not None
-    started = await uow.escalations.start_if_absent(
-        Escalation(
-            kind=kind,
-            subject_id=subject_id,
-            unit_id=unit.id,
-            episode=episode,
-            policy={
-                "name": policy.name,
-                "quiet_after_days": policy.quiet_after_days,
-                "chain": chain.model_dump(mode="json"),
-            },
-            state="active",
-            step=0,
-            next_step_at=due,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    if started is not None:
-        await uow.audit.record(
-            AuditEntry(
-                at=now,
-                actor_id=None,
-                action="escalation.started",
-                subject=f"escalation:{started.id}",
-                detail={"kind": kind, "subject": subject_id, "unit": unit.key},
-            )
-        )
-    return started is not None
-
-
-async def _recipient(uow: UnitOfWork, unit: Unit, notify: str, owner: Person | None) -> Person | None:
-    match notify:
-        case "owner":
-            return owner
-        case "deputy":
-            return await uow.people.get(unit.deputy_id) if unit.deputy_id else None
-        case "leader":
-            return await uow.people.get(unit.leader_id)
-    return None
-
-
-async def _recipient_zone(uow: UnitOfWork, unit: Unit, notify: str, kind: str, subject_id: int) -> str | None:
-    if notify == "channel":
-        return None
-    if notify == "owner":
-        if kind == "missed_checkin":
-            checkin = await uow.checkins.get(subject_id)
-            owner_id = (checkin.respondent_id if checkin else None) or unit.head_id
-        else:
-            commitment = await uow.commitments.get(subject_id)
-            owner_id = commitment.owner_id if commitment else unit.head_id
-        person = await uow.people.get(owner_id)
-    else:
-        person = await _recipient(uow, unit, notify, None)
-    return person.timezone if person else None
-
-
-async def advance(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
-    """Send every due step once; returns how many messages were written."""
-    now = clock.now()
-    async with uow_factory() as uow:
-        due = await uow.escalations.due(now)
-    sent = 0
-    for escalation in due:
-        async with uow_factory() as uow:
-            sent += await _advance_one(uow, escalation, now)
-            await uow.commit()
-    return sent
-
-
-async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) -> int:
-    ctx = await load_context(uow)
-    assert escalation.id is not None
-    current = await uow.escalations.get(escalation.id)
-    if current is None or current.state not in ACTIVE:
-        return 0
-    escalation = current
-    subject = await subject_of(uow, escalation, now)
-    if subject is None or subject.resolved:
-        escalation.state, escalation.next_step_at, escalation.updated_at = "resolved", None, now
-        await uow.escalations.save(escalation)
-        return 0
-    if escalation.state == "snoozed":
-        if escalation.snoozed_until is not None and escalation.snoozed_until > now:
-            return 0
-        escalation.state = "active"
-    chain = Chain.model_validate(escalation.policy["chain"])
-    sent = 0
-    # Steps whose recipient does not exist (no deputy) are passed over at once.
-    while True:
-        index = escalation.step
-        step = step_at(chain, index)
-        if step is None:
-            escalation.state, escalation.next_step_at = "exhausted", None
-            break
-        assert escalation.id is not None
-        notify = step.notify
-        if notify == "channel" and subject.unit.restricted:
-            notify = "leader"  # a restricted unit's business never goes to the channel
-        recipient = await _recipient(uow, subject.unit, notify, subject.owner)
-        channels = ctx.organisation.leadership_audiences()
-        if notify == "channel" and channels:
-            audiences = channels
-        elif recipient is not None and recipient.id is not None:
-            audiences = [Delivery.to_person(recipient.id)]
-        else:
-            audiences = []
-        audience = audiences[0] if audiences else None
-        zone = recipient.timezone if recipient is not None else subject.unit.timezone
-        if audience is not None and not ctx.calendar.is_working_moment(now, zone):
-            # A late sweep (downtime, or a snooze that ended) outside working hours: the
-            # step waits for the recipient's next working moment.
-            later = ctx.calendar.next_working_moment(now, zone)
-            await uow.escalations.postpone_step(escalation.id, index, later)
-            return sent
-        if not await uow.escalations.claim_step(escalation.id, index, now):
-            return sent  # another sweep took this step
-        escalation.step = index + 1
-        if audience is None:
-            continue  # nobody to tell at this step (e.g. no deputy): on to the next
-        already = [p for p in [await uow.people.get(i) for i in escalation.notified] if p]
-        card = cards.escalation_card(escalation, subject, notify, recipient, already, now)
-        key = f"escalation:{escalation.id}:step:{index}"
-        for n, each in enumerate(audiences):
-            # The channel may be named on several platforms: one delivery per platform.
-            await enqueue(uow, audience=each, message=card, key=key if n == 0 else f"{key}:{each}", now=now)
-        if recipient is not None and recipient.id is not None:
-            escalation.notified = [*escalation.notified, recipient.id]
-        sent += 1
-        following = step_at(chain, index + 1)
-        if following is None:
-            escalation.state, escalation.next_step_at = "exhausted", None
-        else:
-            tz = (
-                await _recipient_zone(
-                    uow, subject.unit, following.notify, escalation.kind, escalation.subject_id
-                )
-                or subject.unit.timezone
-            )
-            escalation.next_step_at = next_due(chain, index + 1, now, calendar=ctx.calendar, tz=tz)
-        break
+    *,
+    state: str,
+    action: str,
+    next_step_at: dt.datetime | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    escalation.state, escalation.next_step_at, escalation.acted_by = state, next_step_at, person.id
     escalation.updated_at = now
     await uow.escalations.save(escalation)
-    return sent
+    await uow.audit.record(
+        AuditEntry(
+            at=now,
+            actor_id=person.id,
+            action=action,
+            subject=f"escalation:{escalation.id}",
+            detail=detail or {},
+        )
+    )
 
 
-async def sweep(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
-    await detect(uow_factory, clock)
-    return await advance(uow_factory, clock)
+async def acknowledge(uow: UnitOfWork, escalation: Escalation, person: Person, now: dt.datetime) -> None:
+    if escalation.state not in ACTIVE:
+        raise Settled(escalation)
+    await _stop(uow, escalation, person, now, state="acknowledged", action="escalation.acknowledged")
+
+
+def wake_time(ctx: OrgContext, person: Person, days: int, now: dt.datetime) -> dt.datetime:
+    """The start of the person's working day ``days`` days from now."""
+    tz = ZoneInfo(person.timezone)
+    local_day = now.astimezone(tz).date() + dt.timedelta(days=days)
+    wake = dt.datetime.combine(local_day, ctx.calendar.start, tz).astimezone(dt.UTC)
+    return ctx.calendar.next_working_moment(wake, person.timezone)
+
+
+async def snooze(
+    uow: UnitOfWork, ctx: OrgContext, escalation: Escalation, person: Person, days: int, now: dt.datetime
+) -> dt.datetime:
+    """Snooze until the start of a working day; returns when the chain wakes up."""
+    if not 1 <= days <= MAX_SNOOZE_DAYS:
+        raise ValueError(f"snooze for 1 to {MAX_SNOOZE_DAYS} days, not {days}")
+    if escalation.state not in ACTIVE:
+        raise Settled(escalation)
+    wake = wake_time(ctx, person, days, now)
+    escalation.snoozed_until = wake
+    await _stop(
+        uow,
+        escalation,
+        person,
+        now,
+        state="snoozed",
+        action="escalation.snoozed",
+        next_step_at=wake,
+        detail={"until": wake.isoformat()},
+    )
+    return wake
+
+
+async def finish(
+    uow: UnitOfWork, escalation: Escalation, commitment: Commitment, person: Person, now: dt.datetime
+) -> bool:
+    """Mark the commitment done and resolve the chain; False when the commitment was
+    closed already (the chain is resolved all the same)."""
+    closed = True
+    try:
+        await commitments.close(uow, commitment, person.id, now, note="done (from an escalation)")
+    except commitments.NotOpen:
+        closed = False
+    await _stop(uow, escalation, person, now, state="resolved", action="escalation.done")
+    return closed

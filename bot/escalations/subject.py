@@ -1,4 +1,5 @@
-"""What an escalation is about, looked up fresh each time a step falls due."""
+"""What an escalation is about, looked up fresh each time a step falls due (the cards
+word it: bot.escalations.cards.subject_title)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.escalations.models import Escalation
-from bot.messages.text import possessive
 from bot.org.models import Person, Unit
 from bot.ports import UnitOfWork
 
@@ -18,9 +18,16 @@ class Subject:
 
     unit: Unit
     owner: Person | None
-    title: str
+    # The escalation's kind: missed_checkin, overdue_commitment, quiet_commitment or
+    # unanswered_followup.
+    kind: str
     quiet_since: dt.datetime
     resolved: bool
+    # The check-in's week, or the commitment's number, text and origin.
+    week: str | None = None
+    number: int | None = None
+    text: str = ""
+    followup: bool = False
     # Commitments can be marked done from the escalation itself.
     closable: bool = False
 
@@ -42,7 +49,8 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) 
         return Subject(
             unit=unit,
             owner=await uow.people.get(owner_id),
-            title=f"{possessive(unit.name)} check-in for {checkin.week} was not submitted",
+            kind=escalation.kind,
+            week=checkin.week,
             quiet_since=checkin.deadline_at,
             resolved=checkin.state != "open",
         )
@@ -52,11 +60,13 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) 
     closed = commitment.status != "open"
     if escalation.kind in ("overdue_commitment", "unanswered_followup"):
         moved = commitment.due_on.isoformat() != escalation.episode
-        what = "Follow-up question" if commitment.origin == "followup" else "Commitment"
         return Subject(
             unit=unit,
             owner=await uow.people.get(commitment.owner_id),
-            title=f"{what} #{commitment.id} is past due: {commitment.text}",
+            kind=escalation.kind,
+            number=commitment.id,
+            text=commitment.text,
+            followup=commitment.origin == "followup",
             quiet_since=end_of_day(commitment.due_on, unit.timezone),
             resolved=closed or moved,
             closable=commitment.origin != "followup",
@@ -65,7 +75,9 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) 
     return Subject(
         unit=unit,
         owner=await uow.people.get(commitment.owner_id),
-        title=f"Commitment #{commitment.id} has had no update: {commitment.text}",
+        kind=escalation.kind,
+        number=commitment.id,
+        text=commitment.text,
         quiet_since=commitment.updated_at,
         resolved=closed or updated,
         closable=True,

@@ -1,37 +1,62 @@
-"""The person's home: what they owe and what is coming, in one glance (Slack's App Home
-tab today; any platform with a home surface).  Read-only: every button on it goes
-through the normal button path.
-"""
+"""Every word about a person's own things: being away, and their home."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.actions import Action
 from bot.checkins.cards import fill_button, local
-from bot.digests.handlers import digest_for
+from bot.checkins.models import CheckIn
+from bot.commitments.models import Commitment
 from bot.messages import Button, Buttons, Card, Divider, Fact, Facts, Heading, Note, Part, paragraph
-from bot.org.models import Person
-from bot.ports import UnitOfWork
+from bot.messages.text import possessive
+from bot.org.models import Person, Unit
 
-SHOW_DIGEST = "digest.show"
-DIGEST_AUDIENCE = "leadership"
+SHOW_DIGEST = Action.DIGEST_SHOW
 _STATE = {"open": "open — waiting for your numbers", "submitted": "submitted", "excused": "excused"}
+MAX_HOME_COMMITMENTS = 20
 
 
-async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
-    assert person.id is not None
+def away_text(start: dt.date, end: dt.date, stand_ins: Sequence[tuple[Unit, Person | None]]) -> str:
+    said = []
+    for unit, deputy in stand_ins:
+        if deputy is not None:
+            said.append(f"{deputy.name} will get {possessive(unit.name)} check-ins")
+        else:
+            said.append(f"{unit.name} has no deputy, so its check-ins are excused")
+    more = (" " + "; ".join(said) + ".") if said else ""
+    return f"Noted: you are away {start:%a %d %b} – {end:%a %d %b}.{more}"
+
+
+@dataclass(slots=True)
+class Home:
+    """What a person's home shows."""
+
+    person: Person
+    now: dt.datetime
+    # Check-ins this person answers for now (head, deputy or stand-in), with the unit name.
+    open_checkins: list[tuple[str, CheckIn]] = field(default_factory=list)
+    # The latest check-in of each of their units that is not open for them.
+    latest: list[tuple[Unit, CheckIn]] = field(default_factory=list)
+    commitments: list[Commitment] = field(default_factory=list)
+    # For leaders and analysts: the week of the latest digest (None: none yet) and its
+    # summary as they may see it.  Both absent for everyone else.
+    shows_digest: bool = False
+    digest_week: str | None = None
+    digest_summary: Sequence[Part] = ()
+
+
+def home_card(home: Home) -> Card:
+    person, now = home.person, home.now
     tz = ZoneInfo(person.timezone)
     today = now.astimezone(tz).date()
     parts: list[Part] = [Heading(text=f"Hi {person.name}")]
 
-    # This week's check-ins: the ones this person answers for (head, deputy or stand-in).
     parts.append(Heading(text="Check-ins"))
-    open_ids = set()
-    for checkin in await uow.checkins.open_for_person(person.id):
-        unit = await uow.units.get(checkin.unit_id)
-        name = unit.name if unit else "?"
-        open_ids.add(checkin.id)
+    for name, checkin in home.open_checkins:
         parts.append(
             Facts(
                 facts=(
@@ -45,12 +70,7 @@ async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
             )
         )
         parts.append(Buttons(buttons=(fill_button(checkin),)))
-    for unit in await uow.units.all():
-        if person.id not in (unit.head_id, unit.deputy_id) or unit.id is None:
-            continue
-        latest = next(iter(await uow.checkins.for_unit(unit.id, limit=1)), None)
-        if latest is None or latest.id in open_ids:
-            continue
+    for unit, latest in home.latest:
         state = _STATE.get(latest.state, latest.state) + (" (late)" if latest.late else "")
         parts.append(
             Facts(
@@ -69,10 +89,10 @@ async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
     # Open commitments, soonest first.
     parts.append(Divider())
     parts.append(Heading(text="Your open commitments"))
-    commitments = sorted(await uow.commitments.open_for_owner(person.id), key=lambda c: c.due_on)
+    commitments = home.commitments
     if not commitments:
         parts.append(paragraph("None. Add one with `commit <text> by <date>`."))
-    for c in commitments[:20]:
+    for c in commitments[:MAX_HOME_COMMITMENTS]:
         late = c.due_on < today
         parts.append(
             Facts(
@@ -85,25 +105,24 @@ async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
                 )
             )
         )
-    if len(commitments) > 20:
-        parts.append(Note(text=f"…and {len(commitments) - 20} more: `commitments`."))
+    if len(commitments) > MAX_HOME_COMMITMENTS:
+        parts.append(Note(text=f"…and {len(commitments) - MAX_HOME_COMMITMENTS} more: `commitments`."))
 
-    if person.is_leader or "analyst" in person.roles:
+    if home.shows_digest:
         parts.append(Divider())
         parts.append(Heading(text="Latest digest"))
-        digest = await uow.digests.latest(DIGEST_AUDIENCE)
-        if digest is None:
+        if home.digest_week is None:
             parts.append(paragraph("No digest has been built yet."))
         else:
             # The summary card of the digest as this person may see it (restricted
             # units they cannot read are left out), with its decision buttons.
-            cards = (await digest_for(uow, person, digest.week, now)).messages
-            if cards and isinstance(cards[0], Card):
-                parts.extend(p for p in cards[0].parts if not isinstance(p, Heading))
+            parts.extend(home.digest_summary)
             parts.append(
                 Buttons(
                     buttons=(
-                        Button(label="Show the whole digest", action=SHOW_DIGEST, ids={"week": digest.week}),
+                        Button(
+                            label="Show the whole digest", action=SHOW_DIGEST, ids={"week": home.digest_week}
+                        ),
                     )
                 )
             )

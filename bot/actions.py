@@ -1,0 +1,22 @@
+"""Every action a button or a form can carry, in one place.
+
+The values travel on the wire (Slack block actions, Teams card data, console payloads),
+so they never change; the bot dispatches on them through its registry of handlers
+(`bot.conversation.BUTTONS` and `bot.conversation.FORMS`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    CHECKIN_OPEN = "checkin.open"
+    CHECKIN_SUBMIT = "checkin.submit"
+    CHECKIN_CONFIRM = "checkin.confirm"
+    FOLLOWUP_ASK = "followup.ask"
+    FOLLOWUP_ANSWER = "followup.answer"
+    ESCALATION_ACK = "escalation.ack"
+    ESCALATION_SNOOZE = "escalation.snooze"
+    ESCALATION_DONE = "escalation.done"
+    DIGEST_SHOW = "digest.show"

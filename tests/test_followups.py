@@ -1,0 +1,39 @@
+"""Follow-up questions from the buttons that carry them: ids are reloaded and checked."""
+
+from __future__ import annotations
+
+from bot.clock import FakeClock
+from bot.conversation import StatBot
+from storage.uow import SqlUnitOfWorkFactory
+from tests.helpers import ny, only_form, pid, text_of
+
+HEAD = "robert.hayes@riverton.gov"  # Sanitation head
+HR_HEAD = "carla.mendes@riverton.gov"  # Human Resources is restricted
+MAYOR = "dana.whitfield@riverton.gov"
+ANALYST = "jordan.kim@riverton.gov"
+
+
+async def test_ask_about_a_commitment_from_the_digest(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    """The digest's button names only the commitment: the unit is the commitment's own."""
+    clock.set(ny(2026, 12, 1, 10))
+    bot = StatBot(org_uow, clock)
+    await bot.on_text(await pid(org_uow, HEAD), "commit Replace truck 12 by Friday")
+    mayor = await pid(org_uow, MAYOR)
+    form = only_form(await bot.on_button(mayor, "followup.ask", {"commitment": "1"}))
+    assert form.title == "Ask Sanitation" and form.ids == {"commitment": "1", "unit": "sanitation"}
+    question = {i.name: i.value for i in form.inputs}["question"]
+    assert question == "Where does #1 (Replace truck 12) stand, and what do you need?"
+    reply = text_of(await bot.on_form(mayor, form.action, form.ids, {"question": question, "due": "Friday"}))
+    assert reply.startswith("Asked Robert Hayes (Sanitation), answer due Fri 04 Dec")
+
+
+async def test_a_restricted_unit_s_commitment_is_not_revealed(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    bot = StatBot(org_uow, clock)
+    await bot.on_text(await pid(org_uow, HR_HEAD), "commit Fill the payroll clerk post by Friday")
+    analyst = await pid(org_uow, ANALYST)
+    refused = text_of(await bot.on_button(analyst, "followup.ask", {"commitment": "1"}))
+    assert "is restricted" in refused and "payroll" not in refused
+    # Naming an open unit but a restricted unit's commitment gets no suggestion from it.
+    form = only_form(await bot.on_button(analyst, "followup.ask", {"unit": "sanitation", "commitment": "1"}))
+    assert "payroll" not in str({i.name: i.value for i in form.inputs})
