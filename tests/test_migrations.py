@@ -87,6 +87,13 @@ def test_upgrade_is_repeatable(empty_database: str) -> None:
     assert revision == head_revision()
 
 
+def test_the_folder_does_not_shadow_the_library() -> None:
+    import alembic
+
+    assert alembic.__file__ is not None, "alembic/ is imported as a namespace package"
+    assert not Path(alembic.__file__).resolve().is_relative_to(ROOT / "alembic")
+
+
 def test_revisions_are_numbered_in_the_top_level_folder() -> None:
     """New revisions go in alembic/versions/ as NNNN_slug.py with revision id 'NNNN'."""
     assert script_location() == ROOT / "alembic"
