@@ -1,16 +1,26 @@
 # statbot: `docker build -t statbot .` then see docker-compose.yml.
-FROM python:3.11-slim
-
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-WORKDIR /app
-
-RUN useradd --create-home --uid 10001 statbot
-COPY pyproject.toml README.md alembic.ini ./
+# The build stage makes the wheel (the migrations ride inside it); the image installs the
+# locked dependencies (exact versions, hashes checked), then the wheel, and keeps no source.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
 COPY adapters ./adapters
+COPY alembic ./alembic
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+RUN useradd --create-home --uid 10001 statbot
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
+COPY --from=build /wheels /wheels
+RUN pip install --no-deps /wheels/statbot-*.whl && rm -rf /wheels && pip check
 COPY examples ./examples
-RUN pip install .
 
 USER statbot
 ENV STATBOT_HOST=0.0.0.0 STATBOT_PORT=3978

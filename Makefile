@@ -5,16 +5,36 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.statbot-installed
 ORG ?= examples/org.yaml
 export STATBOT_DATABASE_URL ?= sqlite+aiosqlite:///statbot.db
+# Exact versions with hashes: the runtime's (the Docker image) and the developers' (CI).
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+# `make lock` resolves for this interpreter (the image's Python) in a venv of its own.
+LOCK_PYTHON ?= python3.11
+LOCK_VENV ?= .venv-lock
+# e.g. `make lock LOCK_FLAGS=--upgrade` to move every pin to the newest allowed release.
+LOCK_FLAGS ?=
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_FLAGS)
+PY_DIRS := bot storage adapters tests alembic $(wildcard bench)
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(LOCK_PYTHON) -m venv $(LOCK_VENV) \
+		&& $(LOCK_VENV)/bin/python -m pip install --quiet 'pip-tools>=7.4,<8'; }
+	$(PIP_COMPILE) --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint $(LOCK) --output-file $(DEV_LOCK) pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/statbot db upgrade
@@ -26,7 +46,8 @@ run: $(STAMP)
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot storage adapters tests $(wildcard bench)
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -37,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) statbot.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) statbot.db .pytest_cache .mypy_cache .ruff_cache build

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from storage.engine import create_engine
-from storage.migrations import head_revision, upgrade
+from storage.migrations import head_revision, script_location, upgrade
 from storage.records import Base
 from tests.conftest import TEST_DATABASE_URL
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -64,6 +70,7 @@ def _diff_and_tables(url: str) -> tuple[list[object], set[str], str | None]:
     return asyncio.run(inspect_db())
 
 
+@pytest.mark.db  # rerun on PostgreSQL in CI: empty_database makes a fresh one there
 def test_upgrade_head_from_empty_matches_models(empty_database: str) -> None:
     upgrade(empty_database)
     diff, tables, revision = _diff_and_tables(empty_database)
@@ -72,8 +79,43 @@ def test_upgrade_head_from_empty_matches_models(empty_database: str) -> None:
     assert diff == [], f"models and migrations differ; add an Alembic revision: {diff}"
 
 
+@pytest.mark.db  # rerun on PostgreSQL in CI: empty_database makes a fresh one there
 def test_upgrade_is_repeatable(empty_database: str) -> None:
     upgrade(empty_database)
     upgrade(empty_database)
     _, _, revision = _diff_and_tables(empty_database)
     assert revision == head_revision()
+
+
+def test_the_folder_does_not_shadow_the_library() -> None:
+    import alembic
+
+    assert alembic.__file__ is not None, "alembic/ is imported as a namespace package"
+    assert not Path(alembic.__file__).resolve().is_relative_to(ROOT / "alembic")
+
+
+def test_revisions_are_numbered_in_the_top_level_folder() -> None:
+    """New revisions go in alembic/versions/ as NNNN_slug.py with revision id 'NNNN'."""
+    assert script_location() == ROOT / "alembic"
+    assert not list((ROOT / "storage" / "alembic").rglob("*.py")), "move it to alembic/versions/"
+    scripts = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini")))
+    assert Path(scripts.dir) == script_location()
+    numbers = []
+    for revision in scripts.walk_revisions():
+        assert revision.path is not None
+        name = Path(revision.path).name
+        assert re.fullmatch(r"\d{4}_\w+\.py", name), f"{name}: use `alembic revision --rev-id NNNN`"
+        assert name.startswith(f"{revision.revision}_"), f"{name} holds revision {revision.revision!r}"
+        numbers.append(int(revision.revision))
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    assert scripts.get_current_head() == head_revision()
+
+
+def test_alembic_command_from_the_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`alembic upgrade head` with alembic.ini: the URL comes from STATBOT_DATABASE_URL."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("STATBOT_DATABASE_URL", url)
+    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+    _, tables, revision = _diff_and_tables(url)
+    assert revision == head_revision()
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables

@@ -1,8 +1,13 @@
-"""Alembic environment: async engines, and render_as_batch so SQLite can alter tables."""
+"""Alembic environment: async engines, and render_as_batch so SQLite can alter tables.
+
+`statbot db upgrade` passes the URL (or an open connection); the `alembic` command run from
+the repository root takes it from STATBOT_DATABASE_URL, with the settings' default.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from alembic import context
@@ -41,9 +46,9 @@ def run() -> None:
     if connection is not None:
         _configure(connection)
         return
-    url = config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise RuntimeError("no database URL: set STATBOT_DATABASE_URL")
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get(
+        "STATBOT_DATABASE_URL", "sqlite+aiosqlite:///statbot.db"
+    )
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():
