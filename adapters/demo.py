@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from adapters.console.chat import ConsoleGateway
-from adapters.reports import write_digest_files
+from adapters.digest_print import write_digest_files
 from bot.checkins.models import CheckIn
 from bot.clock import FakeClock
 from bot.conversation import StatBot
