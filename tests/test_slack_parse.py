@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.slack import parse
+from adapters.slack import parse, wire
 
 FIXTURES = Path(__file__).parent / "fixtures" / "slack"
 
@@ -93,7 +93,7 @@ def test_any_button_value_is_read_or_refused(value: Any) -> None:
 
 def test_submission_reads_values_and_metadata() -> None:
     body = _json("slack_view_submission.json")
-    body["view"]["private_metadata"] = parse.form_metadata("checkin.submit", {"checkin": "9"})
+    body["view"]["private_metadata"] = wire.form_metadata("checkin.submit", {"checkin": "9"})
     submission = parse.parse_submission(body)
     assert submission is not None
     assert (submission.action, submission.ids, submission.values) == (
@@ -109,7 +109,7 @@ def test_submission_reads_values_and_metadata() -> None:
 def test_submission_without_trigger_is_told_apart_by_what_was_typed() -> None:
     body = _json("slack_view_submission.json")
     body.pop("trigger_id")
-    body["view"]["private_metadata"] = parse.form_metadata("checkin.submit", {"checkin": "9"})
+    body["view"]["private_metadata"] = wire.form_metadata("checkin.submit", {"checkin": "9"})
     first = parse.parse_submission(body)
     body["view"]["state"]["values"]["hspI"]["maBWU"]["value"] = "fixed"
     fixed = parse.parse_submission(body)

@@ -47,7 +47,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.container import Container
 from adapters.metrics import Metrics
-from adapters.slack import parse
+from adapters.slack import parse, wire
 from adapters.slack.deliver import SlackGateway, SlackSender, form_as_card
 from adapters.slack.home import home_card, home_view, stranger_view
 from adapters.slack.people import SlackPeople
@@ -236,8 +236,8 @@ class SlackAdapter:
         app.command(COMMAND)(on_command)
         app.event("message")(on_message)
         app.event("app_home_opened")(on_home)
-        app.action(re.compile("^" + re.escape(parse.ACTION_PREFIX)))(on_button)
-        app.view_submission(parse.FORM_CALLBACK)(on_submission)
+        app.action(re.compile("^" + re.escape(wire.ACTION_PREFIX)))(on_button)
+        app.view_submission(wire.FORM_CALLBACK)(on_submission)
         app.event("app_mention")(on_other_event)
 
     # --- transport -----------------------------------------------------------------------
@@ -350,7 +350,7 @@ class SlackAdapter:
         if person is None or person.id is None:
             await self._show(Reply.text(REFUSAL), where)
             return
-        if click.action == parse.REPLAY:
+        if click.action == wire.REPLAY:
             where.replay_text = click.ids.get("text", "help")
             reply = await self.bot.on_text(person.id, where.replay_text)
         else:
@@ -580,7 +580,7 @@ class SlackAdapter:
 
 def _modal(form: Form) -> dict[str, Any]:
     return render_form(
-        form, callback_id=parse.FORM_CALLBACK, private_metadata=parse.form_metadata(form.action, form.ids)
+        form, callback_id=wire.FORM_CALLBACK, private_metadata=wire.form_metadata(form.action, form.ids)
     )
 
 
@@ -601,7 +601,7 @@ def _source(body: Mapping[str, Any], respond: AsyncRespond) -> _Source | None:
 def _is_statbot_actions(block: Mapping[str, Any]) -> bool:
     elements = block.get("elements")
     return block.get("type") == "actions" and isinstance(elements, list) and any(
-        isinstance(e, Mapping) and str(e.get("action_id", "")).startswith(parse.ACTION_PREFIX)
+        isinstance(e, Mapping) and str(e.get("action_id", "")).startswith(wire.ACTION_PREFIX)
         for e in elements
     )
 
