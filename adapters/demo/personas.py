@@ -4,6 +4,12 @@ and leaders do with what the bot sends them.
 Heads answer on time, late, never, or with a typo that validation catches; leaders act on
 escalations and ask about digest items; heads answer those questions.  Everything they do
 goes through the real bot (the same StatBot every platform uses).
+
+They react to what the bot's messages are, never to their wording: a delivery's kind
+(its idempotency key), the buttons on a card (the prompt's "fill in", an escalation's
+acknowledge, a digest item's "ask"), a form and its errors, a receipt, and the commands a
+text reply offers (its code spans, such as `confirm`).  What a head types in a text answer
+follows from what they know: a number of theirs that misses its target needs a reason.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.checkins.cards import OPEN_FORM
 from bot.checkins.models import CheckIn
+from bot.checkins.status import metric_status
 from bot.deliveries.models import Delivery
-from bot.messages import Button, Buttons, Card, Form
+from bot.messages import Button, Buttons, Card, Form, Paragraph, Reply, Text
 from bot.org.models import Metric, Unit
 
 if TYPE_CHECKING:
@@ -34,6 +42,30 @@ PERSONAS = {
     "water": "punctual",
     "hr": "late",
 }
+
+
+def buttons_of(reply: Reply) -> list[Button]:
+    return [b for m in reply.messages if isinstance(m, Card) for p in m.parts if isinstance(p, Buttons)
+            for b in p.buttons]
+
+
+def recorded(reply: Reply, fill: Button) -> bool:
+    """The check-in's numbers were stored: the receipt offers to edit them (the same
+    button as the prompt's, which opens that check-in's form)."""
+    return any(b.action == fill.action and b.ids == fill.ids for b in buttons_of(reply))
+
+
+def offered_commands(reply: Reply) -> set[str]:
+    """The words a reply offers to type (``Reply `confirm` to keep it``): its code spans."""
+    return {
+        span.text.strip()
+        for m in reply.messages
+        if isinstance(m, Card)
+        for part in m.parts
+        if isinstance(part, Paragraph)
+        for span in part.spans
+        if isinstance(span, Text) and span.style == "code"
+    }
 
 
 @dataclass
@@ -66,8 +98,9 @@ class People:
         person_id = int(delivery.audience.split(":")[1]) if delivery.audience.startswith("person:") else None
         now = self.sim.clock.now()
         if key.endswith(":prompt") and person_id is not None:
-            checkin_id = int(key.split(":")[1])
-            await self.plan_answer(person_id, checkin_id)
+            fill = next((b for b in buttons if b.action == OPEN_FORM), None)
+            if fill is not None:
+                await self.plan_answer(person_id, fill)
         elif key.startswith("followup:") and key.endswith(":asked") and person_id is not None:
             button = next(b for b in buttons if b.action == "followup.answer")
             self.sim.later(
@@ -87,9 +120,10 @@ class People:
                 self.asked_weeks.add(week)
                 self.sim.later(now + dt.timedelta(hours=1), "ask", lambda: self.ask_about(person_id, ask))
 
-    async def plan_answer(self, person_id: int, checkin_id: int) -> None:
+    async def plan_answer(self, person_id: int, fill: Button) -> None:
+        """When (and how) the head answers the check-in the prompt's button opens."""
         async with self.sim.uow() as uow:
-            checkin = await uow.checkins.get(checkin_id)
+            checkin = await uow.checkins.get(int(fill.ids["checkin"]))
         if checkin is None:
             return
         unit = self.sim.units[checkin.unit_id]
@@ -102,9 +136,9 @@ class People:
         else:
             when = self.sim.clock.now() + dt.timedelta(hours=self.sim.rng.choice([1, 3, 5]))
         use_text = persona in ("slipping",) or week_number % 4 == 0
-        self.sim.later(when, "answer", lambda: self.answer_checkin(person_id, checkin, use_text))
+        self.sim.later(when, "answer", lambda: self.answer_checkin(person_id, checkin, fill, use_text))
 
-    async def answer_checkin(self, person_id: int, checkin: CheckIn, use_text: bool) -> None:
+    async def answer_checkin(self, person_id: int, checkin: CheckIn, fill: Button, use_text: bool) -> None:
         person, unit = self.sim.people[person_id], self.sim.units[checkin.unit_id]
         values = {m.key: self.value_for(unit, m, checkin.week) for m in self.sim.metrics[unit.id or 0]}
         if use_text:
@@ -112,20 +146,22 @@ class People:
             self.sim.say(person.name, text, "magenta")
             reply = await self.sim.bot.on_text(person_id, text)
             await self.sim.show(person.name, reply)
-            reply_text = "\n".join(m.plain_text() for m in reply.messages if isinstance(m, Card))
-            for metric in self.sim.metrics[unit.id or 0]:
-                if f"why {metric.key}" in reply_text:
-                    reason = self.sim.rng.choice(["two crews out sick", "storm week", "vendor delay"])
-                    why = f"why {metric.key}: {reason}"
-                    self.sim.say(person.name, why, "magenta")
-                    reply = await self.sim.bot.on_text(person_id, why)
-                    await self.sim.show(person.name, reply)
-            if "confirm" in "\n".join(m.plain_text() for m in reply.messages if isinstance(m, Card)):
+            if not recorded(reply, fill):
+                # Not stored: the head explains each number of theirs that misses its target
+                # (the bot stores no such number without a reason).
+                for metric in self.sim.metrics[unit.id or 0]:
+                    if metric_status(metric, float(f"{values[metric.key]:g}")) == "red":
+                        reason = self.sim.rng.choice(["two crews out sick", "storm week", "vendor delay"])
+                        why = f"why {metric.key}: {reason}"
+                        self.sim.say(person.name, why, "magenta")
+                        reply = await self.sim.bot.on_text(person_id, why)
+                        await self.sim.show(person.name, reply)
+            if "confirm" in offered_commands(reply):
                 self.sim.say(person.name, "confirm", "magenta")
                 await self.sim.show(person.name, await self.sim.bot.on_text(person_id, "confirm"))
             self.sim.count("answered by text")
             return
-        reply = await self.sim.bot.on_button(person_id, "checkin.open", {"checkin": str(checkin.id)})
+        reply = await self.sim.bot.on_button(person_id, fill.action, fill.ids)
         form = next((m for m in reply.messages if isinstance(m, Form)), None)
         if form is None:
             await self.sim.show(person.name, reply)
