@@ -70,8 +70,9 @@ class SlackClients:
     """The adapter's two Web API clients, built together by ``build_app``.
 
     ``turn`` answers people within a turn (bolt's own client): there is little time, so the
-    SDK retries one 429 and two 5xx.  ``outbox`` sends deliveries: no SDK retries
-    (SlackSender paces and retries itself) and a short timeout, because a stuck call counts
+    SDK retries one 429 and two 5xx.  ``outbox`` sends deliveries: no SDK retries of a 429
+    or a 5xx (SlackSender paces and retries itself; the SDK's default retry of a dropped
+    connection stays) and a short timeout, because a stuck call counts
     against the delivery's send budget; it keeps one connection pool, ``outbox_session``
     (without a session the SDK opens one per call), which the adapter opened and closes."""
 
