@@ -83,6 +83,19 @@ def test_button_value_round_trip() -> None:
     assert click.key == "action:111.222.valid"
 
 
+def test_what_render_writes_parse_reads() -> None:
+    """render.py and parse.py share wire.py, not each other: a rendered button reads back."""
+    from adapters.slack.render import render_card
+    from bot.messages import Button, Buttons, Card
+
+    card = Card(parts=(Buttons(buttons=(Button(label="Ack", action="escalation.ack", ids={"escalation": "7"}),)),),
+                summary="s")
+    (element,) = [e for b in render_card(card) if b["type"] == "actions" for e in b["elements"]]
+    assert element["action_id"].startswith(wire.ACTION_PREFIX)
+    click = parse.parse_button(_json("slack_block_actions.json"), {**element, "action_ts": "1.2"})
+    assert click is not None and (click.action, click.ids) == ("escalation.ack", {"escalation": "7"})
+
+
 @given(st.one_of(st.text(), st.none(), st.integers(), st.dictionaries(st.text(), st.text())))
 def test_any_button_value_is_read_or_refused(value: Any) -> None:
     body = _json("slack_block_actions.json")
