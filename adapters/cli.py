@@ -433,7 +433,7 @@ def digest(
     ] = False,
 ) -> None:
     """Print the leadership digest for a week, or post it."""
-    from adapters.reports import print_digest
+    from adapters.digest_print import print_digest
 
     if force and not post:
         fail("--force only makes sense with --post (it sends a posted week again)", 2)
@@ -457,7 +457,7 @@ def export(
     ),
 ) -> None:
     """Export readings with their revisions, check-ins, and commitments with their updates."""
-    from adapters.reports import export_data
+    from adapters.export import export_data
 
     if format not in ("csv", "xlsx"):
         fail(f"--format {format!r}: choose csv or xlsx", 2)

@@ -9,6 +9,8 @@ from pathlib import Path
 from rich.console import Console
 
 from adapters.demo import run_demo
+from adapters.demo.personas import offered_commands, recorded
+from bot.messages import Button, Buttons, Card, Reply
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import EXAMPLE_ORG
 
@@ -29,3 +31,14 @@ async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_p
     assert sorted(p.name for p in out_dir.iterdir()) == ["2026-W45", "2026-W46", "2026-W47", "stats.json"]
     summary = (out_dir / "2026-W46" / "summary.txt").read_text()
     assert "Parks & Recreation: excused" in summary or "Parks & Recreation: submitted" in summary
+
+
+def test_people_react_to_what_a_reply_offers_not_to_its_words() -> None:
+    fill = Button(label="Fill in this week's numbers", action="checkin.open", ids={"checkin": "4"})
+    asks = Reply.text("Backlog: 90 is 3× away from recent weeks.\nReply `confirm` to keep it, or send the corrected value.")
+    assert offered_commands(asks) == {"confirm"}
+    assert offered_commands(Reply.text("Please confirm the numbers with your deputy.")) == set()
+    receipt = Reply(messages=(Card(parts=(Buttons(buttons=(fill.model_copy(update={"label": "Edit"}),)),),
+                                   summary="Thanks! Recorded"),))
+    assert recorded(receipt, fill) and not recorded(asks, fill)
+    assert not recorded(receipt, fill.model_copy(update={"ids": {"checkin": "5"}}))

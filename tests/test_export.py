@@ -1,4 +1,4 @@
-"""`statbot export` (CSV and xlsx) and `statbot digest` through adapters/reports.py."""
+"""`statbot export` (CSV and xlsx) and `statbot digest` through adapters/export.py and adapters/digest_print.py."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.container import Container
-from adapters.reports import EXPORT_TABLES, export_data, print_digest, write_digest_files
+from adapters.digest_print import print_digest, write_digest_files
+from adapters.export import EXPORT_TABLES, export_data
 from adapters.settings import Settings
 from bot.checkins.models import CheckIn, Reading, ReadingRevision
 from bot.clock import FakeClock
 from bot.commitments.models import Commitment, CommitmentUpdate
 from bot.org.apply import apply_org
 from bot.org.schema import OrgFile
+from storage.export import ReadingRow, export_tables
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import ny
 
@@ -177,3 +179,28 @@ async def test_posting_an_unfinished_or_prehistoric_week_is_refused(container: C
     assert "before statbot knew any unit" in buffer.getvalue()
     async with container.uow() as uow:
         assert await uow.digests.get("leadership", "2026-W50") is None
+
+
+async def test_storage_reads_typed_rows_named_by_the_export_columns(container: Container) -> None:
+    await _data(container)
+    tables = await export_tables(container.engine, dt.date(2026, 11, 1))
+    assert [t.name for t in tables] == list(EXPORT_TABLES)
+    assert all(t.columns == EXPORT_TABLES[t.name] for t in tables)
+    (reading,) = tables[0].rows
+    assert isinstance(reading, ReadingRow)
+    assert (reading.unit, reading.metric, reading.week, reading.value, reading.updated_by) == (
+        "sanitation", "missed_pickups", "2026-W48", 160.0, HEAD)
+
+
+def test_the_export_and_digest_commands_hold_no_sql() -> None:
+    """The queries live in storage/export.py; the adapters only write what it reads."""
+    import ast
+
+    import adapters.digest_print
+    import adapters.export
+
+    for module in (adapters.export, adapters.digest_print):
+        tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {name for name in imported if name.split(".")[0] == "sqlalchemy"}, module.__name__

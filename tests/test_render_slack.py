@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from adapters.slack.render import (
     fallback_text,
     form_errors,
-    read_form_values,
     render_card,
     render_card_messages,
     render_form,
     split_blocks,
 )
+from adapters.slack.wire import read_form_values
 from bot.messages.model import (
     Button,
     Buttons,

@@ -212,6 +212,28 @@ async def _open_sanitation(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> N
 # --- transport and security --------------------------------------------------------------
 
 
+async def test_the_adapter_builds_each_client_once_and_closes_what_it_opened(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    container = _container(engine, org_uow, db_url, clock, api)
+    adapter = SlackAdapter.create(container, StatBot(container.uow, container.clock), Metrics())
+    turn, outbox, session = adapter.clients.turn, adapter.clients.outbox, adapter.clients.outbox_session
+    # Turns use bolt's client, which retries a 429 once and a 5xx twice.
+    assert adapter.client is turn is adapter.app.client and adapter.people.client is turn
+    assert turn.base_url == api.url
+    assert {type(h).__name__ for h in turn.retry_handlers} >= {
+        "AsyncRateLimitErrorRetryHandler", "AsyncServerErrorRetryHandler"}
+    # The outbox's client: no SDK retries of 429 or 5xx (the sender retries), a short
+    # timeout, and one session the adapter opened.
+    assert adapter.gateway.sender.client is outbox and adapter.gateway.people.client is outbox
+    assert outbox is not turn and outbox.token == turn.token and outbox.base_url == api.url
+    assert not {type(h).__name__ for h in outbox.retry_handlers} & {
+        "AsyncRateLimitErrorRetryHandler", "AsyncServerErrorRetryHandler"}
+    assert outbox.timeout == 20 and outbox.session is session and not session.closed
+    await adapter.close()
+    assert session.closed
+
+
 async def test_url_verification_answers_the_challenge(slack: Slack) -> None:
     body = fixture_text("slack_url_verification.json").encode()
     response = await slack.post(body, "application/json")

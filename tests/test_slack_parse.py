@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.slack import parse
+from adapters.slack import parse, wire
 
 FIXTURES = Path(__file__).parent / "fixtures" / "slack"
 
@@ -83,6 +83,19 @@ def test_button_value_round_trip() -> None:
     assert click.key == "action:111.222.valid"
 
 
+def test_what_render_writes_parse_reads() -> None:
+    """render.py and parse.py share wire.py, not each other: a rendered button reads back."""
+    from adapters.slack.render import render_card
+    from bot.messages import Button, Buttons, Card
+
+    card = Card(parts=(Buttons(buttons=(Button(label="Ack", action="escalation.ack", ids={"escalation": "7"}),)),),
+                summary="s")
+    (element,) = [e for b in render_card(card) if b["type"] == "actions" for e in b["elements"]]
+    assert element["action_id"].startswith(wire.ACTION_PREFIX)
+    click = parse.parse_button(_json("slack_block_actions.json"), {**element, "action_ts": "1.2"})
+    assert click is not None and (click.action, click.ids) == ("escalation.ack", {"escalation": "7"})
+
+
 @given(st.one_of(st.text(), st.none(), st.integers(), st.dictionaries(st.text(), st.text())))
 def test_any_button_value_is_read_or_refused(value: Any) -> None:
     body = _json("slack_block_actions.json")
@@ -93,7 +106,7 @@ def test_any_button_value_is_read_or_refused(value: Any) -> None:
 
 def test_submission_reads_values_and_metadata() -> None:
     body = _json("slack_view_submission.json")
-    body["view"]["private_metadata"] = parse.form_metadata("checkin.submit", {"checkin": "9"})
+    body["view"]["private_metadata"] = wire.form_metadata("checkin.submit", {"checkin": "9"})
     submission = parse.parse_submission(body)
     assert submission is not None
     assert (submission.action, submission.ids, submission.values) == (
@@ -109,7 +122,7 @@ def test_submission_reads_values_and_metadata() -> None:
 def test_submission_without_trigger_is_told_apart_by_what_was_typed() -> None:
     body = _json("slack_view_submission.json")
     body.pop("trigger_id")
-    body["view"]["private_metadata"] = parse.form_metadata("checkin.submit", {"checkin": "9"})
+    body["view"]["private_metadata"] = wire.form_metadata("checkin.submit", {"checkin": "9"})
     first = parse.parse_submission(body)
     body["view"]["state"]["values"]["hspI"]["maBWU"]["value"] = "fixed"
     fixed = parse.parse_submission(body)

@@ -42,9 +42,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from adapters.slack.parse import REPLAY
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
+from adapters.slack.wire import REPLAY
 from bot.deliveries.models import Delivery
 from bot.messages import Button, Buttons, Card, Form, Heading, Image, Message
 from bot.ports import DeliveryError, UnitOfWorkFactory

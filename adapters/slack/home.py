@@ -1,6 +1,6 @@
 """The App Home tab: what this person owes and what is coming, in one glance.
 
-The card comes from the core (bot/home.py); this module turns it into a home view.
+The card comes from the core (bot/people/handlers.py); this module turns it into a home view.
 """
 
 from __future__ import annotations

@@ -14,13 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.slack.render import read_form_values
-
-FORM_CALLBACK = "statbot_form"
-ACTION_PREFIX = "statbot:"
-# An adapter-level button: re-run a text turn (e.g. `report` typed in a DM, where Slack
-# gives no trigger_id to open a modal) now that a click brought one.
-REPLAY = "slack.replay"
+from adapters.slack.wire import read_form_values
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
@@ -217,10 +211,6 @@ def parse_button(body: Mapping[str, Any], action: Mapping[str, Any]) -> ButtonCl
         response_url=_str(body.get("response_url")),
         action_ts=str(action.get("action_ts", "")),
     )
-
-
-def form_metadata(action: str, ids: Mapping[str, str]) -> str:
-    return json.dumps({"a": action, "ids": dict(ids)}, separators=(",", ":"))
 
 
 def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:

@@ -24,7 +24,6 @@ cannot be used to neutralise it.  So user text is made literal in two ways:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from adapters.slack.wire import INPUT_ACTION, button_action_id, encode_action
 from bot.messages.model import (
     Button,
     Buttons,
@@ -337,14 +337,14 @@ def _context_plain(text: str) -> list[ContextBlock]:
 
 
 def _button_element(button: Button, index: int) -> ButtonElement:
-    value = json.dumps({"a": button.action, "ids": button.ids}, separators=(",", ":"))
+    value = encode_action(button.action, button.ids)
     if len(value) > BUTTON_VALUE:
         # Cannot be split or cut without breaking the handler; buttons carry ids only, so
         # this is a bug in the card, and failing here beats Slack refusing the message.
         raise ValueError(f"button {button.label!r}: value over {BUTTON_VALUE} characters")
     return ButtonElement(
         text=_plain(button.label, BUTTON_TEXT),
-        action_id=f"statbot:{button.action}:{index}",
+        action_id=button_action_id(button.action, index),
         value=value,
         style=None if button.style == "default" else button.style,
     )
@@ -509,7 +509,7 @@ def _is_iso_date(value: str) -> bool:
 def _typed_text(value: str) -> PlainTextInputElement:
     # Keeps what the person typed when the proper element would refuse it; the hint (and
     # the submission error) says what is expected.
-    return PlainTextInputElement(action_id="value", initial_value=_truncate(value, INPUT_VALUE))
+    return PlainTextInputElement(action_id=INPUT_ACTION, initial_value=_truncate(value, INPUT_VALUE))
 
 
 def _input_element(inp: Input, value: str | None) -> InputInteractiveElement:
@@ -518,7 +518,7 @@ def _input_element(inp: Input, value: str | None) -> InputInteractiveElement:
             if value is not None and not _number_fits(inp, value):
                 return _typed_text(value)
             return NumberInputElement(
-                action_id="value",
+                action_id=INPUT_ACTION,
                 is_decimal_allowed=not inp.integer,
                 initial_value=value,
                 min_value=None if inp.minimum is None else format_number(inp.minimum),
@@ -530,7 +530,7 @@ def _input_element(inp: Input, value: str | None) -> InputInteractiveElement:
                 # A longer kept value would make Slack refuse the whole view.
                 limit = INPUT_VALUE
             return PlainTextInputElement(
-                action_id="value",
+                action_id=INPUT_ACTION,
                 multiline=multiline or None,
                 max_length=limit,
                 initial_value=None if value is None else _truncate(value, INPUT_VALUE),
@@ -539,7 +539,7 @@ def _input_element(inp: Input, value: str | None) -> InputInteractiveElement:
             if value is not None and not _is_iso_date(value):
                 return _typed_text(value)
             initial_date = value or (initial.isoformat() if initial else None)
-            return DatePickerElement(action_id="value", initial_date=initial_date)
+            return DatePickerElement(action_id=INPUT_ACTION, initial_date=initial_date)
         case ChoiceInput(options=options):
             if not options or len(options) > SELECT_OPTIONS:
                 raise ValueError(f"choice {inp.name!r}: needs 1–{SELECT_OPTIONS} options")
@@ -552,7 +552,9 @@ def _input_element(inp: Input, value: str | None) -> InputInteractiveElement:
                 rendered.append(slack_option)
                 if value == option.value:
                     initial_option = slack_option
-            return StaticSelectElement(action_id="value", options=rendered, initial_option=initial_option)
+            return StaticSelectElement(
+                action_id=INPUT_ACTION, options=rendered, initial_option=initial_option
+            )
         case _:
             assert_never(inp)
 
@@ -633,28 +635,3 @@ def render_form(
 def form_errors(form: Form) -> dict[str, str]:
     """block_id → message for ``ack(response_action="errors", errors=...)``."""
     return _input_errors(form)
-
-
-def read_form_values(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """``view.state.values`` → raw strings keyed by input name ("" when empty)."""
-    out: dict[str, str] = {}
-    for block_id, actions in state_values.items():
-        if not actions:
-            out[block_id] = ""
-            continue
-        action = actions.get("value") or next(iter(actions.values()))
-        out[block_id] = _action_value(action) if isinstance(action, Mapping) else ""
-    return out
-
-
-def _action_value(action: Mapping[str, Any]) -> str:
-    kind = action.get("type")
-    raw: Any
-    if kind == "datepicker":
-        raw = action.get("selected_date")
-    elif kind in ("static_select", "radio_buttons", "external_select"):
-        selected = action.get("selected_option")
-        raw = selected.get("value") if isinstance(selected, Mapping) else None
-    else:
-        raw = action.get("value")
-    return raw if isinstance(raw, str) else ""
