@@ -192,15 +192,9 @@ async def _link_people(runtime: Runtime) -> None:
     from adapters.gateways import mark_unreachable
 
     if runtime.slack is not None:
-        from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-        from slack_sdk.web.async_client import AsyncWebClient
-
         from adapters.slack.people import link_people
 
-        turns = runtime.slack.client
-        client = AsyncWebClient(token=turns.token, base_url=turns.base_url)
-        # users.lookupByEmail is rate limited (Tier 3): a large org waits instead of failing.
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+        client = runtime.slack.lookup_client(rate_limit_retries=5)
         report = await link_people(runtime.uow, client)
         for line in report.lines():
             out.print(line, markup=False, highlight=False)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from adapters.settings import Settings
 from bot.clock import Clock
+from bot.ports import UnitOfWorkFactory
 from storage.engine import Engine, schema_revision
 from storage.migrations import head_revision
-from storage.uow import SqlUnitOfWorkFactory
 
 
 class NotMigratedError(Exception):
@@ -22,7 +22,7 @@ class NotMigratedError(Exception):
 class Container:
     settings: Settings
     engine: Engine
-    uow: SqlUnitOfWorkFactory
+    uow: UnitOfWorkFactory
     clock: Clock
 
     async def check_migrated(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import cast
 
 from rich.console import Console
 
@@ -25,7 +24,7 @@ async def print_digest(
     is not sent again: it says when it was posted, and ``force`` re-sends it.  Returns the
     exit code: 0 done, 1 no organisation, 2 a bad week."""
     now = container.clock.now()
-    factory = cast(UnitOfWorkFactory, container.uow)
+    factory = container.uow
     async with factory() as uow:
         try:
             context = await load_context(uow)

@@ -28,7 +28,7 @@ from adapters.metrics import Metrics
 from adapters.settings import Settings
 from bot.clock import Clock, SystemClock
 from bot.conversation import StatBot
-from bot.ports import ChatGateway
+from bot.ports import ChatGateway, UnitOfWorkFactory
 from storage.engine import Engine, create_engine, session_factory
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -68,7 +68,7 @@ class Runtime:
         return self.container.settings
 
     @property
-    def uow(self) -> SqlUnitOfWorkFactory:
+    def uow(self) -> UnitOfWorkFactory:
         return self.container.uow
 
     @property
@@ -131,12 +131,14 @@ async def open_runtime(
     slack: SlackOptions | None = None,
     gateways: Mapping[str, ChatGateway] | None = None,
     engine: Engine | None = None,
+    uow: UnitOfWorkFactory | None = None,
 ) -> AsyncIterator[Runtime]:
     """Build a Runtime from ``settings``.
 
     ``platforms=False`` builds no platform adapter (the console and the demo show the
     messages themselves).  ``gateways`` adds or replaces platform gateways (tests hand in
-    fakes).  ``engine`` shares an engine the caller owns (tests) instead of opening one."""
+    fakes).  ``engine`` shares an engine the caller owns (tests) instead of opening one;
+    ``uow`` wraps the database (tests that make it slow or failing)."""
     stack = AsyncExitStack()
     try:
         if engine is None:
@@ -145,7 +147,7 @@ async def open_runtime(
         container = Container(
             settings=settings,
             engine=engine,
-            uow=SqlUnitOfWorkFactory(session_factory(engine)),
+            uow=uow or SqlUnitOfWorkFactory(session_factory(engine)),
             clock=clock or SystemClock(),
         )
         metrics = Metrics()

@@ -183,3 +183,5 @@ async def test_serve_logs_json_without_secrets_or_message_bodies(tmp_path: Path)
     assert {200, 401} <= {line["status"] for line in slack_requests}
     assert all(line["platform"] == "slack" and line["request_id"] and "duration_ms" in line
                for line in slack_requests)
+    kinds = [line.get("event_kind") for line in slack_requests]
+    assert kinds.count("event:message") == 2 and "event:pin_added" in kinds

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.container import Container
 from adapters.metrics import Metrics
-from adapters.server import build_web_app
+from adapters.runtime import SlackOptions, open_runtime
 from adapters.settings import Settings
 from adapters.slack.app import SlackAdapter
 from bot.checkins.jobs import open_due_checkins
@@ -177,30 +177,29 @@ async def api() -> AsyncIterator[FakeSlackApi]:
     await fake.close()
 
 
-def _container(engine: AsyncEngine, uow: Any, db_url: str, clock: FakeClock, api: FakeSlackApi) -> Container:
-    settings = Settings(
+def _settings(db_url: str, api: FakeSlackApi) -> Settings:
+    return Settings(
         STATBOT_DATABASE_URL=db_url,
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET=SECRET,
         STATBOT_SLACK_API_URL=api.url,
     )
-    return Container(settings=settings, engine=engine, uow=uow, clock=clock)
 
 
-async def _slack(container: Container, api: FakeSlackApi, **options: Any) -> AsyncIterator[Slack]:
-    metrics = Metrics()
-    adapter = SlackAdapter.create(container, StatBot(container.uow, container.clock), metrics,
-                                  per_channel_interval=0, **options)
-    app = build_web_app(container, metrics, slack=adapter)
-    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
-        yield Slack(client, api, adapter)
-        await adapter.close()
+async def _slack(settings: Settings, engine: AsyncEngine, clock: FakeClock, api: FakeSlackApi, *,
+                 uow: Any = None, **options: Any) -> AsyncIterator[Slack]:
+    """statbot as `serve` builds it (the runtime), on the test's database and clock."""
+    async with open_runtime(settings, clock=clock, engine=engine, uow=uow,
+                            slack=SlackOptions(per_channel_interval=0, **options)) as runtime:
+        assert runtime.slack is not None
+        async with TestClient(TestServer(runtime.web_app(), host="127.0.0.1", port=0)) as client:
+            yield Slack(client, api, runtime.slack)
 
 
 @pytest.fixture
 async def slack(engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
                 api: FakeSlackApi) -> AsyncIterator[Slack]:
-    async for s in _slack(_container(engine, org_uow, db_url, clock, api), api, process_before_response=True):
+    async for s in _slack(_settings(db_url, api), engine, clock, api, process_before_response=True):
         yield s
 
 
@@ -215,7 +214,7 @@ async def _open_sanitation(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> N
 async def test_the_adapter_builds_each_client_once_and_closes_what_it_opened(
     engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
 ) -> None:
-    container = _container(engine, org_uow, db_url, clock, api)
+    container = Container(settings=_settings(db_url, api), engine=engine, uow=org_uow, clock=clock)
     adapter = SlackAdapter.create(container, StatBot(container.uow, container.clock), Metrics())
     turn, outbox, session = adapter.clients.turn, adapter.clients.outbox, adapter.clients.outbox_session
     # Turns use bolt's client, which retries a 429 once and a 5xx twice.
@@ -276,9 +275,8 @@ async def test_a_request_signed_just_under_five_minutes_ago_is_accepted(slack: S
 async def test_no_signing_secret_means_http_refused(
     engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
 ) -> None:
-    container = _container(engine, org_uow, db_url, clock, api)
-    container.settings = container.settings.model_copy(update={"slack_signing_secret": None})
-    async for s in _slack(container, api, process_before_response=True):
+    settings = _settings(db_url, api).model_copy(update={"slack_signing_secret": None})
+    async for s in _slack(settings, engine, clock, api, process_before_response=True):
         response = await s.command("help", secret="")
         assert response.status == 401
         assert api.calls == []
@@ -319,11 +317,10 @@ async def test_retried_command_and_click_are_processed_once(
 async def test_retries_are_remembered_in_the_database(
     engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
 ) -> None:
-    container = _container(engine, org_uow, db_url, clock, api)
-    async for s in _slack(container, api, process_before_response=True):
+    async for s in _slack(_settings(db_url, api), engine, clock, api, process_before_response=True):
         await s.dm("help", event_id="EvRESTART")
     # A new process (a restart or another replica) still recognises the retry.
-    async for s in _slack(container, api, process_before_response=True):
+    async for s in _slack(_settings(db_url, api), engine, clock, api, process_before_response=True):
         await s.dm("help", event_id="EvRESTART")
     assert len(api.ok_calls("chat.postMessage")) == 1
 
@@ -712,8 +709,8 @@ async def test_ack_under_three_seconds_with_a_slow_database(
 ) -> None:
     await _open_sanitation(org_uow, clock)
     slow: Any = lambda: _SlowUow(org_uow(), 1.2)  # noqa: E731 - every transaction waits
-    container = _container(engine, slow, db_url, clock, api)
-    async for s in _slack(container, api, process_before_response=False, form_deadline=0.5):
+    async for s in _slack(_settings(db_url, api), engine, clock, api, uow=slow, process_before_response=False,
+                          form_deadline=0.5):
         started = time.perf_counter()
         command = await s.command("status")
         dm = await s.dm("status")
@@ -848,8 +845,7 @@ async def test_no_startup_warning_about_an_unused_token(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")  # how statbot is configured in production
-    container = _container(engine, org_uow, db_url, clock, api)
-    async for s in _slack(container, api, process_before_response=True):
+    async for s in _slack(_settings(db_url, api), engine, clock, api, process_before_response=True):
         await s.command("help")
         assert "status" in s.texts()  # the client bolt built talks to the fake API
     assert not [r for r in caplog.records if "unused" in r.getMessage() or "ignored" in r.getMessage()]

@@ -27,12 +27,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -43,6 +44,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
 from adapters.settings import Settings
@@ -201,8 +203,22 @@ class SlackAdapter:
         adapter._register()
         return adapter
 
+    def lookup_client(self, *, rate_limit_retries: int) -> AsyncWebClient:
+        """A client for bulk look-ups (``org apply`` linking a large org) that waits out
+        Slack's rate limits instead of failing: users.lookupByEmail is Tier 3."""
+        client = AsyncWebClient(token=self.client.token, base_url=self.client.base_url)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
+        return client
+
     def _register(self) -> None:
         app = self.app
+
+        async def tag_logs(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+            # Every line logged for this request (and the work after its ack) says what it was.
+            logs.bind(platform="slack", event_kind=parse.event_kind(body))
+            return await next()
+
+        app.use(tag_logs)
 
         async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()

@@ -245,3 +245,15 @@ def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:
         block_ids=block_ids,
         trigger_id=_str(body.get("trigger_id")),
     )
+
+
+def event_kind(body: Mapping[str, Any]) -> str:
+    """What a request is, for log lines: ``command``, ``event:message``, ``block_actions``…
+    Never anything a person typed."""
+    if "command" in body:
+        return "command"
+    kind = _str(body.get("type")) or "unknown"
+    event = body.get("event")
+    if kind == "event_callback" and isinstance(event, Mapping):
+        return f"event:{_str(event.get('type')) or 'unknown'}"
+    return kind[:40]
