@@ -4,7 +4,7 @@ exactly once."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.checkins.models import Reading
 from bot.clock import FakeClock
 from bot.commitments.models import Commitment
-from bot.digests.cards import digest_cards, digest_text
+from bot.digests.cards import digest_cards, digest_text, item_text
 from bot.digests.charts import render_trend_chart
+from bot.digests.models import Digest
 from bot.digests.service import build_for_week, post_due_digests, post_now
 from bot.messages import Card
 from bot.messages.model import Buttons, Image
@@ -103,21 +104,21 @@ async def test_exceptions_are_ranked_and_carry_their_buttons(org: SqlUnitOfWorkF
     assert severities == sorted(severities, key=["high", "medium", "low"].index)
 
     streak = digest.exceptions[0]
-    assert streak.text == (
+    assert item_text(streak) == (
         "Missed pickups reported to 311: 200 (target ≤ 120), off target 3 weeks running, "
         "worse than last week (170)"
     )
     overdue = next(e for e in digest.exceptions if e.commitment_id == ids["overdue"])
-    assert overdue.text == f"#{ids['overdue']} “Hire two drivers” was due Fri 20 Nov (10 days overdue)"
+    assert item_text(overdue) == f"#{ids['overdue']} “Hire two drivers” was due Fri 20 Nov (10 days overdue)"
     # The overdue commitment is escalating: one item, with both decisions on it.
     assert overdue.escalation_id == ids["esc.overdue"]
     escalation = next(e for e in digest.exceptions if e.kind == "open_escalation")
     assert escalation.escalation_id == ids["esc.fire"]
-    assert escalation.text.startswith("Fire & EMS has not submitted 2026-W48")
+    assert item_text(escalation).startswith("Fire & EMS has not submitted 2026-W48")
     outlier = next(e for e in digest.exceptions if e.kind == "confirmed_outlier")
-    assert "confirmed despite the data check — “Really two: a quiet week”" in outlier.text
+    assert "confirmed despite the data check — “Really two: a quiet week”" in item_text(outlier)
     followup = next(e for e in digest.exceptions if e.kind == "unanswered_followup")
-    assert followup.text.startswith("Dana Whitfield asked: “Why is the inspection backlog growing?”")
+    assert item_text(followup).startswith("Dana Whitfield asked: “Why is the inspection backlog growing?”")
 
     cards = digest_cards(digest)
     summary = cards[0]
@@ -331,3 +332,27 @@ async def test_first_digest_after_install_says_nothing_about_unasked_units(
         record = await work.digests.get("leadership", "2026-W48")
         assert record is not None and record.content == {"skipped": "no units"}
         assert await work.deliveries.since(0) == []
+
+
+def test_every_exception_kind_has_one_detector_and_its_words() -> None:
+    from bot.digests.cards import _KIND_WORD
+    from bot.digests.detectors import DETECTORS
+    from bot.digests.models import KIND_ORDER, ExceptionKind
+
+    assert set(DETECTORS) == set(get_args(ExceptionKind)) == set(KIND_ORDER)
+    assert len(KIND_ORDER) == len(set(KIND_ORDER))
+    assert len(set(DETECTORS.values())) == len(DETECTORS)
+    assert set(_KIND_WORD) == set(KIND_ORDER)
+
+
+async def test_a_digest_posted_before_items_carried_facts_still_reads(org: SqlUnitOfWorkFactory) -> None:
+    await _prepare(org)
+    digest = await _digest(org)
+    stored = digest.model_dump(mode="json")
+    for item, written in zip(stored["exceptions"], digest.exceptions, strict=True):
+        # The shape an earlier version stored: the item's text instead of its facts.
+        del item["facts"]
+        item["text"] = item_text(written)
+    old = Digest.model_validate(stored)
+    assert [e.facts.type for e in old.exceptions] == ["written"] * len(digest.exceptions)
+    assert digest_text(old) == digest_text(digest)

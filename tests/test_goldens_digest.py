@@ -11,18 +11,19 @@ import datetime as dt
 
 import pytest
 
-from bot.digests.builder import KIND_ORDER, Digest, build_digest
+from bot.digests.builder import build_digest
 from bot.digests.cards import (
-    _item_parts,
     cadence_card,
     charts_card,
     digest_text,
     exceptions_card,
+    item_parts,
     promises_card,
     reporting_card,
     scorecard_card,
     summary_card,
 )
+from bot.digests.models import KIND_ORDER, Digest
 from bot.digests.service import build_for_week
 from bot.escalations.models import Escalation
 from bot.messages import Card
@@ -40,7 +41,7 @@ __all__ = ["org"]  # the fixture
 def _item_card(digest: Digest, kind: str) -> Card:
     items = [e for e in digest.exceptions if e.kind == kind]
     assert items, f"the prepared week has no {kind} item"
-    return Card(parts=tuple(p for item in items for p in _item_parts(item)), summary=kind)
+    return Card(parts=tuple(p for item in items for p in item_parts(item)), summary=kind)
 
 
 async def test_digest_cards(org: SqlUnitOfWorkFactory) -> None:
@@ -109,5 +110,5 @@ async def test_item_variants(org: SqlUnitOfWorkFactory) -> None:
     )
     for name, now in (("digest_items_variants", NOW), ("digest_items_variants_later", ny(2026, 12, 5, 9))):
         digest = build_digest(data, now=now, context=context)
-        parts = tuple(p for item in digest.exceptions for p in _item_parts(item))
+        parts = tuple(p for item in digest.exceptions for p in item_parts(item))
         assert_card_golden(name, Card(parts=parts, summary=name))
