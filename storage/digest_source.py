@@ -19,6 +19,7 @@ from bot.audit import AuditEntry
 from bot.checkins.models import CheckIn, Reading
 from bot.commitments.models import Commitment
 from bot.digests.data import LEADER_ACTIONS, DigestData
+from bot.digests.models import PostedDigest
 from bot.digests.ports import StoredChart
 from bot.escalations.models import Escalation
 from bot.org.models import Metric, Person, Unit
@@ -125,7 +126,6 @@ class SqlDigestSource:
                 DigestRecordRow.week == shift_week(week, -1),
             )
         )
-        flagged = previous.get("flagged", []) if isinstance(previous, dict) else []
         return DigestData(
             week=week,
             weeks=weeks,
@@ -138,7 +138,7 @@ class SqlDigestSource:
             commitments=commitments,
             escalations=escalations,
             actions=actions,
-            previously_flagged=[list(map(str, keys)) for keys in flagged if isinstance(keys, list)],
+            previously_flagged=PostedDigest.flagged_in(previous),
         )
 
     async def save_chart(self, chart: StoredChart) -> bool:

@@ -14,7 +14,7 @@ from bot.clock import FakeClock
 from bot.commitments.models import Commitment
 from bot.digests.cards import digest_cards, digest_text, item_text
 from bot.digests.charts import render_trend_chart
-from bot.digests.models import Digest
+from bot.digests.models import Digest, DigestRecord, PostedDigest
 from bot.digests.service import build_for_week, post_due_digests, post_now
 from bot.messages import Card
 from bot.messages.model import Buttons, Image
@@ -219,7 +219,7 @@ async def test_posted_once_at_monday_eight_to_channel_and_audience(org: SqlUnitO
     async with org() as work:
         record = await work.digests.get("leadership", WEEK)
         assert record is not None and record.posted_at == DIGEST_TIME
-        (ref,) = [r for r in record.content["charts"] if r.endswith("-all")]
+        (ref,) = [r for r in record.posted.charts if r.endswith("-all")]
         chart = await work.digest_source.chart(ref)
     assert chart is not None and chart.png.startswith(b"\x89PNG\r\n\x1a\n")
     assert "Missed pickups reported to 311" in chart.alt_text
@@ -356,3 +356,14 @@ async def test_a_digest_posted_before_items_carried_facts_still_reads(org: SqlUn
     old = Digest.model_validate(stored)
     assert [e.facts.type for e in old.exceptions] == ["written"] * len(digest.exceptions)
     assert digest_text(old) == digest_text(digest)
+
+
+def test_posted_digest_record_keeps_the_stored_shape() -> None:
+    skipped = DigestRecord.of("leadership", WEEK, NOW, PostedDigest.skip("no units"))
+    assert skipped.content == {"skipped": "no units"}
+    assert skipped.skipped and skipped.posted.digest is None
+    last_week = DigestRecord(audience="leadership", week=WEEK, built_at=NOW, content={"flagged": [["metric:a/b"]]})
+    assert last_week.posted.flagged == (("metric:a/b",),) and not last_week.skipped
+    # What the loader reads of last week's record, leniently.
+    assert PostedDigest.flagged_in({"flagged": [["commitment:1", 2], "junk"]}) == [["commitment:1", "2"]]
+    assert PostedDigest.flagged_in(None) == []

@@ -1,4 +1,4 @@
-"""The digest's domain types: what a built digest holds, and the digest record.
+"""The digest's domain types: what a built digest holds, and what a digest record keeps.
 
 Everything here is facts (values, streaks, days, who was asked); bot/digests/cards.py
 writes every word.  A posted digest is stored as JSON and read back when a leader asks
@@ -40,6 +40,8 @@ KIND_ORDER: tuple[ExceptionKind, ...] = (
     "open_escalation",
 )
 Outcome = Literal["kept", "kept_late", "dropped", "not_kept"]
+# The digest's audience in the digests table: one digest per week for leadership.
+AUDIENCE = "leadership"
 
 
 class _Model(BaseModel):
@@ -309,10 +311,51 @@ def without_units(digest: Digest, hidden: Iterable[str]) -> Digest:
 
 # --- what a digest record keeps ---------------------------------------------------------
 
+class PostedDigest(_Model):
+    """The content of a digest record: the digest as posted (so everyone discusses the
+    same numbers), what it flagged (next week's cadence asks whether a leader acted on
+    it) and its chart refs; or why nothing was posted for that week."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    digest: Digest | None = None
+    flagged: tuple[tuple[str, ...], ...] = ()
+    charts: tuple[str, ...] = ()
+    skipped: str | None = None
+
+    @classmethod
+    def of(cls, digest: Digest, charts: Iterable[str]) -> PostedDigest:
+        return cls(digest=digest, flagged=tuple(map(tuple, digest.flagged_keys())), charts=tuple(charts))
+
+    @classmethod
+    def skip(cls, reason: str) -> PostedDigest:
+        return cls(skipped=reason)
+
+    def to_content(self) -> dict[str, Any]:
+        """The stored JSON (the shape the digests table has always held)."""
+        if self.skipped is not None:
+            return {"skipped": self.skipped}
+        return {
+            "digest": None if self.digest is None else self.digest.model_dump(mode="json"),
+            "flagged": [list(keys) for keys in self.flagged],
+            "charts": list(self.charts),
+        }
+
+    @staticmethod
+    def flagged_in(content: object) -> list[list[str]]:
+        """Only what a stored record flagged, without validating its whole digest (the
+        digest loader reads last week's record on every build)."""
+        if not isinstance(content, dict):
+            return []
+        flagged = content.get("flagged", [])
+        if not isinstance(flagged, list):
+            return []
+        return [list(map(str, keys)) for keys in flagged if isinstance(keys, list)]
+
 
 @dataclass(slots=True)
 class DigestRecord:
-    """A built digest: one per audience and week."""
+    """A built digest: one per audience and week.  ``content`` is the stored JSON; read
+    and write it through ``posted`` / ``DigestRecord.of`` (a PostedDigest)."""
 
     audience: str
     week: str
@@ -320,3 +363,19 @@ class DigestRecord:
     content: dict[str, Any] = field(default_factory=dict)
     posted_at: dt.datetime | None = None
     id: int | None = None
+
+    @classmethod
+    def of(
+        cls, audience: str, week: str, built_at: dt.datetime, posted: PostedDigest, *,
+        posted_at: dt.datetime | None = None,
+    ) -> DigestRecord:
+        return cls(audience=audience, week=week, built_at=built_at, content=posted.to_content(),
+                   posted_at=posted_at)
+
+    @property
+    def posted(self) -> PostedDigest:
+        return PostedDigest.model_validate(self.content)
+
+    @property
+    def skipped(self) -> bool:
+        return self.content.get("skipped") is not None
