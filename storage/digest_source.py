@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.audit import AuditEntry
 from bot.checkins.models import CheckIn, Reading
 from bot.commitments.models import Commitment
+from bot.digests.cadence import CADENCE_WEEKS
 from bot.digests.data import LEADER_ACTIONS, DigestData
-from bot.digests.models import PostedDigest
+from bot.digests.models import AUDIENCE, PostedDigest
 from bot.digests.ports import StoredChart
 from bot.escalations.models import Escalation
 from bot.org.models import Metric, Person, Unit
@@ -39,8 +40,6 @@ from storage.records import (
 from storage.repositories import insert_ignore
 
 D = TypeVar("D")
-DIGEST_AUDIENCE = "leadership"
-CADENCE_WEEKS = 4
 # Week boundaries are local to the organisation; a day either side of the UTC Monday
 # covers every time zone, and the builder applies the exact bounds.
 _MARGIN = dt.timedelta(days=1)
@@ -122,7 +121,7 @@ class SqlDigestSource:
         )
         previous = await self.session.scalar(
             select(DigestRecordRow.content).where(
-                DigestRecordRow.audience == DIGEST_AUDIENCE,
+                DigestRecordRow.audience == AUDIENCE,
                 DigestRecordRow.week == shift_week(week, -1),
             )
         )
