@@ -77,7 +77,7 @@ async def test_scorecard_puts_problems_first_with_status_change_and_sparkline(or
     assert len(missed.sparkline) == 12 and missed.sparkline[-3:] == (160, 170, 200)
     assert missed.off_target_weeks == 3 and missed.note == "Two trucks broke down"
     tons = sanitation.metrics[1]
-    assert (tons.status, tons.change_text) == ("green", "no change")
+    assert (tons.status, tons.change, tons.change_text) == ("green", 0, "")
 
 
 async def test_exceptions_are_ranked_and_carry_their_buttons(org: SqlUnitOfWorkFactory) -> None:
@@ -350,9 +350,14 @@ async def test_a_digest_posted_before_items_carried_facts_still_reads(org: SqlUn
     digest = await _digest(org)
     stored = digest.model_dump(mode="json")
     for item, written in zip(stored["exceptions"], digest.exceptions, strict=True):
-        # The shape an earlier version stored: the item's text instead of its facts.
+        # The shape an earlier version stored: the item's text instead of its facts, and
+        # "no change" written into the scorecard's lines.
         del item["facts"]
         item["text"] = item_text(written)
+    for unit in stored["scorecard"]:
+        for line in unit["metrics"]:
+            if line["change"] == 0:
+                line["change_text"] = "no change"
     old = Digest.model_validate(stored)
     assert [e.facts.type for e in old.exceptions] == ["written"] * len(digest.exceptions)
     assert digest_text(old) == digest_text(digest)

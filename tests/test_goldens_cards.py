@@ -73,7 +73,8 @@ async def test_commitment_cards(org: SqlUnitOfWorkFactory) -> None:
     today = dt.date(2026, 11, 30)
     async with org() as work:
         open_items = [c for u in units.values() for c in await work.commitments.open_for_unit(u.id or 0)]
-        overdue = list(await work.commitments.overdue(today))
+        # Sorted here: equal due dates may come in either order from the database.
+        overdue = sorted(await work.commitments.overdue(today), key=lambda c: (c.due_on, c.id or 0))
     open_items.sort(key=lambda c: c.id or 0)
     owners = {p.id: p for p in people.values() if p.id is not None}
     by_id = {u.id: u for u in units.values()}

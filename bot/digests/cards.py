@@ -270,7 +270,9 @@ def summary_card(digest: Digest) -> Card:
 
 def _line_label(line: MetricLine) -> str:
     label = f"{line.name}: {line.value_text} (target {line.target_text})"
-    if line.change_text:
+    if line.change == 0:
+        label += " no change vs last week"
+    elif line.change_text:
         label += f" {line.change_text} vs last week"
     if line.off_target_weeks >= 2:
         label += f" · off target {line.off_target_weeks} weeks"

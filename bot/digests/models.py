@@ -77,6 +77,8 @@ class MetricLine(_Model):
     target_text: str
     status: Status
     change: float | None = None
+    # The change's arrow and size ("▲ 30"); empty when there was none (digests stored by
+    # earlier versions say "no change" here).
     change_text: str = ""
     # True when the change went against the metric's direction.
     change_bad: bool = False

@@ -30,8 +30,9 @@ def _off_target(metric: Metric, value: float | None) -> bool:
 
 
 def _change_text(metric: Metric, change: float) -> str:
+    # No change is the card's to say.
     if change == 0:
-        return "no change"
+        return ""
     arrow = "▲" if change > 0 else "▼"
     return f"{arrow} {format_value(metric, abs(change))}"
 
