@@ -10,6 +10,7 @@ from rich.console import Console
 from adapters.console.render import render_card, render_card_rich
 from adapters.container import Container
 from bot.clock import Clock
+from bot.digests.models import AUDIENCE
 from bot.digests.service import build_for_week, last_week, post_now
 from bot.org.context import NoOrganisationError, load_context
 from bot.ports import UnitOfWorkFactory
@@ -74,7 +75,7 @@ async def print_digest(
             return 0
     result = await post_now(factory, container.clock, target, force=force)
     async with factory() as uow:
-        record = await uow.digests.get("leadership", target)
+        record = await uow.digests.get(AUDIENCE, target)
     if record is not None and "skipped" in record.content and not force:
         message = (
             f"Nothing to post for {target}: no unit was asked for its numbers that week "
@@ -100,18 +101,18 @@ async def write_digest_files(
 ) -> list[Path]:
     """Write ``digest-<week>.txt`` and its chart PNGs into ``out_dir`` (for `statbot demo`).
     The posted digest is written as it was posted; a week not posted yet is built now."""
-    from bot.digests.builder import Digest
     from bot.digests.cards import digest_text
     from bot.digests.charts import render_trend_chart
     from bot.messages.model import Image
 
     files: dict[str, bytes] = {}
     async with uow_factory() as uow:
-        record = await uow.digests.get("leadership", week)
-        if record is not None and "digest" in record.content:
-            digest = Digest.model_validate(record.content["digest"])
+        record = await uow.digests.get(AUDIENCE, week)
+        posted = record.posted if record is not None else None
+        if posted is not None and posted.digest is not None:
+            digest = posted.digest
             images: list[Image] = []
-            for ref in record.content.get("charts", []):
+            for ref in posted.charts:
                 chart = await uow.digest_source.chart(ref)
                 if chart is not None and ref.endswith("-all"):
                     files[f"{ref}.png"] = chart.png

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.audit import AuditEntry
 from bot.checkins.models import CheckIn, Reading
 from bot.commitments.models import Commitment
+from bot.digests.cadence import CADENCE_WEEKS
 from bot.digests.data import LEADER_ACTIONS, DigestData
+from bot.digests.models import AUDIENCE, PostedDigest
 from bot.digests.ports import StoredChart
 from bot.escalations.models import Escalation
 from bot.org.models import Metric, Person, Unit
@@ -38,8 +40,6 @@ from storage.records import (
 from storage.repositories import insert_ignore
 
 D = TypeVar("D")
-DIGEST_AUDIENCE = "leadership"
-CADENCE_WEEKS = 4
 # Week boundaries are local to the organisation; a day either side of the UTC Monday
 # covers every time zone, and the builder applies the exact bounds.
 _MARGIN = dt.timedelta(days=1)
@@ -121,11 +121,10 @@ class SqlDigestSource:
         )
         previous = await self.session.scalar(
             select(DigestRecordRow.content).where(
-                DigestRecordRow.audience == DIGEST_AUDIENCE,
+                DigestRecordRow.audience == AUDIENCE,
                 DigestRecordRow.week == shift_week(week, -1),
             )
         )
-        flagged = previous.get("flagged", []) if isinstance(previous, dict) else []
         return DigestData(
             week=week,
             weeks=weeks,
@@ -138,7 +137,7 @@ class SqlDigestSource:
             commitments=commitments,
             escalations=escalations,
             actions=actions,
-            previously_flagged=[list(map(str, keys)) for keys in flagged if isinstance(keys, list)],
+            previously_flagged=PostedDigest.flagged_in(previous),
         )
 
     async def save_chart(self, chart: StoredChart) -> bool:

@@ -4,175 +4,41 @@ exactly once."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
-import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.audit import AuditEntry
-from bot.checkins.models import CheckIn, Reading
+from bot.checkins.models import Reading
 from bot.clock import FakeClock
 from bot.commitments.models import Commitment
-from bot.digests.builder import Digest, build_digest
-from bot.digests.cards import digest_cards, digest_text
+from bot.digests.cards import digest_cards, digest_text, item_text
 from bot.digests.charts import render_trend_chart
-from bot.digests.models import DigestRecord
+from bot.digests.models import Digest, DigestRecord, PostedDigest
 from bot.digests.service import build_for_week, post_due_digests, post_now
-from bot.escalations.models import Escalation
 from bot.messages import Card
 from bot.messages.model import Buttons, Image
 from bot.org.apply import apply_org
-from bot.org.context import load_context
-from bot.org.models import Metric, Person, Unit
+from bot.org.models import Metric, Unit
 from bot.org.schema import OrgFile
-from bot.weeks import previous_weeks
 from storage.uow import SqlUnitOfWorkFactory
+from tests.digest_state import (
+    CREATED,
+    DANA,
+    DIGEST_TIME,
+    JORDAN,
+    NOW,
+    PRIYA,
+    WEEK,
+    make_checkin,
+    org,
+    org_maps,
+)
+from tests.digest_state import build as _digest
+from tests.digest_state import prepare as _prepare
 from tests.helpers import ny
 
-WEEK = "2026-W48"  # Mon 23 Nov – Sun 29 Nov 2026
-DIGEST_TIME = ny(2026, 11, 30, 8, 0)  # Monday 08:00 in Riverton
-NOW = ny(2026, 11, 30, 9, 0)
-CREATED = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
-DANA, PRIYA, JORDAN = "dana.whitfield@riverton.gov", "priya.raman@riverton.gov", "jordan.kim@riverton.gov"
-
-
-@dataclass
-class Prepared:
-    ids: dict[str, int]
-
-
-@pytest.fixture
-async def org(uow: SqlUnitOfWorkFactory, example_org: OrgFile) -> SqlUnitOfWorkFactory:
-    # Applied long before the covered week: units created later are not in its digest.
-    async with uow() as work:
-        await apply_org(work, example_org, now=CREATED)
-        await work.commit()
-    return uow
-
-
-async def _org_maps(uow: SqlUnitOfWorkFactory) -> tuple[dict[str, Unit], dict[str, Metric], dict[str, Person]]:
-    async with uow() as work:
-        units = {u.key: u for u in await work.units.all()}
-        metrics = {
-            f"{u.key}.{m.key}": m for u in units.values() for m in await work.metrics.for_unit(u.id or 0)
-        }
-        people = {p.email: p for p in await work.people.all()}
-    return units, metrics, people
-
-
-def _checkin(unit: Unit, week: str, state: str, *, late: bool = False, excuse: str | None = None,
-             by: int | None = None) -> CheckIn:
-    assert unit.id is not None
-    opened = ny(2026, 11, 26, 9)
-    return CheckIn(unit_id=unit.id, week=week, state=state, opened_at=opened, deadline_at=opened,
-                   late=late, excuse=excuse, submitted_by=by if state == "submitted" else None,
-                   submitted_at=opened + dt.timedelta(days=2 if late else 1) if state == "submitted" else None)
-
-
-async def _prepare(uow: SqlUnitOfWorkFactory) -> Prepared:
-    units, metrics, people = await _org_maps(uow)
-    ids: dict[str, int] = {}
-    weeks = [*previous_weeks(WEEK, 11), WEEK]
-    async with uow() as work:
-        # Check-ins: the covered week, and three ordinary weeks before it (the cadence).
-        states: dict[str, tuple[str, bool, str | None]] = {
-            "streets": ("submitted", True, None),
-            "customer_service": ("excused", False, "Thanksgiving: the head and deputy are away"),
-            "fire": ("open", False, None),
-        }
-        for key, unit in units.items():
-            if key == "parks":
-                continue  # never opened: counts as not submitted
-            state, late, excuse = states.get(key, ("submitted", False, None))
-            checkin = await work.checkins.add(_checkin(unit, WEEK, state, late=late, excuse=excuse, by=unit.head_id))
-            ids[f"checkin.{key}"] = checkin.id or 0
-            for week in weeks[-4:-1]:
-                late_before = key == "permits" and week == weeks[-2]
-                await work.checkins.add(_checkin(unit, week, "submitted", late=late_before, by=unit.head_id))
-        # Readings: every metric on target for 12 weeks, then the stories of the week.
-        for name, metric in metrics.items():
-            if name.startswith(("customer_service.", "fire.")):
-                continue
-            good = metric.target * (0.9 if metric.direction == "lower" else 1.1)
-            series = dict.fromkeys(weeks, good)
-            note, confirmed = "", False
-            if name == "sanitation.missed_pickups":  # lower is better, target 120, amber 30
-                series.update({weeks[-3]: 160, weeks[-2]: 170, weeks[-1]: 200})
-                note = "Two trucks broke down"
-            elif name == "streets.potholes_filled":  # higher is better, target 400, amber 50
-                series.update({weeks[-2]: 420, weeks[-1]: 300})
-            elif name == "housing.first_inspection_days":  # target 5, amber 2: amber
-                series[weeks[-1]] = 6
-            elif name == "water.main_breaks":
-                series[weeks[-1]] = 2
-                note, confirmed = "Really two: a quiet week", True
-            for week, value in series.items():
-                await work.readings.add(Reading(
-                    unit_id=metric.unit_id, metric_id=metric.id or 0, week=week, value=value,
-                    updated_at=NOW - dt.timedelta(days=3), updated_by=None,
-                    note=note if week == WEEK else "", confirmed_outlier=confirmed and week == WEEK))
-
-        def commitment(key: str, text: str, due: dt.date, *, status: str = "open", updated: dt.datetime | None = None,
-                       closed: dt.datetime | None = None, origin: str = "command", asked_by: int | None = None,
-                       answer: str | None = None, created: dt.datetime | None = None) -> Commitment:
-            unit = units[key]
-            return Commitment(unit_id=unit.id or 0, owner_id=unit.head_id, text=text, due_on=due, status=status,
-                              origin=origin, created_at=created or ny(2026, 11, 2, 10),
-                              updated_at=updated or ny(2026, 11, 27, 10), closed_at=closed, asked_by=asked_by,
-                              answer=answer)
-
-        day = dt.date
-        plan = {
-            "overdue": commitment("sanitation", "Hire two drivers", day(2026, 11, 20)),
-            "quiet": commitment("streets", "Resurface Elm Street", day(2026, 12, 20), updated=ny(2026, 11, 1, 10)),
-            "due_soon": commitment("parks", "Open the winter skating rink", day(2026, 12, 3)),
-            "kept": commitment("permits", "Publish the permit backlog", day(2026, 11, 26), status="done",
-                               closed=ny(2026, 11, 25, 15)),
-            "kept_late": commitment("housing", "Board up 12 Oak Lane", day(2026, 11, 24), status="done",
-                                    closed=ny(2026, 11, 28, 11)),
-            "broken": commitment("water", "Replace the Main St valve", day(2026, 11, 27)),
-            "dropped": commitment("permits", "Pilot online inspections", day(2026, 11, 25), status="dropped",
-                                  closed=ny(2026, 11, 24, 9)),
-            "asked": commitment("housing", "Why is the inspection backlog growing?", day(2026, 11, 27),
-                                origin="followup", asked_by=people[DANA].id, created=ny(2026, 11, 24, 9)),
-            "answered": commitment("sanitation", "What happened on Route 9?", day(2026, 11, 18), status="done",
-                                   origin="followup", asked_by=people[DANA].id, answer="A truck broke down.",
-                                   created=ny(2026, 11, 16, 9), closed=ny(2026, 11, 17, 9)),
-        }
-        for name, item in plan.items():
-            ids[name] = (await work.commitments.add(item)).id or 0
-
-        def escalation(kind: str, subject: int, key: str, *, state: str = "active") -> Escalation:
-            return Escalation(kind=kind, subject_id=subject, unit_id=units[key].id or 0, episode="1", policy={},
-                              state=state, step=1, next_step_at=NOW + dt.timedelta(hours=4),
-                              created_at=ny(2026, 11, 27, 14), updated_at=ny(2026, 11, 28, 9))
-
-        ids["esc.fire"] = (await work.escalations.add(escalation("missed_checkin", ids["checkin.fire"], "fire"))).id or 0
-        ids["esc.overdue"] = (await work.escalations.add(
-            escalation("overdue_commitment", ids["overdue"], "sanitation"))).id or 0
-        done = await work.escalations.add(escalation("quiet_commitment", 999, "permits", state="acknowledged"))
-        # Last week's digest flagged three items; leaders acted on two of them during the week.
-        await work.digests.add_if_absent(DigestRecord(
-            audience="leadership", week="2026-W47", built_at=ny(2026, 11, 23, 8), posted_at=ny(2026, 11, 23, 8),
-            content={"flagged": [["metric:streets/potholes_filled"], ["commitment:999", f"escalation:{done.id}"],
-                                 ["commitment:12345"]]}))
-        await work.audit.record(AuditEntry(at=ny(2026, 11, 24, 9), actor_id=people[DANA].id, action="followup.asked",
-                                           subject="unit:streets", detail={"unit": "streets", "metric": "potholes_filled"}))
-        await work.audit.record(AuditEntry(at=ny(2026, 11, 25, 9), actor_id=people[PRIYA].id,
-                                           action="escalation.acknowledged", subject=f"escalation:{done.id}"))
-        await work.audit.record(AuditEntry(at=ny(2026, 11, 25, 9), actor_id=people[PRIYA].id,
-                                           action="commitment.created", subject="commitment:1"))
-        await work.commit()
-    return Prepared(ids)
-
-
-async def _digest(uow: SqlUnitOfWorkFactory, now: dt.datetime = NOW) -> Digest:
-    async with uow() as work:
-        context = await load_context(work)
-        data = await work.digest_source.load(week=WEEK)
-    return build_digest(data, now=now, context=context)
+__all__ = ["org"]  # the fixture
 
 
 async def test_reporting_lists_who_was_on_time_late_missing_and_excused(org: SqlUnitOfWorkFactory) -> None:
@@ -211,7 +77,7 @@ async def test_scorecard_puts_problems_first_with_status_change_and_sparkline(or
     assert len(missed.sparkline) == 12 and missed.sparkline[-3:] == (160, 170, 200)
     assert missed.off_target_weeks == 3 and missed.note == "Two trucks broke down"
     tons = sanitation.metrics[1]
-    assert (tons.status, tons.change_text) == ("green", "no change")
+    assert (tons.status, tons.change, tons.change_text) == ("green", 0, "")
 
 
 async def test_exceptions_are_ranked_and_carry_their_buttons(org: SqlUnitOfWorkFactory) -> None:
@@ -238,21 +104,21 @@ async def test_exceptions_are_ranked_and_carry_their_buttons(org: SqlUnitOfWorkF
     assert severities == sorted(severities, key=["high", "medium", "low"].index)
 
     streak = digest.exceptions[0]
-    assert streak.text == (
+    assert item_text(streak) == (
         "Missed pickups reported to 311: 200 (target ≤ 120), off target 3 weeks running, "
         "worse than last week (170)"
     )
     overdue = next(e for e in digest.exceptions if e.commitment_id == ids["overdue"])
-    assert overdue.text == f"#{ids['overdue']} “Hire two drivers” was due Fri 20 Nov (10 days overdue)"
+    assert item_text(overdue) == f"#{ids['overdue']} “Hire two drivers” was due Fri 20 Nov (10 days overdue)"
     # The overdue commitment is escalating: one item, with both decisions on it.
     assert overdue.escalation_id == ids["esc.overdue"]
     escalation = next(e for e in digest.exceptions if e.kind == "open_escalation")
     assert escalation.escalation_id == ids["esc.fire"]
-    assert escalation.text.startswith("Fire & EMS has not submitted 2026-W48")
+    assert item_text(escalation).startswith("Fire & EMS has not submitted 2026-W48")
     outlier = next(e for e in digest.exceptions if e.kind == "confirmed_outlier")
-    assert "confirmed despite the data check — “Really two: a quiet week”" in outlier.text
+    assert "confirmed despite the data check — “Really two: a quiet week”" in item_text(outlier)
     followup = next(e for e in digest.exceptions if e.kind == "unanswered_followup")
-    assert followup.text.startswith("Dana Whitfield asked: “Why is the inspection backlog growing?”")
+    assert item_text(followup).startswith("Dana Whitfield asked: “Why is the inspection backlog growing?”")
 
     cards = digest_cards(digest)
     summary = cards[0]
@@ -353,7 +219,7 @@ async def test_posted_once_at_monday_eight_to_channel_and_audience(org: SqlUnitO
     async with org() as work:
         record = await work.digests.get("leadership", WEEK)
         assert record is not None and record.posted_at == DIGEST_TIME
-        (ref,) = [r for r in record.content["charts"] if r.endswith("-all")]
+        (ref,) = [r for r in record.posted.charts if r.endswith("-all")]
         chart = await work.digest_source.chart(ref)
     assert chart is not None and chart.png.startswith(b"\x89PNG\r\n\x1a\n")
     assert "Missed pickups reported to 311" in chart.alt_text
@@ -431,7 +297,7 @@ async def test_load_runs_the_same_statements_for_more_units(org: SqlUnitOfWorkFa
         return len(statements)
 
     before = await measure()
-    units, _, people = await _org_maps(org)
+    units, _, people = await org_maps(org)
     head = people["robert.hayes@riverton.gov"].id or 0
     async with org() as work:
         for n in range(6):
@@ -442,7 +308,7 @@ async def test_load_runs_the_same_statements_for_more_units(org: SqlUnitOfWorkFa
                                                        measure="count", direction="higher", target=10))
                 await work.readings.add(Reading(unit_id=unit.id or 0, metric_id=metric.id or 0, week=WEEK,
                                                 value=3, updated_at=NOW, updated_by=None))
-            await work.checkins.add(_checkin(unit, WEEK, "submitted", by=head))
+            await work.checkins.add(make_checkin(unit, WEEK, "submitted", by=head))
             await work.commitments.add(Commitment(unit_id=unit.id or 0, owner_id=head, text="x",
                                                   due_on=dt.date(2026, 12, 1), status="open", origin="command",
                                                   created_at=NOW, updated_at=NOW))
@@ -466,3 +332,43 @@ async def test_first_digest_after_install_says_nothing_about_unasked_units(
         record = await work.digests.get("leadership", "2026-W48")
         assert record is not None and record.content == {"skipped": "no units"}
         assert await work.deliveries.since(0) == []
+
+
+def test_every_exception_kind_has_one_detector_and_its_words() -> None:
+    from bot.digests.cards import _KIND_WORD
+    from bot.digests.detectors import DETECTORS
+    from bot.digests.models import KIND_ORDER, ExceptionKind
+
+    assert set(DETECTORS) == set(get_args(ExceptionKind)) == set(KIND_ORDER)
+    assert len(KIND_ORDER) == len(set(KIND_ORDER))
+    assert len(set(DETECTORS.values())) == len(DETECTORS)
+    assert set(_KIND_WORD) == set(KIND_ORDER)
+
+
+async def test_a_digest_posted_before_items_carried_facts_still_reads(org: SqlUnitOfWorkFactory) -> None:
+    await _prepare(org)
+    digest = await _digest(org)
+    stored = digest.model_dump(mode="json")
+    for item, written in zip(stored["exceptions"], digest.exceptions, strict=True):
+        # The shape an earlier version stored: the item's text instead of its facts, and
+        # "no change" written into the scorecard's lines.
+        del item["facts"]
+        item["text"] = item_text(written)
+    for unit in stored["scorecard"]:
+        for line in unit["metrics"]:
+            if line["change"] == 0:
+                line["change_text"] = "no change"
+    old = Digest.model_validate(stored)
+    assert [e.facts.type for e in old.exceptions] == ["written"] * len(digest.exceptions)
+    assert digest_text(old) == digest_text(digest)
+
+
+def test_posted_digest_record_keeps_the_stored_shape() -> None:
+    skipped = DigestRecord.of("leadership", WEEK, NOW, PostedDigest.skip("no units"))
+    assert skipped.content == {"skipped": "no units"}
+    assert skipped.skipped and skipped.posted.digest is None
+    last_week = DigestRecord(audience="leadership", week=WEEK, built_at=NOW, content={"flagged": [["metric:a/b"]]})
+    assert last_week.posted.flagged == (("metric:a/b",),) and not last_week.skipped
+    # What the loader reads of last week's record, leniently.
+    assert PostedDigest.flagged_in({"flagged": [["commitment:1", 2], "junk"]}) == [["commitment:1", "2"]]
+    assert PostedDigest.flagged_in(None) == []

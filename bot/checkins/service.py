@@ -18,6 +18,7 @@ from bot.checkins.models import CheckIn, Reading, ReadingRevision
 from bot.checkins.status import metric_status
 from bot.commitments import service as commitments
 from bot.commitments.models import Commitment
+from bot.digests.models import AUDIENCE
 from bot.org.context import OrgContext
 from bot.org.models import Metric, Person, Unit
 from bot.permissions import is_unit_member
@@ -265,7 +266,7 @@ async def store(
     checkin, unit = loaded.checkin, loaded.unit
     assert unit.id is not None and person.id is not None and checkin.id is not None
     edited = checkin.state == "submitted"
-    digest_built = await uow.digests.get("leadership", checkin.week) is not None
+    digest_built = await uow.digests.get(AUDIENCE, checkin.week) is not None
     existing = {r.metric_id: r for r in await uow.readings.for_unit_week(unit.id, checkin.week)}
     revision_note = "edited after the digest" if digest_built and edited else ("edited" if edited else "")
     for ctx in loaded.metrics:

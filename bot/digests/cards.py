@@ -8,16 +8,26 @@ that is escalating, "Acknowledge".  The platform renderers split long cards.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from bot.digests.builder import (
+from bot.checkins.status import format_value, target_text
+from bot.digests.cadence import CADENCE_WEEKS
+from bot.digests.detectors.metrics import OFF_TARGET_WEEKS
+from bot.digests.models import (
+    CommitmentFacts,
     Digest,
+    EscalationFacts,
     ExceptionItem,
+    FollowupFacts,
+    MetricFacts,
     MetricLine,
+    MetricRef,
     PersonRef,
     PromiseItem,
     ReportingEntry,
     UnitScore,
+    WrittenFacts,
 )
 from bot.messages import Card
 from bot.messages.model import (
@@ -37,6 +47,7 @@ from bot.messages.model import (
     Status,
     Text,
 )
+from bot.org.models import Metric
 
 TOP_ITEMS = 5
 # A chat message cannot hold a thousand units; the rest is one command away.
@@ -50,7 +61,7 @@ _STATUS_WORD: dict[Status, str] = {
     "none": "no data",
 }
 _KIND_WORD = {
-    "off_target_streak": "Off target 3+ weeks",
+    "off_target_streak": f"Off target {OFF_TARGET_WEEKS}+ weeks",
     "big_move": "Big move the wrong way",
     "confirmed_outlier": "Confirmed despite the data check",
     "overdue_commitment": "Commitment overdue",
@@ -58,6 +69,12 @@ _KIND_WORD = {
     "due_this_week": "Commitment due this week",
     "unanswered_followup": "Follow-up unanswered",
     "open_escalation": "Escalation open",
+}
+# What an escalation not otherwise listed is about.
+_ESCALATION_WORD = {
+    "overdue_commitment": "overdue commitment",
+    "quiet_commitment": "quiet commitment",
+    "unanswered_followup": "unanswered followup",
 }
 _OUTCOME_WORD = {
     "kept": "✓ kept",
@@ -69,6 +86,75 @@ _OUTCOME_WORD = {
 
 def _mention(person: PersonRef | None) -> list[Span]:
     return [] if person is None else [Text(text=" · "), Mention(email=person.email, name=person.name)]
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%a %d %b}"
+
+
+def _metric(ref: MetricRef) -> Metric:
+    # The formatting helpers read only the measure, the direction and the target.
+    return Metric(
+        unit_id=0, key="", name=ref.name, measure=ref.measure, direction=ref.direction, target=ref.target
+    )
+
+
+def _metric_text(kind: str, facts: MetricFacts) -> str:
+    metric = _metric(facts.metric)
+    value = format_value(metric, facts.value)
+    target = f"target {target_text(metric)}"
+    name = facts.metric.name
+    if kind == "big_move":
+        return f"{name}: {format_value(metric, facts.before)} → {value} ({target})"
+    if kind == "confirmed_outlier":
+        why = f" — “{facts.note}”" if facts.note else ""
+        return f"{name}: {value} confirmed despite the data check{why}"
+    weeks = f"{facts.streak}+ weeks" if facts.whole_window else f"{facts.streak} weeks"
+    worse = f", worse than last week ({format_value(metric, facts.before)})" if facts.worse else ""
+    return f"{name}: {value} ({target}), off target {weeks} running{worse}"
+
+
+def _commitment_text(kind: str, facts: CommitmentFacts) -> str:
+    what = f"#{facts.commitment_id} “{facts.title}”"
+    if kind == "overdue_commitment":
+        return f"{what} was due {_day(facts.due_on)} ({_plural(facts.days, 'day')} overdue)"
+    if kind == "quiet_commitment":
+        return f"{what}: no update for {facts.days} days (due {_day(facts.due_on)})"
+    return f"{what} is due {_day(facts.due_on)}"
+
+
+def _followup_text(facts: FollowupFacts) -> str:
+    who = facts.asked_by.name if facts.asked_by else "A leader"
+    due = f"was due {_day(facts.due_on)}" if facts.late else f"due {_day(facts.due_on)}"
+    return f"{who} asked: “{facts.question}” — no answer yet, {due}"
+
+
+def _escalation_text(unit_name: str, facts: EscalationFacts) -> str:
+    if facts.about == "missed_checkin":
+        what = f"{unit_name} has not submitted {facts.week or 'a check-in'}"
+    else:
+        about = _ESCALATION_WORD.get(facts.about, facts.about.replace("_", " "))
+        what = f"commitment #{facts.subject_id}: {about}"
+    if facts.snoozed_until is not None:
+        where = f"snoozed until {_day(facts.snoozed_until)}"
+    else:
+        where = f"escalating since {_day(facts.since)}, {facts.messages_sent} message(s) sent"
+    return f"{what} — {where}"
+
+
+def item_text(item: ExceptionItem) -> str:
+    """What an item says, after its kind and unit."""
+    match item.facts:
+        case MetricFacts() as facts:
+            return _metric_text(item.kind, facts)
+        case CommitmentFacts() as facts:
+            return _commitment_text(item.kind, facts)
+        case FollowupFacts() as facts:
+            return _followup_text(facts)
+        case EscalationFacts() as facts:
+            return _escalation_text(item.unit_name, facts)
+        case WrittenFacts(text=text):
+            return text
 
 
 def item_buttons(item: ExceptionItem) -> list[Button]:
@@ -98,11 +184,13 @@ def item_buttons(item: ExceptionItem) -> list[Button]:
     return buttons
 
 
-def _item_parts(item: ExceptionItem) -> list[Part]:
+def item_parts(item: ExceptionItem) -> list[Part]:
+    """One item: severity, kind, unit and what it says, who owes the answer, and the
+    leader's decisions."""
     spans: list[Span] = [
         Text(text=f"{_SEVERITY_WORD[item.severity]} · {_KIND_WORD[item.kind]}: ", style="bold"),
         Text(text=item.unit_name, style="bold"),
-        Text(text=f" — {item.text}"),
+        Text(text=f" — {item_text(item)}"),
         *_mention(item.owner),
     ]
     parts: list[Part] = [Paragraph(spans=tuple(spans))]
@@ -149,7 +237,7 @@ def summary_card(digest: Digest) -> Card:
         Fact(label="Follow-ups unanswered", value=str(digest.count("unanswered_followup"))),
         Fact(label="Escalations open", value=str(digest.count("open_escalation"))),
         Fact(
-            label="Check-ins on time, 4 weeks",
+            label=f"Check-ins on time, {CADENCE_WEEKS} weeks",
             value=_share(cadence.checkins_on_time, cadence.checkins_due),
         ),
     )
@@ -167,7 +255,7 @@ def summary_card(digest: Digest) -> Card:
             Heading(text=f"For your decision: top {len(top)} of {_plural(digest.total_exceptions, 'item')}")
         )
         for item in top:
-            parts.extend(_item_parts(item))
+            parts.extend(item_parts(item))
         parts.append(
             Note(text="Ask about this sends the unit head your question; Acknowledge stops an escalation.")
         )
@@ -182,7 +270,9 @@ def summary_card(digest: Digest) -> Card:
 
 def _line_label(line: MetricLine) -> str:
     label = f"{line.name}: {line.value_text} (target {line.target_text})"
-    if line.change_text:
+    if line.change == 0:
+        label += " no change vs last week"
+    elif line.change_text:
         label += f" {line.change_text} vs last week"
     if line.off_target_weeks >= 2:
         label += f" · off target {line.off_target_weeks} weeks"
@@ -250,7 +340,7 @@ def exceptions_card(digest: Digest) -> Card | None:
         return None
     parts: list[Part] = [Heading(text=f"Also needing attention · {digest.week}")]
     for item in rest:
-        parts.extend(_item_parts(item))
+        parts.extend(item_parts(item))
     unlisted = digest.total_exceptions - len(digest.exceptions)
     if unlisted > 0:
         parts.append(
@@ -358,7 +448,7 @@ def cadence_card(digest: Digest) -> Card:
             status=_grade(on_time, 0.9, 0.75),
         ),
         Fact(
-            label="Leaders' follow-ups answered (4 weeks)",
+            label=f"Leaders' follow-ups answered ({CADENCE_WEEKS} weeks)",
             value=followups,
             status=_grade(answered, 0.9, 0.7),
         ),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.checkins.status import format_value
-from bot.digests.builder import ChartSeries
+from bot.digests.models import ChartSeries
 from bot.org.models import Metric
 
 _COLOURS = {"red": "#c0392b", "amber": "#d68910", "green": "#1e8449", "none": "#5d6d7e"}

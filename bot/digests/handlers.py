@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.digests.builder import Digest, without_units
 from bot.digests.cards import digest_cards
-from bot.digests.service import AUDIENCE, build_for_week, last_week
+from bot.digests.models import AUDIENCE, Digest, without_units
+from bot.digests.service import build_for_week, last_week
 from bot.messages import Reply
 from bot.messages.model import Image
 from bot.org.context import load_context
@@ -22,10 +22,12 @@ async def digest_for(uow: UnitOfWork, person: Person, week: str | None, now: dt.
     target = week or last_week(context, now)
     record = await uow.digests.get(AUDIENCE, target)
     images: list[Image] = []
-    if record is not None and "digest" in record.content:
+    posted = record.posted if record is not None else None
+    digest: Digest
+    if posted is not None and posted.digest is not None:
         # As posted on Monday, so everyone discusses the same numbers.
-        digest = Digest.model_validate(record.content["digest"])
-        for ref in record.content.get("charts", []):
+        digest = posted.digest
+        for ref in posted.charts:
             if ref.endswith("-all"):
                 chart = await uow.digest_source.chart(ref)
                 if chart is not None:

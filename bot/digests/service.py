@@ -12,17 +12,17 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.calendar import local_moment
 from bot.clock import Clock
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
-from bot.digests.builder import Digest, build_digest, without_units
+from bot.digests.builder import build_digest
 from bot.digests.cards import digest_cards
 from bot.digests.charts import alt_text, render_trend_chart
-from bot.digests.models import DigestRecord
+from bot.digests.models import AUDIENCE as AUDIENCE
+from bot.digests.models import Digest, DigestRecord, PostedDigest, without_units
 from bot.digests.ports import StoredChart
 from bot.messages import Card
 from bot.messages.model import Image
@@ -33,7 +33,6 @@ from bot.permissions import can_read
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.weeks import shift_week, week_of_date
 
-AUDIENCE = "leadership"
 MAX_LATE = dt.timedelta(days=6)
 
 
@@ -133,13 +132,10 @@ async def _audience(uow: UnitOfWork, context: OrgContext, people: Iterable[Perso
     return [by_email[e] for e in context.organisation.digest.audience if e in by_email]
 
 
-def _content(digest: Digest, variants: Iterable[_Variant]) -> dict[str, Any]:
-    return {
-        "digest": digest.model_dump(mode="json"),
-        # What this digest flagged, for next week's cadence ("did a leader act on it?").
-        "flagged": digest.flagged_keys(),
-        "charts": [v.chart.ref for v in variants if v.chart is not None],
-    }
+def _posted(digest: Digest, variants: Iterable[_Variant]) -> PostedDigest:
+    # What this digest flagged goes with it, for next week's cadence ("did a leader act
+    # on it?").
+    return PostedDigest.of(digest, [v.chart.ref for v in variants if v.chart is not None])
 
 
 async def _post(uow: UnitOfWork, context: OrgContext, week: str, now: dt.datetime) -> int | None:
@@ -156,11 +152,9 @@ async def _post(uow: UnitOfWork, context: OrgContext, week: str, now: dt.datetim
     if not digest.scorecard and not digest.reporting:
         # No unit existed during that week (statbot was installed since): nothing to
         # say.  The record still marks the week as done so sweeps stop rebuilding it.
-        empty = DigestRecord(audience=AUDIENCE, week=week, built_at=now, content={"skipped": "no units"})
+        empty = DigestRecord.of(AUDIENCE, week, now, PostedDigest.skip("no units"))
         return 0 if await uow.digests.add_if_absent(empty) else None
-    record = DigestRecord(
-        audience=AUDIENCE, week=week, built_at=now, content=_content(digest, variants.values()), posted_at=now
-    )
+    record = DigestRecord.of(AUDIENCE, week, now, _posted(digest, variants.values()), posted_at=now)
     if not await uow.digests.add_if_absent(record):
         return None
     await _render_charts(uow, variants.values(), now)
@@ -244,7 +238,7 @@ async def post_now(
         await _render_charts(uow, variants.values(), now)
         count = await _enqueue_all(uow, variants.values(), week, now, tag)
         existing.posted_at = now
-        existing.content = _content(digest, variants.values())
+        existing.content = _posted(digest, variants.values()).to_content()
         await uow.digests.save(existing)
         await uow.commit()
         return PostResult(week, True, now, count)

@@ -21,7 +21,7 @@ from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.escalations import cards
 from bot.escalations.models import Escalation
-from bot.escalations.policy import Chain, Kind
+from bot.escalations.policy import DEFAULT_QUIET_AFTER_DAYS, Chain, Kind
 from bot.escalations.service import ACTIVE
 from bot.escalations.steps import next_due, step_at
 from bot.escalations.subject import end_of_day, subject_of
@@ -56,7 +56,7 @@ async def detect(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
             if unit is None or c.id is None:
                 continue
             policy = ctx.policy_for(unit)
-            quiet_days = policy.quiet_after_days if policy else 14
+            quiet_days = policy.quiet_after_days if policy else DEFAULT_QUIET_AFTER_DAYS
             if c.due_on < _today(now, unit.timezone):
                 kind: Kind = "unanswered_followup" if c.origin == "followup" else "overdue_commitment"
                 candidates.append(

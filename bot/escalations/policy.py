@@ -17,6 +17,9 @@ KINDS: tuple[Kind, ...] = (
     "unanswered_followup",
 )
 Recipient = Literal["owner", "deputy", "leader", "channel"]
+# A commitment with no update for this many days has "gone quiet", unless the unit's
+# escalation policy says otherwise.
+DEFAULT_QUIET_AFTER_DAYS = 14
 
 
 def _duration(value: object) -> dt.timedelta:
@@ -55,5 +58,5 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1)
     # A commitment with no update for this many days has "gone quiet".
-    quiet_after_days: int = Field(default=14, ge=1, le=365)
+    quiet_after_days: int = Field(default=DEFAULT_QUIET_AFTER_DAYS, ge=1, le=365)
     chains: dict[Kind, Chain]

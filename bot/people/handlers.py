@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.digests.handlers import digest_for
+from bot.digests.models import AUDIENCE
 from bot.messages import Card, Heading, Reply
 from bot.org.models import Person
 from bot.people import cards, service
@@ -16,7 +17,6 @@ from bot.ports import UnitOfWork
 
 __all__ = ["SHOW_DIGEST", "away", "home_card"]
 
-DIGEST_AUDIENCE = "leadership"
 
 
 async def away(uow: UnitOfWork, person: Person, start: dt.date, end: dt.date, now: dt.datetime) -> Reply:
@@ -41,7 +41,7 @@ async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
     home.commitments = sorted(await uow.commitments.open_for_owner(person.id), key=lambda c: c.due_on)
     if can_see_digest(person):
         home.shows_digest = True
-        digest = await uow.digests.latest(DIGEST_AUDIENCE)
+        digest = await uow.digests.latest(AUDIENCE)
         if digest is not None:
             home.digest_week = digest.week
             shown = (await digest_for(uow, person, digest.week, now)).messages
