@@ -365,6 +365,7 @@ def demo(
     from adapters.demo import run_demo
     from adapters.runtime import open_runtime
     from adapters.settings import Settings
+    from bot.clock import FakeClock, SystemClock
     from bot.org.schema import OrgFileError
     from storage import migrations
 
@@ -379,8 +380,10 @@ def demo(
 
         async def main() -> dict[str, int]:
             # A database of its own; the demo shows the messages itself (no platform).
-            async with open_runtime(Settings(database_url=url), platforms=False) as runtime:
-                return await run_demo(runtime.uow, str(org_file), weeks, out_dir, out, seed=seed)
+            clock = FakeClock(SystemClock().now())
+            async with open_runtime(Settings(database_url=url), clock=clock, platforms=False) as runtime:
+                return await run_demo(runtime.uow, str(org_file), weeks, out_dir, out, seed=seed,
+                                      clock=clock, bot=runtime.bot)
 
         try:
             stats = asyncio.run(main())

@@ -8,9 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.container import Container
-from adapters.metrics import Metrics
-from adapters.server import build_web_app
+from adapters.runtime import open_runtime
 from adapters.settings import Settings
 from bot.clock import FakeClock
 from storage.uow import SqlUnitOfWorkFactory
@@ -18,9 +16,10 @@ from storage.uow import SqlUnitOfWorkFactory
 
 @pytest.fixture
 async def client(engine: AsyncEngine, uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
-    container = Container(settings=Settings(STATBOT_DATABASE_URL=db_url), engine=engine, uow=uow, clock=clock)
-    app = build_web_app(container, Metrics())
-    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
+    settings = Settings(STATBOT_DATABASE_URL=db_url)
+    async with open_runtime(settings, clock=clock, engine=engine) as runtime, TestClient(
+        TestServer(runtime.web_app(), host="127.0.0.1", port=0)
+    ) as client:
         yield client
 
 

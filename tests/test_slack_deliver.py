@@ -10,15 +10,13 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.container import Container
-from adapters.metrics import Metrics
+from adapters.runtime import SlackOptions, open_runtime
 from adapters.settings import Settings
 from adapters.slack.app import SlackAdapter
 from adapters.slack.deliver import SlackSender
 from adapters.slack.manifest import BOT_SCOPES, slack_manifest
 from adapters.slack.people import link_people
 from bot.clock import FakeClock
-from bot.conversation import StatBot
 from bot.deliveries.jobs import drain
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
@@ -45,12 +43,13 @@ async def adapter(engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: st
                   api: FakeSlackApi) -> AsyncIterator[SlackAdapter]:
     settings = Settings(STATBOT_DATABASE_URL=db_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s",
                         STATBOT_SLACK_API_URL=api.url)
-    container = Container(settings=settings, engine=engine, uow=org_uow, clock=clock)
-    slack = SlackAdapter.create(container, StatBot(org_uow, clock), Metrics(), per_channel_interval=0)
-    # Tests do not wait real seconds for backoff.
-    slack.gateway.sender.base_backoff = 0.01
-    yield slack
-    await slack.close()
+    async with open_runtime(settings, clock=clock, engine=engine,
+                            slack=SlackOptions(per_channel_interval=0)) as runtime:
+        slack = runtime.slack
+        assert slack is not None
+        # Tests do not wait real seconds for backoff.
+        slack.gateway.sender.base_backoff = 0.01
+        yield slack
 
 
 def _card(text: str = "Hello") -> Card:

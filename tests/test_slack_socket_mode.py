@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.container import Container
 from adapters.metrics import Metrics
+from adapters.runtime import SlackOptions, open_runtime
 from adapters.settings import Settings
 from adapters.slack.app import SlackAdapter
 from bot.checkins.jobs import open_due_checkins
@@ -140,12 +141,13 @@ def _adapter(container: Container) -> SlackAdapter:
 @pytest.fixture
 async def slack(engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
                 api: FakeSlackApi, socket: FakeSocketMode) -> AsyncIterator[Slack]:
-    adapter = _adapter(_container(engine, org_uow, db_url, clock, api))
-    await adapter.start_socket_mode()
-    try:
-        yield Slack(api, socket, adapter)
-    finally:
-        await adapter.close()
+    # As `statbot serve` builds it (the runtime): production mode, acks before the work.
+    settings = _container(engine, org_uow, db_url, clock, api).settings
+    async with open_runtime(settings, clock=clock, engine=engine,
+                            slack=SlackOptions(per_channel_interval=0)) as runtime:
+        await runtime.start_platforms()
+        assert runtime.slack is not None
+        yield Slack(api, socket, runtime.slack)
 
 
 async def _done(slack: Slack, condition: Any, what: str) -> None:

@@ -37,19 +37,23 @@ async def run_demo(
     *,
     seed: int = 7,
     today: dt.date | None = None,
+    clock: FakeClock | None = None,
+    bot: StatBot | None = None,
 ) -> dict[str, int]:
-    """Simulate ``weeks`` weeks ending around ``today``; returns counts of what happened."""
+    """Simulate ``weeks`` weeks ending around ``today``; returns counts of what happened.
+    ``clock`` and ``bot`` come from the runtime (`statbot demo`); the clock is moved."""
     org = load_org(org_file)
     zone = ZoneInfo(org.organisation.timezone)
     today = today or dt.datetime.now(zone).date()
     monday = today - dt.timedelta(days=today.weekday(), weeks=weeks)
     start = dt.datetime.combine(monday, dt.time(6, 0), zone).astimezone(dt.UTC)
-    clock = FakeClock(start)
+    clock = clock or FakeClock(start)
+    clock.set(start)
     async with uow() as work:
         await apply_org(work, org, now=clock.now())
         await work.commit()
     clock.set(start)
-    sim = Simulation(uow, clock, StatBot(uow, clock), console, out, random.Random(seed))
+    sim = Simulation(uow, clock, bot or StatBot(uow, clock), console, out, random.Random(seed))
     people = People(sim)
     sim.reactor = people.plan_reaction
     await sim.load()
