@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
-from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
 from bot.commitments.record import open_commitment
 from bot.commitments.service import find_unit
 from bot.deliveries.models import Delivery
@@ -223,7 +223,7 @@ async def _owned(uow: UnitOfWork, person: Person, commitment_id: int) -> Commitm
     assert unit is not None
     if not (followup.owner_id == person.id or is_unit_member(person, unit)):
         raise NotAllowed(f"Only {possessive(unit.name)} head or deputy can answer it.")
-    if followup.status != "open":
+    if followup.status != CommitmentStatus.OPEN:
         raise NotAllowed(f"Follow-up #{commitment_id} was already answered.")
     return followup
 
@@ -237,14 +237,15 @@ async def answer(
         assert isinstance(form, Form)
         return Reply(messages=(form.model_copy(update={"errors": {"answer": "Write your answer."}}),))
     followup = await _owned(uow, person, commitment_id)
-    followup.answer, followup.status, followup.closed_at, followup.updated_at = text[:3000], "done", now, now
+    followup.answer, followup.status = text[:3000], CommitmentStatus.DONE
+    followup.closed_at, followup.updated_at = now, now
     await uow.commitments.save(followup)
     await uow.commitments.add_update(
         CommitmentUpdate(
             commitment_id=commitment_id,
             at=now,
             by=person.id,
-            status="done",
+            status=CommitmentStatus.DONE,
             due_on=followup.due_on,
             note="answered",
         )

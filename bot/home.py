@@ -9,6 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.checkins.cards import fill_button, local
+from bot.checkins.models import CheckInState
 from bot.digests.handlers import digest_for
 from bot.messages import Button, Buttons, Card, Divider, Fact, Facts, Heading, Note, Part, paragraph
 from bot.org.models import Person
@@ -16,7 +17,11 @@ from bot.ports import UnitOfWork
 
 SHOW_DIGEST = "digest.show"
 DIGEST_AUDIENCE = "leadership"
-_STATE = {"open": "open — waiting for your numbers", "submitted": "submitted", "excused": "excused"}
+_STATE = {
+    CheckInState.OPEN: "open — waiting for your numbers",
+    CheckInState.SUBMITTED: "submitted",
+    CheckInState.EXCUSED: "excused",
+}
 
 
 async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
@@ -58,7 +63,7 @@ async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
                     Fact(
                         label=f"{unit.name} · {latest.week}",
                         value=state,
-                        status="green" if latest.state != "open" else "amber",
+                        status="green" if latest.state != CheckInState.OPEN else "amber",
                     ),
                 )
             )

@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot.checkins.cards import local
-from bot.checkins.models import CheckIn
+from bot.checkins.models import CheckIn, CheckInState
 from bot.checkins.status import format_value, metric_status, target_text
 from bot.commitments.service import find_unit, units_of
 from bot.messages import Card, Fact, Facts, Heading, Note, Part, Reply, Sparkline, Status
@@ -20,10 +20,10 @@ def checkin_state(checkin: CheckIn | None, tz: str) -> tuple[str, Status]:
     if checkin is None:
         return "not opened yet", "none"
     match checkin.state:
-        case "submitted" if checkin.submitted_at is not None:
+        case CheckInState.SUBMITTED if checkin.submitted_at is not None:
             late = " (late)" if checkin.late else " on time"
             return f"submitted{late} {local(checkin.submitted_at, tz)}", "amber" if checkin.late else "green"
-        case "excused":
+        case CheckInState.EXCUSED:
             return f"excused: {checkin.excuse}", "none"
         case _:
             return f"open, due {local(checkin.deadline_at, tz)}", "none"
@@ -54,7 +54,7 @@ async def unit_card(uow: UnitOfWork, person: Person, unit: Unit, now: dt.datetim
     checkin_facts = [Fact(label="Check-in", value=state, status=state_status)]
     # An earlier week still open is late and matters more than this week's.
     for older in await uow.checkins.for_unit(unit.id, limit=4):
-        if older.week < week and older.state == "open":
+        if older.week < week and older.state == CheckInState.OPEN:
             due = local(older.deadline_at, person.timezone)
             checkin_facts.append(
                 Fact(label=f"Still open: {older.week}", value=f"late, was due {due}", status="red")

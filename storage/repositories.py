@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.audit import AuditEntry
-from bot.checkins.models import CheckIn, Reading, ReadingRevision
-from bot.commitments.models import Commitment, CommitmentUpdate
-from bot.deliveries.models import Delivery
+from bot.checkins.models import CheckIn, CheckInState, Reading, ReadingRevision
+from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
+from bot.deliveries.models import Delivery, DeliveryState
 from bot.digests.models import DigestRecord
-from bot.escalations.models import Escalation
+from bot.escalations.models import RUNNING, Escalation, EscalationState
 from bot.org.models import AwayPeriod, Metric, OrgSettings, Person, StoredPolicy, Unit
 from storage.records import (
     AuditRecord,
@@ -238,7 +238,7 @@ class CheckInRepo(_Repo[CheckIn, CheckInRecord]):
 
     async def due_reminders(self, now: dt.datetime) -> list[CheckIn]:
         return await self._all(
-            CheckInRecord.state == "open",
+            CheckInRecord.state == CheckInState.OPEN,
             CheckInRecord.next_reminder_at.is_not(None),
             CheckInRecord.next_reminder_at <= now,
         )
@@ -254,7 +254,7 @@ class CheckInRepo(_Repo[CheckIn, CheckInRecord]):
             update(CheckInRecord)
             .where(
                 CheckInRecord.id == checkin_id,
-                CheckInRecord.state == "open",
+                CheckInRecord.state == CheckInState.OPEN,
                 CheckInRecord.reminders_sent == reminders_sent,
             )
             .values(
@@ -267,14 +267,14 @@ class CheckInRepo(_Repo[CheckIn, CheckInRecord]):
         return _rowcount(result) == 1
 
     async def past_deadline(self, now: dt.datetime) -> list[CheckIn]:
-        return await self._all(CheckInRecord.state == "open", CheckInRecord.deadline_at <= now)
+        return await self._all(CheckInRecord.state == CheckInState.OPEN, CheckInRecord.deadline_at <= now)
 
     async def postpone_reminder(self, checkin_id: int, reminders_sent: int, until: dt.datetime) -> bool:
         result = await self.session.execute(
             update(CheckInRecord)
             .where(
                 CheckInRecord.id == checkin_id,
-                CheckInRecord.state == "open",
+                CheckInRecord.state == CheckInState.OPEN,
                 CheckInRecord.reminders_sent == reminders_sent,
             )
             .values(next_reminder_at=until)
@@ -287,7 +287,7 @@ class CheckInRepo(_Repo[CheckIn, CheckInRecord]):
             or_(UnitRecord.head_id == person_id, UnitRecord.deputy_id == person_id)
         )
         return await self._all(
-            CheckInRecord.state == "open",
+            CheckInRecord.state == CheckInState.OPEN,
             or_(CheckInRecord.respondent_id == person_id, CheckInRecord.unit_id.in_(units)),
             order=CheckInRecord.week,
         )
@@ -329,23 +329,25 @@ class CommitmentRepo(_Repo[Commitment, CommitmentRecord]):
     async def open_for_unit(self, unit_id: int) -> list[Commitment]:
         return await self._all(
             CommitmentRecord.unit_id == unit_id,
-            CommitmentRecord.status == "open",
+            CommitmentRecord.status == CommitmentStatus.OPEN,
             order=CommitmentRecord.due_on,
         )
 
     async def all_open(self) -> list[Commitment]:
-        return await self._all(CommitmentRecord.status == "open", order=CommitmentRecord.due_on)
+        return await self._all(
+            CommitmentRecord.status == CommitmentStatus.OPEN, order=CommitmentRecord.due_on
+        )
 
     async def open_for_owner(self, owner_id: int) -> list[Commitment]:
         return await self._all(
             CommitmentRecord.owner_id == owner_id,
-            CommitmentRecord.status == "open",
+            CommitmentRecord.status == CommitmentStatus.OPEN,
             order=CommitmentRecord.due_on,
         )
 
     async def overdue(self, today: dt.date) -> list[Commitment]:
         return await self._all(
-            CommitmentRecord.status == "open",
+            CommitmentRecord.status == CommitmentStatus.OPEN,
             CommitmentRecord.due_on < today,
             order=CommitmentRecord.due_on,
         )
@@ -381,8 +383,14 @@ class EscalationRepo(_Repo[Escalation, EscalationRecord]):
     async def due(self, now: dt.datetime) -> list[Escalation]:
         return await self._all(
             or_(
-                and_(EscalationRecord.state == "active", EscalationRecord.next_step_at <= now),
-                and_(EscalationRecord.state == "snoozed", EscalationRecord.snoozed_until <= now),
+                and_(
+                    EscalationRecord.state == EscalationState.ACTIVE,
+                    EscalationRecord.next_step_at <= now,
+                ),
+                and_(
+                    EscalationRecord.state == EscalationState.SNOOZED,
+                    EscalationRecord.snoozed_until <= now,
+                ),
             ),
             order=EscalationRecord.next_step_at,
         )
@@ -393,7 +401,7 @@ class EscalationRepo(_Repo[Escalation, EscalationRecord]):
             .where(
                 EscalationRecord.id == escalation_id,
                 EscalationRecord.step == step,
-                EscalationRecord.state.in_(("active", "snoozed")),
+                EscalationRecord.state.in_(RUNNING),
             )
             .values(step=step + 1, updated_at=now)
             .execution_options(synchronize_session=False)
@@ -406,15 +414,15 @@ class EscalationRepo(_Repo[Escalation, EscalationRecord]):
             .where(
                 EscalationRecord.id == escalation_id,
                 EscalationRecord.step == step,
-                EscalationRecord.state.in_(("active", "snoozed")),
+                EscalationRecord.state.in_(RUNNING),
             )
-            .values(next_step_at=until, state="active")
+            .values(next_step_at=until, state=EscalationState.ACTIVE)
             .execution_options(synchronize_session=False)
         )
         return _rowcount(result) == 1
 
     async def active(self) -> list[Escalation]:
-        return await self._all(EscalationRecord.state.in_(("active", "snoozed")))
+        return await self._all(EscalationRecord.state.in_(RUNNING))
 
     async def known(self, subject_ids: Sequence[int]) -> set[tuple[str, int, str]]:
         if not subject_ids:
@@ -438,8 +446,8 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
 
     async def claim_due(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> list[Delivery]:
         due = or_(
-            and_(DeliveryRecord.state == "pending", DeliveryRecord.next_attempt_at <= now),
-            and_(DeliveryRecord.state == "sending", DeliveryRecord.lease_until < now),
+            and_(DeliveryRecord.state == DeliveryState.PENDING, DeliveryRecord.next_attempt_at <= now),
+            and_(DeliveryRecord.state == DeliveryState.SENDING, DeliveryRecord.lease_until < now),
         )
         # One statement claims the whole batch.  The due condition is repeated outside
         # the subquery: on PostgreSQL a concurrent claimer that waited for the row lock
@@ -449,7 +457,7 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
             await self.session.scalars(
                 update(DeliveryRecord)
                 .where(DeliveryRecord.id.in_(oldest.scalar_subquery()), due)
-                .values(state="sending", lease_until=now + lease)
+                .values(state=DeliveryState.SENDING, lease_until=now + lease)
                 .returning(DeliveryRecord)
                 .execution_options(synchronize_session=False, populate_existing=True)
             )
@@ -461,10 +469,10 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
             update(DeliveryRecord)
             .where(
                 DeliveryRecord.id == delivery_id,
-                DeliveryRecord.state == "sending",
+                DeliveryRecord.state == DeliveryState.SENDING,
                 DeliveryRecord.lease_until == lease_until,
             )
-            .values(state="pending", lease_until=None)
+            .values(state=DeliveryState.PENDING, lease_until=None)
             .execution_options(synchronize_session=False)
         )
         return _rowcount(result) == 1
@@ -482,7 +490,7 @@ class DeliveryRepo(_Repo[Delivery, DeliveryRecord]):
         count = await self.session.scalar(
             select(func.count())
             .select_from(DeliveryRecord)
-            .where(DeliveryRecord.state.in_(("pending", "sending")))
+            .where(DeliveryRecord.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
         )
         return int(count or 0)
 

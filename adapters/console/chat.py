@@ -24,7 +24,7 @@ from adapters.console.render import (
 )
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Delivery, DeliveryState
 from bot.messages import Button, Card, ChoiceInput, Form, Reply
 from bot.org.models import Person
 from bot.ports import DeliveryError, UnitOfWorkFactory
@@ -196,7 +196,7 @@ class ConsoleChat:
                     for d in await uow.deliveries.for_audience(
                         audience, since_id=self.seen.get(audience, self.session_start)
                     )
-                    if d.state == "sent"
+                    if d.state == DeliveryState.SENT
                 ]
                 if new:
                     self.seen[audience] = max(d.id or 0 for d in new)

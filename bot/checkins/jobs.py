@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
 from bot.checkins import cards
-from bot.checkins.models import CheckIn
+from bot.checkins.models import CheckIn, CheckInState
 from bot.checkins.schedule import CheckinWindow, reminder_times, weeks_to_open
 from bot.clock import Clock
 from bot.deliveries.models import Delivery
@@ -100,7 +100,7 @@ async def _open_one(
     checkin = CheckIn(
         unit_id=unit.id,
         week=window.week,
-        state="open" if excuse is None else "excused",
+        state=CheckInState.OPEN if excuse is None else CheckInState.EXCUSED,
         opened_at=max(now, window.opens_at) if excuse is None else now,
         deadline_at=window.deadline_at,
         respondent_id=respondent_id,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from bot.audit import AuditEntry
 from bot.checkins import cards, forms
 from bot.checkins.forms import MetricContext, Validated
-from bot.checkins.models import CheckIn, Reading, ReadingRevision
-from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.checkins.models import CheckIn, CheckInState, Reading, ReadingRevision
+from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
 from bot.commitments.record import open_commitment
 from bot.messages import Form, Reply
 from bot.messages.text import possessive
@@ -142,7 +142,7 @@ async def checkin_to_fill(
     unit = await uow.units.get(checkin.unit_id)
     assert unit is not None
     require_submit(person, unit)
-    if checkin.state == "excused":
+    if checkin.state == CheckInState.EXCUSED:
         raise NotAllowed(
             f"{possessive(unit.name)} check-in for {checkin.week} was excused: {checkin.excuse}."
         )
@@ -159,7 +159,9 @@ async def _recently_submitted(uow: UnitOfWork, person: Person, now: dt.datetime 
         for checkin in await uow.checkins.for_unit(unit.id, limit=1):
             submitted = checkin.submitted_at
             editable = (
-                checkin.state == "submitted" and submitted is not None and now - submitted <= EDITABLE_FOR
+                checkin.state == CheckInState.SUBMITTED
+                and submitted is not None
+                and now - submitted <= EDITABLE_FOR
             )
             if editable and (latest is None or checkin.week > latest.week):
                 latest = checkin
@@ -288,7 +290,7 @@ async def finalise(
 ) -> Reply:
     checkin, unit = loaded.checkin, loaded.unit
     assert unit.id is not None and person.id is not None and checkin.id is not None
-    edited = checkin.state == "submitted"
+    edited = checkin.state == CheckInState.SUBMITTED
     digest_built = await uow.digests.get("leadership", checkin.week) is not None
     existing = {r.metric_id: r for r in await uow.readings.for_unit_week(unit.id, checkin.week)}
     revision_note = "edited after the digest" if digest_built and edited else ("edited" if edited else "")
@@ -347,7 +349,7 @@ async def finalise(
             note="created in the check-in",
         )
     if not edited:
-        checkin.state = "submitted"
+        checkin.state = CheckInState.SUBMITTED
         checkin.submitted_at = now
         checkin.submitted_by = person.id
         checkin.late = now > checkin.deadline_at
@@ -392,10 +394,10 @@ async def _apply_commitment_changes(
         c = change.commitment
         assert c.id is not None
         if change.status == forms.DONE:
-            c.status, c.closed_at = "done", now
+            c.status, c.closed_at = CommitmentStatus.DONE, now
             described.append(f"#{c.id} done")
         elif change.status == forms.DROPPED:
-            c.status, c.closed_at = "dropped", now
+            c.status, c.closed_at = CommitmentStatus.DROPPED, now
             described.append(f"#{c.id} dropped")
         elif change.status == forms.MOVED and change.due_on is not None:
             c.due_on = change.due_on

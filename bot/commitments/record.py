@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
 from bot.ports import UnitOfWork
 
 
@@ -28,7 +28,7 @@ async def open_commitment(
             owner_id=owner_id,
             text=text,
             due_on=due_on,
-            status="open",
+            status=CommitmentStatus.OPEN,
             origin=origin,
             created_at=now,
             updated_at=now,
@@ -38,6 +38,8 @@ async def open_commitment(
     )
     assert commitment.id is not None
     await uow.commitments.add_update(
-        CommitmentUpdate(commitment_id=commitment.id, at=now, by=by, status="open", due_on=due_on, note=note)
+        CommitmentUpdate(
+            commitment_id=commitment.id, at=now, by=by, status=CommitmentStatus.OPEN, due_on=due_on, note=note
+        )
     )
     return commitment

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.audit import AuditEntry
 from bot.commitments.cards import commitments_card
-from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
 from bot.commitments.record import open_commitment
 from bot.messages import Reply
 from bot.org.models import Person, Unit
@@ -80,15 +80,17 @@ async def close(
     commitment_id: int,
     now: dt.datetime,
     *,
-    status: str = "done",
+    status: CommitmentStatus = CommitmentStatus.DONE,
     note: str = "",
     commit: bool = True,
 ) -> Reply:
     commitment, _ = await _editable(uow, person, commitment_id)
-    if commitment.status != "open":
+    if commitment.status != CommitmentStatus.OPEN:
         return Reply.text(f"#{commitment_id} is already {commitment.status}.")
     commitment.status, commitment.closed_at = status, now
-    await _record_change(uow, commitment, person, now, note=note or status, action=f"commitment.{status}")
+    await _record_change(
+        uow, commitment, person, now, note=note or str(status), action=f"commitment.{status}"
+    )
     if commit:
         await uow.commit()
     return Reply.text(f"#{commitment_id} marked {status} by {person.name}: {commitment.text}")
@@ -96,7 +98,7 @@ async def close(
 
 async def update(uow: UnitOfWork, person: Person, commitment_id: int, note: str, now: dt.datetime) -> Reply:
     commitment, _ = await _editable(uow, person, commitment_id)
-    if commitment.status != "open":
+    if commitment.status != CommitmentStatus.OPEN:
         return Reply.text(f"#{commitment_id} is {commitment.status}; there is nothing to update.")
     await _record_change(uow, commitment, person, now, note=note, action="commitment.updated")
     await uow.commit()

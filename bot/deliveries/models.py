@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
-DeliveryState = Literal["pending", "sending", "sent", "failed"]
+
+class DeliveryState(StrEnum):
+    """Where a delivery stands in the outbox; the values are what the database stores."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a sender until its lease runs out
+    SENT = "sent"
+    FAILED = "failed"
 
 
 @dataclass(slots=True)
@@ -15,7 +23,7 @@ class Delivery:
     audience: str
     payload: dict[str, Any]
     idempotency_key: str
-    state: str
+    state: DeliveryState
     created_at: dt.datetime
     next_attempt_at: dt.datetime
     attempts: int = 0

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from bot.calendar import local_moment
-from bot.checkins.models import CheckIn
+from bot.checkins.models import CheckIn, CheckInState
 from bot.checkins.status import format_value, metric_status, target_text
-from bot.commitments.models import Commitment
+from bot.commitments.models import Commitment, CommitmentStatus
 from bot.digests.data import LEADER_ACTIONS, DigestData
-from bot.escalations.models import Escalation
+from bot.escalations.models import RUNNING, Escalation, EscalationState
 from bot.messages import Status
 from bot.org.context import OrgContext
 from bot.org.models import Metric, Person, Unit
@@ -313,9 +313,9 @@ def _ref(person: Person | None) -> PersonRef | None:
 def _report_state(checkin: CheckIn | None) -> ReportState:
     if checkin is None:
         return "missing"
-    if checkin.state == "submitted":
+    if checkin.state == CheckInState.SUBMITTED:
         return "late" if checkin.late else "on_time"
-    if checkin.state == "excused":
+    if checkin.state == CheckInState.EXCUSED:
         return "excused"
     return "missing"
 
@@ -521,7 +521,7 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
         unit = c_unit
         owner = people.get(c.owner_id)
         if c.origin == "followup":
-            if c.status == "open" and c.answer is None:
+            if c.status == CommitmentStatus.OPEN and c.answer is None:
                 asker = people.get(c.asked_by) if c.asked_by else None
                 late = c.due_on < today
                 who = asker.name if asker else "A leader"
@@ -538,7 +538,7 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
             continue
         if starts_on <= c.due_on <= ends_on:
             promises.append(_promise(c, unit, owner, tz))
-        if c.status != "open":
+        if c.status != CommitmentStatus.OPEN:
             continue
         quiet_days = quiet_of.get(unit.key)
         if quiet_days is None:
@@ -580,7 +580,7 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
     checkin_by_id = {c.id: c for c in data.checkins}
     escalation_by_id = {e.id: e for e in data.escalations if e.id is not None}
     for esc in data.escalations:
-        if esc.state not in ("active", "snoozed") or esc.id is None:
+        if esc.state not in RUNNING or esc.id is None:
             continue
         e_unit = unit_by_id.get(esc.unit_id)
         if e_unit is None:
@@ -596,7 +596,7 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
             if esc.kind == "missed_checkin"
             else f"commitment #{esc.subject_id}: {esc.kind.replace('_', ' ')}"
         )
-        if esc.state == "snoozed" and esc.snoozed_until is not None:
+        if esc.state == EscalationState.SNOOZED and esc.snoozed_until is not None:
             where = f"snoozed until {esc.snoozed_until.astimezone(tz):%a %d %b}"
         else:
             where = f"escalating since {esc.created_at.astimezone(tz):%a %d %b}, {esc.step} message(s) sent"
@@ -671,9 +671,9 @@ def _promise(c: Commitment, unit: Unit, owner: Person | None, tz: ZoneInfo) -> P
     assert c.id is not None
     closed_on = _day(c.closed_at, tz) if c.closed_at else None
     outcome: Outcome
-    if c.status == "done":
+    if c.status == CommitmentStatus.DONE:
         outcome = "kept" if closed_on is None or closed_on <= c.due_on else "kept_late"
-    elif c.status == "dropped":
+    elif c.status == CommitmentStatus.DROPPED:
         outcome = "dropped"
     else:
         outcome = "not_kept"
@@ -708,8 +708,10 @@ def _cadence(
         for c in data.commitments
         if c.origin == "followup" and c.unit_id in unit_ids and window_start <= c.created_at < now
     ]
-    answered = [c for c in asked if c.answer is not None or c.status == "done"]
-    waiting = [c for c in asked if c.answer is None and c.status == "open" and c.due_on >= today]
+    answered = [c for c in asked if c.answer is not None or c.status == CommitmentStatus.DONE]
+    waiting = [
+        c for c in asked if c.answer is None and c.status == CommitmentStatus.OPEN and c.due_on >= today
+    ]
     actions = [a for a in data.actions if a.action in LEADER_ACTIONS and week_start <= a.at < now]
     acted: set[str] = set()
     for action in actions:

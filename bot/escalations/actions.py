@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
 from bot.commitments import service as commitments
-from bot.escalations.models import Escalation
+from bot.escalations.models import RUNNING, Escalation, EscalationState
 from bot.escalations.subject import subject_of
 from bot.messages import Reply
 from bot.messages.text import possessive
@@ -46,9 +46,10 @@ async def _load(
 
 async def acknowledge(uow: UnitOfWork, person: Person, escalation_id: int, now: dt.datetime) -> Reply:
     escalation, _, title = await _load(uow, person, escalation_id, now)
-    if escalation.state not in ("active", "snoozed"):
+    if escalation.state not in RUNNING:
         return Reply.text(f"Already {escalation.state}: {title}.")
-    escalation.state, escalation.next_step_at, escalation.acted_by = "acknowledged", None, person.id
+    escalation.state, escalation.next_step_at = EscalationState.ACKNOWLEDGED, None
+    escalation.acted_by = person.id
     escalation.updated_at = now
     await uow.escalations.save(escalation)
     await uow.audit.record(
@@ -67,13 +68,13 @@ async def snooze(uow: UnitOfWork, person: Person, escalation_id: int, days: int,
     if not 1 <= days <= MAX_SNOOZE_DAYS:
         raise NotAllowed(f"Snooze for 1 to {MAX_SNOOZE_DAYS} days.")
     escalation, _, title = await _load(uow, person, escalation_id, now)
-    if escalation.state not in ("active", "snoozed"):
+    if escalation.state not in RUNNING:
         return Reply.text(f"Already {escalation.state}: {title}.")
     ctx = await load_context(uow)
     local_day = now.astimezone(ZoneInfo(person.timezone)).date() + dt.timedelta(days=days)
     wake = dt.datetime.combine(local_day, ctx.calendar.start, ZoneInfo(person.timezone)).astimezone(dt.UTC)
     wake = ctx.calendar.next_working_moment(wake, person.timezone)
-    escalation.state, escalation.snoozed_until, escalation.next_step_at = "snoozed", wake, wake
+    escalation.state, escalation.snoozed_until, escalation.next_step_at = EscalationState.SNOOZED, wake, wake
     escalation.acted_by, escalation.updated_at = person.id, now
     await uow.escalations.save(escalation)
     await uow.audit.record(
@@ -97,7 +98,7 @@ async def mark_done(uow: UnitOfWork, person: Person, escalation_id: int, now: dt
     reply = await commitments.close(
         uow, person, escalation.subject_id, now, note="done (from an escalation)", commit=False
     )
-    escalation.state, escalation.next_step_at, escalation.acted_by = "resolved", None, person.id
+    escalation.state, escalation.next_step_at, escalation.acted_by = EscalationState.RESOLVED, None, person.id
     escalation.updated_at = now
     await uow.escalations.save(escalation)
     await uow.audit.record(

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.checkins.models import CheckInState
+from bot.commitments.models import CommitmentStatus
 from bot.escalations.models import Escalation
 from bot.messages.text import possessive
 from bot.org.models import Person, Unit
@@ -44,12 +46,12 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) 
             owner=await uow.people.get(owner_id),
             title=f"{possessive(unit.name)} check-in for {checkin.week} was not submitted",
             quiet_since=checkin.deadline_at,
-            resolved=checkin.state != "open",
+            resolved=checkin.state != CheckInState.OPEN,
         )
     commitment = await uow.commitments.get(escalation.subject_id)
     if commitment is None:
         return None
-    closed = commitment.status != "open"
+    closed = commitment.status != CommitmentStatus.OPEN
     if escalation.kind in ("overdue_commitment", "unanswered_followup"):
         moved = commitment.due_on.isoformat() != escalation.episode
         what = "Follow-up question" if commitment.origin == "followup" else "Commitment"
