@@ -27,7 +27,7 @@ from adapters.reports import write_digest_files
 from bot.checkins.models import CheckIn
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Delivery, KeyKind
 from bot.deliveries.service import drain
 from bot.messages import Button, Buttons, Card, Form, Reply
 from bot.org.apply import apply_org
@@ -129,41 +129,41 @@ class Simulation:
     async def react(self) -> None:
         for delivery in await self.deliveries():
             card = Card.model_validate(delivery.payload)
-            if delivery.audience.startswith("channel:"):
-                who = "#" + delivery.audience.split(":", 1)[1]
-            else:
-                who = self.people[int(delivery.audience.split(":")[1])].name
+            to, key = delivery.to, delivery.key
+            assert to is not None
+            who = f"#{to.channel_name}" if to.person_id is None else self.people[to.person_id].name
             self.say(f"bot → {who}", card.summary, "cyan")
-            if self.out is not None and delivery.idempotency_key.startswith("digest:"):
-                week = delivery.idempotency_key.split(":")[1]
-                if week not in self.digests_written:
-                    self.digests_written.add(week)
-                    await write_digest_files(self.uow, self.clock, week, self.out / week)
+            week = key.week if key else None
+            if self.out is not None and week is not None and week not in self.digests_written:
+                self.digests_written.add(week)
+                await write_digest_files(self.uow, self.clock, week, self.out / week)
             await self.plan_reaction(delivery, card)
 
     async def plan_reaction(self, delivery: Delivery, card: Card) -> None:
-        key = delivery.idempotency_key
+        key = delivery.key
+        if key is None:
+            return
         buttons = [b for p in card.parts if isinstance(p, Buttons) for b in p.buttons]
-        person_id = int(delivery.audience.split(":")[1]) if delivery.audience.startswith("person:") else None
+        person_id = delivery.to.person_id if delivery.to else None
         now = self.clock.now()
-        if key.endswith(":prompt") and person_id is not None:
-            checkin_id = int(key.split(":")[1])
-            await self.plan_answer(person_id, checkin_id)
-        elif key.startswith("followup:") and key.endswith(":asked") and person_id is not None:
+        prompt = key.kind == KeyKind.CHECKIN and key.detail == "prompt"
+        if prompt and key.id is not None and person_id is not None:
+            await self.plan_answer(person_id, key.id)
+        elif key.kind == KeyKind.FOLLOWUP and key.detail == "asked" and person_id is not None:
             button = next(b for b in buttons if b.action == "followup.answer")
             self.later(
                 now + dt.timedelta(hours=self.rng.choice([3, 20, 26])),
                 "answer",
                 lambda: self.answer_followup(person_id, button),
             )
-        elif key.startswith("escalation:") and person_id is not None:
+        elif key.kind == KeyKind.ESCALATION and person_id is not None:
             person = self.people[person_id]
             ack = next((b for b in buttons if b.action == "escalation.ack"), None)
             if person.is_leader and ack is not None:
                 self.later(now + dt.timedelta(hours=2), "ack", lambda: self.click(person_id, ack))
-        elif key.startswith("digest:") and person_id is not None and self.people[person_id].is_leader:
+        elif key.week is not None and person_id is not None and self.people[person_id].is_leader:
             ask = next((b for b in buttons if b.action == "followup.ask"), None)
-            week = key.split(":")[1]
+            week = key.week
             if ask is not None and week not in self.asked_weeks:
                 self.asked_weeks.add(week)
                 self.later(now + dt.timedelta(hours=1), "ask", lambda: self.ask_about(person_id, ask))
@@ -412,7 +412,7 @@ async def run_demo(
     await sim.run(start, weeks)
     async with uow() as work:
         steps = 0
-        for audience in [*(f"person:{i}" for i in sim.people), "channel:citistat"]:
+        for audience in [*(Delivery.to_person(i) for i in sim.people), Delivery.to_channel("citistat")]:
             steps += sum(
                 1
                 for d in await work.deliveries.for_audience(audience)

@@ -13,7 +13,7 @@ from bot.audit import AuditEntry
 from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
 from bot.commitments.record import open_commitment
 from bot.commitments.service import find_unit
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Delivery, DeliveryKey
 from bot.deliveries.service import enqueue
 from bot.messages import (
     Button,
@@ -163,11 +163,12 @@ async def ask(
         ),
         summary=f"{person.name} asks {unit.name}: {question[:100]}",
     )
+    assert followup.id is not None
     await enqueue(
         uow,
         audience=Delivery.to_person(owner.id),
         message=card,
-        key=f"followup:{followup.id}:asked",
+        key=DeliveryKey.followup_asked(followup.id),
         now=now,
         # Asked at night, it reaches the head at the start of their working day.
         not_before=ctx.calendar.next_working_moment(now, owner.timezone),
@@ -272,7 +273,7 @@ async def answer(
             uow,
             audience=Delivery.to_person(asker.id),
             message=card,
-            key=f"followup:{commitment_id}:answered",
+            key=DeliveryKey.followup_answered(commitment_id),
             now=now,
             not_before=ctx.calendar.next_working_moment(now, asker.timezone),
         )

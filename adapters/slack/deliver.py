@@ -45,7 +45,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from adapters.slack.parse import REPLAY
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Audience, Delivery
 from bot.messages import Button, Buttons, Card, Form, Heading, Image, Message
 from bot.ports import DeliveryError, UnitOfWorkFactory
 
@@ -362,23 +362,24 @@ class SlackGateway:
             raise
 
     async def _channel(self, audience: str, deadline: float | None = None) -> str:
-        kind, _, name = audience.partition(":")
+        to = Audience.parse(audience)
+        person_id, name = (to.person_id, to.channel_name) if to else (None, None)
         try:
-            if kind == "person" and name.isdigit() and int(name) not in self._dm:
+            if person_id is not None and person_id not in self._dm:
                 await self._load_dm_channels()
-            if kind == "person" and name.isdigit() and int(name) in self._dm:
-                return self._dm[int(name)]
-            if kind == "person" and name.isdigit():
+            if person_id is not None and person_id in self._dm:
+                return self._dm[person_id]
+            if person_id is not None:
                 async with self.uow() as uow:
-                    person = await uow.people.get(int(name))
+                    person = await uow.people.get(person_id)
                 if person is None or not person.active:
                     raise DeliveryError(f"{audience}: no such active person", permanent=True)
                 channel = await self.people.dm_channel(person)
                 if channel is None:
                     raise DeliveryError(f"{person.email} has no Slack user with that e-mail", permanent=True)
-                self._dm[int(name)] = channel
+                self._dm[person_id] = channel
                 return channel
-            if kind == "channel" and name:
+            if name is not None:
                 channel = await self.channels.resolve(name, deadline=deadline)
                 if channel is None:
                     raise DeliveryError(

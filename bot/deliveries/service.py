@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.deliveries.models import Delivery, DeliveryState
+from bot.deliveries.models import Audience, Delivery, DeliveryKey, DeliveryState
 from bot.messages import Card, Form
 from bot.ports import ChatGateway, DeliveryError, UnitOfWork, UnitOfWorkFactory
 
@@ -32,18 +32,18 @@ SEND_MARGIN = dt.timedelta(minutes=2)
 async def enqueue(
     uow: UnitOfWork,
     *,
-    audience: str,
+    audience: Audience | str,
     message: Card | Form,
-    key: str,
+    key: DeliveryKey | str,
     now: dt.datetime,
     not_before: dt.datetime | None = None,
 ) -> bool:
     """Store a message for ``audience``; False when ``key`` was already enqueued."""
     return await uow.deliveries.enqueue(
         Delivery(
-            audience=audience,
+            audience=str(audience),
             payload=message.model_dump(mode="json"),
-            idempotency_key=key,
+            idempotency_key=str(key),
             state=DeliveryState.PENDING,
             created_at=now,
             next_attempt_at=not_before or now,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
 from bot.clock import Clock
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Delivery, DeliveryKey
 from bot.deliveries.service import enqueue
 from bot.escalations import cards
 from bot.escalations.models import RUNNING, Escalation, EscalationState
@@ -217,7 +217,11 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
         already = [p for p in [await uow.people.get(i) for i in escalation.notified] if p]
         card = cards.escalation_card(escalation, subject, notify, recipient, already, now)
         await enqueue(
-            uow, audience=audience, message=card, key=f"escalation:{escalation.id}:step:{index}", now=now
+            uow,
+            audience=audience,
+            message=card,
+            key=DeliveryKey.escalation_step(escalation.id, index),
+            now=now,
         )
         if recipient is not None and recipient.id is not None:
             escalation.notified = [*escalation.notified, recipient.id]
