@@ -1,7 +1,7 @@
 """The database tables, as SQLAlchemy 2 typed ORM records.
 
 Records mirror the core's dataclasses field by field (same names), which lets one
-generic mapper in repositories.py translate both ways.  Every schema change here needs
+generic mapper in storage/repositories/base.py translate both ways.  Every schema change here needs
 an Alembic revision: the test suite checks that autogenerate finds no difference.
 Autogenerate does not compare CHECK constraints, so a new one is added to its revision by
 hand (as 0004 did for the state columns), with the name the naming convention gives it.
