@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from storage.engine import create_engine
-from storage.migrations import head_revision, upgrade
+from storage.migrations import alembic_config, head_revision, upgrade
 from storage.records import Base
 from tests.conftest import TEST_DATABASE_URL
 
@@ -160,3 +161,17 @@ def test_state_checks_are_added_to_a_database_holding_data(empty_database: str) 
         await engine.dispose()
 
     asyncio.run(check())
+
+    # And back: the constraints go, the rows (history included) stay.
+    command.downgrade(alembic_config(empty_database), "0003")
+
+    async def after_downgrade() -> None:
+        engine = create_engine(empty_database)
+        async with engine.connect() as connection:
+            checks = await connection.run_sync(lambda c: inspect(c).get_check_constraints("deliveries"))
+            assert checks == []
+            for table in ("checkins", "commitments", "commitment_updates", "escalations", "deliveries"):
+                assert (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 1
+        await engine.dispose()
+
+    asyncio.run(after_downgrade())
