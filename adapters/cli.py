@@ -200,8 +200,11 @@ async def _link_people(runtime: Runtime) -> None:
             out.print(line, markup=False, highlight=False)
     if len(runtime.platforms) > 1:
         for person in await mark_unreachable(runtime.uow, runtime.platforms):
-            out.print(f"{person.email}: reachable on no platform ({person.unreachable})",
-                      markup=False, highlight=False)
+            out.print(
+                f"{person.email}: reachable on no platform ({person.unreachable})",
+                markup=False,
+                highlight=False,
+            )
 
 
 @org_app.command("show")
@@ -382,8 +385,9 @@ def demo(
             # A database of its own; the demo shows the messages itself (no platform).
             clock = FakeClock(SystemClock().now())
             async with open_runtime(Settings(database_url=url), clock=clock, platforms=False) as runtime:
-                return await run_demo(runtime.uow, str(org_file), weeks, out_dir, out, seed=seed,
-                                      clock=clock, bot=runtime.bot)
+                return await run_demo(
+                    runtime.uow, str(org_file), weeks, out_dir, out, seed=seed, clock=clock, bot=runtime.bot
+                )
 
         try:
             stats = asyncio.run(main())

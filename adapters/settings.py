@@ -96,8 +96,12 @@ class Settings(BaseSettings):
         """Every secret value configured, for the log redactor."""
         values = [
             s.get_secret_value()
-            for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-                      self.microsoft_app_password)
+            for s in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.microsoft_app_password,
+            )
             if s is not None
         ]
         password = database_password(self.database_url)

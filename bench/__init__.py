@@ -13,7 +13,5 @@ from pathlib import Path
 
 def benchmarks() -> list[str]:
     return sorted(
-        m.name
-        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if not m.name.startswith("_")
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_")
     )

@@ -68,41 +68,85 @@ async def generate(engine: AsyncEngine, units: int, *, commitments: int) -> None
         await connection.run_sync(Base.metadata.create_all)
         await connection.execute(
             insert(OrgSettingsRecord),
-            [{"name": "Bench City", "timezone": "America/New_York", "options": {
-                "leadership_channel": "citistat",
-                "digest": {"audience": ["leader0@bench.gov", "leader1@bench.gov"]},
-            }}],
+            [
+                {
+                    "name": "Bench City",
+                    "timezone": "America/New_York",
+                    "options": {
+                        "leadership_channel": "citistat",
+                        "digest": {"audience": ["leader0@bench.gov", "leader1@bench.gov"]},
+                    },
+                }
+            ],
         )
         await connection.execute(
             insert(PolicyRecord), [{"name": "standard", "definition": {"name": "standard", "chains": {}}}]
         )
         people = [
-            {"id": n + 1, "email": f"leader{n}@bench.gov", "name": f"Leader {n}",
-             "timezone": "America/New_York", "roles": ["leader"], "active": True}
+            {
+                "id": n + 1,
+                "email": f"leader{n}@bench.gov",
+                "name": f"Leader {n}",
+                "timezone": "America/New_York",
+                "roles": ["leader"],
+                "active": True,
+            }
             for n in range(10)
         ]
         for u in range(units):
             for role in ("head", "deputy"):
-                people.append({"id": len(people) + 1, "email": f"{role}{u}@bench.gov", "name": f"{role} {u}",
-                               "timezone": "America/New_York", "roles": [], "active": True})
+                people.append(
+                    {
+                        "id": len(people) + 1,
+                        "email": f"{role}{u}@bench.gov",
+                        "name": f"{role} {u}",
+                        "timezone": "America/New_York",
+                        "roles": [],
+                        "active": True,
+                    }
+                )
         for chunk in _chunks(people):
             await connection.execute(insert(PersonRecord), chunk)
         unit_rows = [
-            {"id": u + 1, "key": f"unit{u:04d}", "name": f"Unit {u:04d}", "timezone": "America/New_York",
-             "head_id": 11 + 2 * u, "deputy_id": 12 + 2 * u, "leader_id": 1 + u % 10, "checkin_weekday": 4,
-             "checkin_time": dt.time(9), "deadline_weekday": 5, "deadline_time": dt.time(16),
-             "restricted": u % 100 == 7, "escalation_policy": "standard", "active": True, "created_at": at}
+            {
+                "id": u + 1,
+                "key": f"unit{u:04d}",
+                "name": f"Unit {u:04d}",
+                "timezone": "America/New_York",
+                "head_id": 11 + 2 * u,
+                "deputy_id": 12 + 2 * u,
+                "leader_id": 1 + u % 10,
+                "checkin_weekday": 4,
+                "checkin_time": dt.time(9),
+                "deadline_weekday": 5,
+                "deadline_time": dt.time(16),
+                "restricted": u % 100 == 7,
+                "escalation_policy": "standard",
+                "active": True,
+                "created_at": at,
+            }
             for u in range(units)
         ]
         await connection.execute(insert(UnitRecord), unit_rows)
         metric_rows = []
         for u in range(units):
             for m in range(METRICS):
-                metric_rows.append({
-                    "id": u * METRICS + m + 1, "unit_id": u + 1, "key": f"m{m}", "name": f"Metric {m}",
-                    "measure": "count", "direction": "higher" if m % 2 else "lower", "target": 100.0,
-                    "minimum": 0.0, "maximum": 10_000.0, "amber": 10.0, "active": True, "position": m,
-                })
+                metric_rows.append(
+                    {
+                        "id": u * METRICS + m + 1,
+                        "unit_id": u + 1,
+                        "key": f"m{m}",
+                        "name": f"Metric {m}",
+                        "measure": "count",
+                        "direction": "higher" if m % 2 else "lower",
+                        "target": 100.0,
+                        "minimum": 0.0,
+                        "maximum": 10_000.0,
+                        "amber": 10.0,
+                        "active": True,
+                        "position": m,
+                    }
+                )
         for chunk in _chunks(metric_rows):
             await connection.execute(insert(MetricRecord), chunk)
         readings: list[dict[str, Any]] = []
@@ -110,9 +154,18 @@ async def generate(engine: AsyncEngine, units: int, *, commitments: int) -> None
             level = rng.uniform(70, 130)
             for week in weeks:
                 level = max(0.0, level + rng.gauss(0, 6))
-                readings.append({"unit_id": metric["unit_id"], "metric_id": metric["id"], "week": week,
-                                 "value": round(level, 1), "updated_at": at, "updated_by": None, "note": "",
-                                 "confirmed_outlier": rng.random() < 0.002})
+                readings.append(
+                    {
+                        "unit_id": metric["unit_id"],
+                        "metric_id": metric["id"],
+                        "week": week,
+                        "value": round(level, 1),
+                        "updated_at": at,
+                        "updated_by": None,
+                        "note": "",
+                        "confirmed_outlier": rng.random() < 0.002,
+                    }
+                )
                 if len(readings) >= CHUNK:
                     await connection.execute(insert(ReadingRecord), readings)
                     readings = []
@@ -123,13 +176,21 @@ async def generate(engine: AsyncEngine, units: int, *, commitments: int) -> None
             for week in weeks[-4:]:
                 state = rng.choices(["submitted", "open", "excused"], [90, 7, 3])[0]
                 opened = dt.datetime.combine(monday_of(week), dt.time(14), tzinfo=dt.UTC)
-                checkins.append({"unit_id": u + 1, "week": week, "state": state, "opened_at": opened,
-                                 "deadline_at": opened,
-                                 "submitted_at": opened if state == "submitted" else None,
-                                 "submitted_by": 11 + 2 * u if state == "submitted" else None,
-                                 "late": state == "submitted" and rng.random() < 0.1,
-                                 "excuse": "away" if state == "excused" else None, "draft": {},
-                                 "reminders_sent": 0})
+                checkins.append(
+                    {
+                        "unit_id": u + 1,
+                        "week": week,
+                        "state": state,
+                        "opened_at": opened,
+                        "deadline_at": opened,
+                        "submitted_at": opened if state == "submitted" else None,
+                        "submitted_by": 11 + 2 * u if state == "submitted" else None,
+                        "late": state == "submitted" and rng.random() < 0.1,
+                        "excuse": "away" if state == "excused" else None,
+                        "draft": {},
+                        "reminders_sent": 0,
+                    }
+                )
         for chunk in _chunks(checkins):
             await connection.execute(insert(CheckInRecord), chunk)
         rows = []
@@ -138,22 +199,41 @@ async def generate(engine: AsyncEngine, units: int, *, commitments: int) -> None
             created = NOW - dt.timedelta(days=rng.randint(1, 120))
             status = rng.choices(["open", "done", "dropped"], [60, 35, 5])[0]
             followup = rng.random() < 0.1
-            rows.append({
-                "unit_id": u + 1, "owner_id": 11 + 2 * u, "text": f"Commitment {n}", "status": status,
-                "due_on": (created + dt.timedelta(days=rng.randint(7, 60))).date(),
-                "origin": "followup" if followup else "command", "created_at": created,
-                "updated_at": created + dt.timedelta(days=rng.randint(0, 20)),
-                "closed_at": None if status == "open" else created + dt.timedelta(days=5),
-                "created_by": None, "metric_id": None, "asked_by": 1 + u % 10 if followup else None,
-                "answer": "Answered." if followup and status == "done" else None,
-            })
+            rows.append(
+                {
+                    "unit_id": u + 1,
+                    "owner_id": 11 + 2 * u,
+                    "text": f"Commitment {n}",
+                    "status": status,
+                    "due_on": (created + dt.timedelta(days=rng.randint(7, 60))).date(),
+                    "origin": "followup" if followup else "command",
+                    "created_at": created,
+                    "updated_at": created + dt.timedelta(days=rng.randint(0, 20)),
+                    "closed_at": None if status == "open" else created + dt.timedelta(days=5),
+                    "created_by": None,
+                    "metric_id": None,
+                    "asked_by": 1 + u % 10 if followup else None,
+                    "answer": "Answered." if followup and status == "done" else None,
+                }
+            )
         for chunk in _chunks(rows):
             await connection.execute(insert(CommitmentRecord), chunk)
         escalations = [
-            {"kind": "overdue_commitment", "subject_id": n + 1, "unit_id": rows[n]["unit_id"],
-             "episode": "1", "policy": {}, "state": "active", "step": 1, "next_step_at": NOW,
-             "created_at": NOW - dt.timedelta(days=3), "updated_at": NOW,
-             "snoozed_until": None, "acted_by": None, "notified": []}
+            {
+                "kind": "overdue_commitment",
+                "subject_id": n + 1,
+                "unit_id": rows[n]["unit_id"],
+                "episode": "1",
+                "policy": {},
+                "state": "active",
+                "step": 1,
+                "next_step_at": NOW,
+                "created_at": NOW - dt.timedelta(days=3),
+                "updated_at": NOW,
+                "snoozed_until": None,
+                "acted_by": None,
+                "notified": [],
+            }
             for n in range(0, min(commitments, 5000), 10)
         ]
         await connection.execute(insert(EscalationRecord), escalations)

@@ -54,8 +54,12 @@ BATCH = 500  # deliveries claimed per round
 
 
 def _settings(tmp: Path, api: FakeSlackApi) -> Settings:
-    return Settings(STATBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-                    SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, STATBOT_SLACK_API_URL=api.url)
+    return Settings(
+        STATBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SECRET,
+        STATBOT_SLACK_API_URL=api.url,
+    )
 
 
 async def _database(settings: Settings, *, org: bool) -> None:
@@ -102,13 +106,21 @@ async def _load(url: str, api: FakeSlackApi, label: str) -> dict[str, float]:
 
         async def one(i: int) -> None:
             nonlocal errors
-            body = form_body({
-                "command": "/stat", "text": "status", "user_id": USER, "channel_id": "C0GENERAL1",
-                "team_id": "T111", "trigger_id": f"{label}.{i}",
-                "response_url": api.response_url(f"{label}{i}"),
-            })
-            headers = {"Content-Type": "application/x-www-form-urlencoded",
-                       **slack_signature(SECRET, body, int(time.time()))}
+            body = form_body(
+                {
+                    "command": "/stat",
+                    "text": "status",
+                    "user_id": USER,
+                    "channel_id": "C0GENERAL1",
+                    "team_id": "T111",
+                    "trigger_id": f"{label}.{i}",
+                    "response_url": api.response_url(f"{label}{i}"),
+                }
+            )
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                **slack_signature(SECRET, body, int(time.time())),
+            }
             started = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
@@ -157,16 +169,26 @@ async def bench_requests(tmp: Path) -> None:
             await api.close()
     print(f"/stat status at {RATE} req/s for {SECONDS:g} s (signed, POST /slack/events):")
     for name, r in (("bare bolt (static ack)", bare), ("statbot", ours)):
-        print(f"  {name:24} p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-              f"{r['throughput']:5.1f} req/s  errors {r['errors']:.0f}")
+        print(
+            f"  {name:24} p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
+            f"{r['throughput']:5.1f} req/s  errors {r['errors']:.0f}"
+        )
     print(f"  statbot answers delivered after the ack: {answered}/{int(RATE * SECONDS)}")
-    print(f"  ratio p50 statbot/bare: {ours['p50'] / bare['p50']:.2f}x  "
-          f"p99: {ours['p99'] / bare['p99']:.2f}x  (goal: within 1.5x)")
+    print(
+        f"  ratio p50 statbot/bare: {ours['p50'] / bare['p50']:.2f}x  "
+        f"p99: {ours['p99'] / bare['p99']:.2f}x  (goal: within 1.5x)"
+    )
 
 
 def _prompt(i: int) -> Card:
-    checkin = CheckIn(unit_id=1, week="2026-W49", state="open", opened_at=SystemClock().now(),
-                      deadline_at=SystemClock().now(), id=i)
+    checkin = CheckIn(
+        unit_id=1,
+        week="2026-W49",
+        state="open",
+        opened_at=SystemClock().now(),
+        deadline_at=SystemClock().now(),
+        id=i,
+    )
     return Card(
         parts=(
             Heading(text=f"Weekly check-in · Unit {i} · 2026-W49"),
@@ -187,12 +209,23 @@ async def bench_deliveries(tmp: Path) -> None:
         clock = runtime.clock
         async with runtime.uow() as uow:
             for i in range(PROMPTS):
-                person = await uow.people.add(Person(email=f"p{i}@riverton.gov", name=f"Person {i}",
-                                                     timezone="America/New_York", slack_user_id=f"U{i:08d}",
-                                                     slack_dm_channel=f"D{i:08d}"))
+                person = await uow.people.add(
+                    Person(
+                        email=f"p{i}@riverton.gov",
+                        name=f"Person {i}",
+                        timezone="America/New_York",
+                        slack_user_id=f"U{i:08d}",
+                        slack_dm_channel=f"D{i:08d}",
+                    )
+                )
                 assert person.id is not None
-                await enqueue(uow, audience=Delivery.to_person(person.id), message=_prompt(i),
-                              key=f"prompt:{i}", now=clock.now())
+                await enqueue(
+                    uow,
+                    audience=Delivery.to_person(person.id),
+                    message=_prompt(i),
+                    key=f"prompt:{i}",
+                    now=clock.now(),
+                )
             await uow.commit()
         gateway = runtime.gateway
         assert gateway is not None
@@ -230,4 +263,3 @@ def run() -> None:
 
 if __name__ == "__main__":
     run()
-

@@ -95,9 +95,11 @@ class CheckInRepository(Repository[CheckIn], Protocol):
     async def past_deadline(self, now: dt.datetime) -> Sequence[CheckIn]:
         """Open check-ins whose deadline has passed."""
         ...
+
     async def postpone_reminder(self, checkin_id: int, reminders_sent: int, until: dt.datetime) -> bool:
         """Move the next reminder to ``until`` unless another sweep sent it meanwhile."""
         ...
+
     async def open_for_person(self, person_id: int) -> Sequence[CheckIn]:
         """Open check-ins whose respondent, head or deputy is this person."""
         ...
@@ -129,6 +131,7 @@ class EscalationRepository(Repository[Escalation], Protocol):
     async def postpone_step(self, escalation_id: int, step: int, until: dt.datetime) -> bool:
         """Move a not-yet-sent step to ``until`` (outside working hours)."""
         ...
+
     async def active(self) -> Sequence[Escalation]: ...
     async def known(self, subject_ids: Sequence[int]) -> set[tuple[str, int, str]]:
         """(kind, subject id, episode) of every chain ever started for these subjects."""
@@ -150,9 +153,11 @@ class DeliveryRepository(Protocol):
     async def release(self, delivery_id: int, lease_until: dt.datetime) -> bool:
         """Put a claimed, unsent delivery back to pending if this lease still holds it."""
         ...
+
     async def since(self, since_id: int, *, limit: int = 1000) -> Sequence[Delivery]:
         """Every delivery written after ``since_id``, oldest first."""
         ...
+
     async def pending_count(self) -> int: ...
 
 
@@ -167,6 +172,7 @@ class EventRepository(Protocol):
     async def first_time(self, source: str, event_id: str, now: dt.datetime) -> bool:
         """Record an inbound event id; False when it was seen before (a platform retry)."""
         ...
+
     async def prune(self, before: dt.datetime) -> int:
         """Forget ids seen before ``before``; returns how many."""
         ...

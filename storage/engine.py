@@ -111,8 +111,12 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     # asyncpg's own errors for a refused login or a database that does not exist.
     return type(exc).__module__.startswith("asyncpg") and type(exc).__name__ in {
-        "InvalidPasswordError", "InvalidCatalogNameError", "InvalidAuthorizationSpecificationError",
-        "CannotConnectNowError", "ConnectionDoesNotExistError", "TooManyConnectionsError",
+        "InvalidPasswordError",
+        "InvalidCatalogNameError",
+        "InvalidAuthorizationSpecificationError",
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "TooManyConnectionsError",
     }
 
 

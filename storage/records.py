@@ -1,8 +1,10 @@
 """The database tables, as SQLAlchemy 2 typed ORM records.
 
 Records mirror the core's dataclasses field by field (same names), which lets one
-generic mapper in repositories.py translate both ways.  Every schema change here needs
+generic mapper in storage/repositories/base.py translate both ways.  Every schema change here needs
 an Alembic revision: the test suite checks that autogenerate finds no difference.
+Autogenerate does not compare CHECK constraints, so a new one is added to its revision by
+hand (as 0004 did for the state columns), with the name the naming convention gives it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -27,7 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.types import UTCDateTime
+from bot.checkins.models import CheckInState
+from bot.commitments.models import CommitmentStatus
+from bot.deliveries.models import DeliveryState
+from bot.escalations.models import EscalationState
+from storage.types import StrEnumType, UTCDateTime, one_of
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -130,11 +137,12 @@ class CheckInRecord(Base):
     __table_args__ = (
         UniqueConstraint("unit_id", "week"),
         Index("ix_checkins_state_next_reminder", "state", "next_reminder_at"),
+        CheckConstraint(one_of("state", CheckInState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     week: Mapped[str] = mapped_column(String(8), index=True)
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[CheckInState] = mapped_column(StrEnumType(CheckInState, 16))
     opened_at: Mapped[dt.datetime]
     deadline_at: Mapped[dt.datetime]
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -180,13 +188,16 @@ class ReadingRevisionRecord(Base):
 
 class CommitmentRecord(Base):
     __tablename__ = "commitments"
-    __table_args__ = (Index("ix_commitments_status_due", "status", "due_on"),)
+    __table_args__ = (
+        Index("ix_commitments_status_due", "status", "due_on"),
+        CheckConstraint(one_of("status", CommitmentStatus), name="status"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CommitmentStatus] = mapped_column(StrEnumType(CommitmentStatus, 16))
     origin: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -201,11 +212,12 @@ class CommitmentUpdateRecord(Base):
     """Append-only: every change of a commitment."""
 
     __tablename__ = "commitment_updates"
+    __table_args__ = (CheckConstraint(one_of("status", CommitmentStatus), name="status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), index=True)
     at: Mapped[dt.datetime]
     by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CommitmentStatus] = mapped_column(StrEnumType(CommitmentStatus, 16))
     due_on: Mapped[dt.date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -215,6 +227,7 @@ class EscalationRecord(Base):
     __table_args__ = (
         UniqueConstraint("kind", "subject_id", "episode"),
         Index("ix_escalations_state_next_step", "state", "next_step_at"),
+        CheckConstraint(one_of("state", EscalationState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -222,7 +235,7 @@ class EscalationRecord(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     episode: Mapped[str] = mapped_column(String(64))
     policy: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[EscalationState] = mapped_column(StrEnumType(EscalationState, 16))
     step: Mapped[int] = mapped_column(Integer)
     next_step_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
@@ -236,12 +249,15 @@ class DeliveryRecord(Base):
     """The outbox."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_state_next_attempt", "state", "next_attempt_at"),
+        CheckConstraint(one_of("state", DeliveryState), name="state"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     audience: Mapped[str] = mapped_column(String(100), index=True)
     payload: Mapped[dict[str, Any]]
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[DeliveryState] = mapped_column(StrEnumType(DeliveryState, 16))
     created_at: Mapped[dt.datetime]
     next_attempt_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,21 +8,17 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.digest_source import SqlDigestSource
-from storage.repositories import (
-    AuditRepo,
-    AwayRepo,
-    CheckInRepo,
-    CommitmentRepo,
-    DeliveryRepo,
-    DigestRepo,
-    EscalationRepo,
-    EventRepo,
-    MetricRepo,
-    OrgRepo,
-    PersonRepo,
-    ReadingRepo,
-    UnitRepo,
-)
+from storage.repositories.audit import AuditRepo
+from storage.repositories.checkins import CheckInRepo
+from storage.repositories.commitments import CommitmentRepo
+from storage.repositories.deliveries import DeliveryRepo
+from storage.repositories.digests import DigestRepo
+from storage.repositories.escalations import EscalationRepo
+from storage.repositories.events import EventRepo
+from storage.repositories.org import OrgRepo
+from storage.repositories.people import AwayRepo, PersonRepo
+from storage.repositories.readings import ReadingRepo
+from storage.repositories.units import MetricRepo, UnitRepo
 
 
 class SqlUnitOfWork:

@@ -30,7 +30,10 @@ def assert_card_golden(name: str, card: Card) -> None:
     """``name`` as a Slack message, fallback text and blocks (tests/golden/slack/NAME.json),
     and as console text (tests/golden/console/NAME.txt)."""
     message = {"text": fallback_text(card), "blocks": render_slack(card)}
-    _check(GOLDEN / "slack" / f"{name}.json", json.dumps(message, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    _check(
+        GOLDEN / "slack" / f"{name}.json",
+        json.dumps(message, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+    )
     _check(GOLDEN / "console" / f"{name}.txt", render_console(card) + "\n")
 
 

@@ -61,9 +61,7 @@ def test_berlin_has_its_own_holidays(de: WorkCalendar, us: WorkCalendar) -> None
 
 def test_observed_holiday_across_the_year_end() -> None:
     # New Year 2028 is a Saturday, so New York observes it on Friday 31 December 2027.
-    assert WorkCalendar("US", "NY").holiday_name(dt.date(2027, 12, 31)) == (
-        "New Year's Day (observed)"
-    )
+    assert WorkCalendar("US", "NY").holiday_name(dt.date(2027, 12, 31)) == ("New Year's Day (observed)")
 
 
 def test_without_a_country_only_weekends_are_off() -> None:
@@ -185,9 +183,7 @@ def test_working_hours_include_the_start_and_exclude_the_end(us: WorkCalendar) -
     assert us.next_working_moment(start, NY) == start
     assert us.next_working_moment(start - dt.timedelta(seconds=1), NY) == start
     end = at(NY, 2026, 11, 17, 17, 30)
-    assert us.next_working_moment(end - dt.timedelta(seconds=1), NY) == end - dt.timedelta(
-        seconds=1
-    )
+    assert us.next_working_moment(end - dt.timedelta(seconds=1), NY) == end - dt.timedelta(seconds=1)
     assert us.next_working_moment(end, NY) == at(NY, 2026, 11, 18, 8, 30)
 
 
@@ -242,9 +238,21 @@ def test_local_moment_and_shift_across_dst() -> None:
 # --- properties ------------------------------------------------------------------------------
 
 ZONES = [
-    "UTC", NY, BERLIN, "Europe/London", "America/Los_Angeles", "America/Sao_Paulo",
-    "Australia/Sydney", "Asia/Kolkata", "Asia/Tokyo", "Pacific/Auckland", "Pacific/Apia",
-    "Pacific/Chatham", "Asia/Kathmandu", "America/St_Johns", "Africa/Casablanca",
+    "UTC",
+    NY,
+    BERLIN,
+    "Europe/London",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Pacific/Auckland",
+    "Pacific/Apia",
+    "Pacific/Chatham",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Africa/Casablanca",
 ]
 CALENDARS = {
     "none": WorkCalendar(),
@@ -262,9 +270,7 @@ instants = st.datetimes(
 
 @settings(max_examples=300, deadline=None)
 @given(instant=instants, tz=st.sampled_from(ZONES), name=st.sampled_from(sorted(CALENDARS)))
-def test_next_working_moment_is_the_first_working_moment(
-    instant: dt.datetime, tz: str, name: str
-) -> None:
+def test_next_working_moment_is_the_first_working_moment(instant: dt.datetime, tz: str, name: str) -> None:
     cal = CALENDARS[name]
     moment = cal.next_working_moment(instant, tz)
     assert moment.tzinfo == UTC

@@ -65,7 +65,9 @@ async def test_checkins_open_once_with_one_prompt(org_uow: SqlUnitOfWorkFactory,
     assert "Due Fri 04 Dec 16:00 EST" in text
 
 
-async def test_deputy_stands_in_for_an_away_head(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_deputy_stands_in_for_an_away_head(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     head = await pid(org_uow, HEAD)
     reply = await bot.on_text(head, "away Dec 2 to Dec 8")
@@ -77,7 +79,9 @@ async def test_deputy_stands_in_for_an_away_head(bot: StatBot, org_uow: SqlUnitO
     assert "standing in for @Robert Hayes" in card_text(prompt)
 
 
-async def test_excused_when_head_and_deputy_are_away(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_excused_when_head_and_deputy_are_away(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     await bot.on_text(await pid(org_uow, HEAD), "away Dec 2 to Dec 8")
     await bot.on_text(await pid(org_uow, DEPUTY), "away Dec 3")
@@ -90,7 +94,9 @@ async def test_excused_when_head_and_deputy_are_away(bot: StatBot, org_uow: SqlU
     assert checkin.excuse == "the head is away and no deputy is available"
 
 
-async def test_christmas_moves_the_deadline_to_monday(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_christmas_moves_the_deadline_to_monday(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 24, 10))  # Thursday; Friday 25th is Christmas Day
     await open_due_checkins(org_uow, clock)
     (prompt,) = [d for d in await deliveries_to(org_uow, HEAD) if "2026-W52" in card_text(d)]
@@ -99,7 +105,9 @@ async def test_christmas_moves_the_deadline_to_monday(org_uow: SqlUnitOfWorkFact
     assert "Moved from Friday because of Christmas Day" in text
 
 
-async def test_form_errors_keep_what_was_typed(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_form_errors_keep_what_was_typed(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     form = only_form(await bot.on_button(head, "checkin.open", {"checkin": str(checkin_id)}))
@@ -120,7 +128,9 @@ async def test_form_errors_keep_what_was_typed(bot: StatBot, org_uow: SqlUnitOfW
         assert await uow.readings.for_unit_week(unit_id, "2026-W49") == []
 
 
-async def test_submit_stores_readings_with_revisions(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_submit_stores_readings_with_revisions(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     reply = await bot.on_form(head, "checkin.submit", {"checkin": str(checkin_id)}, GOOD)
@@ -136,7 +146,9 @@ async def test_submit_stores_readings_with_revisions(bot: StatBot, org_uow: SqlU
         assert sorted(r.value for r in readings.values()) == [26, 92, 110, 1950]
     # An edit after submitting is kept as a revision with the old value.
     clock.advance(dt.timedelta(hours=1))
-    await bot.on_form(head, "checkin.submit", {"checkin": str(checkin_id)}, {**GOOD, "m.missed_pickups": "115"})
+    await bot.on_form(
+        head, "checkin.submit", {"checkin": str(checkin_id)}, {**GOOD, "m.missed_pickups": "115"}
+    )
     async with org_uow() as uow:
         reading = next(r for r in await uow.readings.for_unit_week(unit_id, "2026-W49") if r.value == 115)
         assert reading.id is not None
@@ -145,7 +157,9 @@ async def test_submit_stores_readings_with_revisions(bot: StatBot, org_uow: SqlU
     assert revisions[1].note == "edited"
 
 
-async def test_late_submission_is_flagged(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_late_submission_is_flagged(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     clock.set(ny(2026, 12, 4, 16, 1))
     reply = await bot.on_form(await pid(org_uow, HEAD), "checkin.submit", {"checkin": str(checkin_id)}, GOOD)
@@ -155,14 +169,20 @@ async def test_late_submission_is_flagged(bot: StatBot, org_uow: SqlUnitOfWorkFa
     assert checkin is not None and checkin.late
 
 
-async def test_off_target_needs_an_explanation(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_off_target_needs_an_explanation(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     ids = {"checkin": str(checkin_id)}
     form = only_form(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "m.missed_pickups": "200"}))
     assert form.errors == {"why.missed_pickups": "200 misses the target (≤ 120): add a short explanation."}
-    reply = await bot.on_form(head, "checkin.submit", ids,
-                              {**GOOD, "m.missed_pickups": "200", "why.missed_pickups": "Two trucks broke down"})
+    reply = await bot.on_form(
+        head,
+        "checkin.submit",
+        ids,
+        {**GOOD, "m.missed_pickups": "200", "why.missed_pickups": "Two trucks broke down"},
+    )
     assert "Recorded" in text_of(reply)
     unit_id = await _unit_id(org_uow, "sanitation")
     async with org_uow() as uow:
@@ -173,17 +193,32 @@ async def test_off_target_needs_an_explanation(bot: StatBot, org_uow: SqlUnitOfW
 async def _history(org_uow: SqlUnitOfWorkFactory, bot: StatBot, clock: FakeClock) -> None:
     """Four ordinary weeks of Sanitation numbers before 2026-W49."""
     unit_id = await _unit_id(org_uow, "sanitation")
-    values = {"missed_pickups": 110, "tons_collected": 1950, "recycling_diversion": 26, "missed_pickups_48h": 92}
+    values = {
+        "missed_pickups": 110,
+        "tons_collected": 1950,
+        "recycling_diversion": 26,
+        "missed_pickups_48h": 92,
+    }
     async with org_uow() as uow:
         for metric in await uow.metrics.for_unit(unit_id):
             assert metric.id is not None
             for week in ("2026-W45", "2026-W46", "2026-W47", "2026-W48"):
-                await uow.readings.add(Reading(unit_id=unit_id, metric_id=metric.id, week=week,
-                                               value=values[metric.key], updated_at=clock.now(), updated_by=None))
+                await uow.readings.add(
+                    Reading(
+                        unit_id=unit_id,
+                        metric_id=metric.id,
+                        week=week,
+                        value=values[metric.key],
+                        updated_at=clock.now(),
+                        updated_by=None,
+                    )
+                )
         await uow.commit()
 
 
-async def test_far_off_value_asks_to_confirm_or_correct(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_far_off_value_asks_to_confirm_or_correct(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _history(org_uow, bot, clock)
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
@@ -197,7 +232,9 @@ async def test_far_off_value_asks_to_confirm_or_correct(bot: StatBot, org_uow: S
         ("Tons of refuse collected", "195 is 10× away from the recent median (1,950)")
     ]
     # Correcting it stores the corrected value, not the typo.
-    done = await bot.on_form(head, "checkin.confirm", ids, {"ok.tons_collected": "correct", "m.tons_collected": "1950"})
+    done = await bot.on_form(
+        head, "checkin.confirm", ids, {"ok.tons_collected": "correct", "m.tons_collected": "1950"}
+    )
     assert "Recorded" in text_of(done)
     unit_id = await _unit_id(org_uow, "sanitation")
     async with org_uow() as uow:
@@ -205,13 +242,22 @@ async def test_far_off_value_asks_to_confirm_or_correct(bot: StatBot, org_uow: S
     assert 1950 in values and 195 not in values
 
 
-async def test_confirmed_outlier_is_marked(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_confirmed_outlier_is_marked(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _history(org_uow, bot, clock)
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     ids = {"checkin": str(checkin_id)}
-    await bot.on_form(head, "checkin.submit", ids, {**GOOD, "m.tons_collected": "195", "why.tons_collected": "Landfill closed"})
-    done = await bot.on_form(head, "checkin.confirm", ids, {"ok.tons_collected": "confirm", "m.tons_collected": "195"})
+    await bot.on_form(
+        head,
+        "checkin.submit",
+        ids,
+        {**GOOD, "m.tons_collected": "195", "why.tons_collected": "Landfill closed"},
+    )
+    done = await bot.on_form(
+        head, "checkin.confirm", ids, {"ok.tons_collected": "confirm", "m.tons_collected": "195"}
+    )
     assert "Recorded" in text_of(done)
     unit_id = await _unit_id(org_uow, "sanitation")
     async with org_uow() as uow:
@@ -219,7 +265,9 @@ async def test_confirmed_outlier_is_marked(bot: StatBot, org_uow: SqlUnitOfWorkF
     assert reading.confirmed_outlier
 
 
-async def test_reminders_before_at_and_after_the_deadline_once_each(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_reminders_before_at_and_after_the_deadline_once_each(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _open_sanitation(org_uow, clock)
     # Sweep every 30 minutes for five days, twice each time (as two replicas would).
     for _ in range(5 * 48):
@@ -235,7 +283,9 @@ async def test_reminders_before_at_and_after_the_deadline_once_each(org_uow: Sql
     assert "was due Fri 04 Dec 16:00 EST" in card_text(reminders[-1])
 
 
-async def test_no_reminder_after_submitting(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_no_reminder_after_submitting(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     await bot.on_form(await pid(org_uow, HEAD), "checkin.submit", {"checkin": str(checkin_id)}, GOOD)
     clock.advance(dt.timedelta(days=3))
@@ -243,30 +293,41 @@ async def test_no_reminder_after_submitting(bot: StatBot, org_uow: SqlUnitOfWork
     assert [d for d in await deliveries_to(org_uow, HEAD) if "Reminder" in card_text(d)] == []
 
 
-async def test_only_head_or_deputy_may_submit(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_only_head_or_deputy_may_submit(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     outsider = await pid(org_uow, STREETS_HEAD)
     reply = await bot.on_form(outsider, "checkin.submit", {"checkin": str(checkin_id)}, GOOD)
     assert "Only the head or deputy of Sanitation (or an admin) can report for it." in text_of(reply)
     deputy = await pid(org_uow, DEPUTY)
-    assert "Recorded" in text_of(await bot.on_form(deputy, "checkin.submit", {"checkin": str(checkin_id)}, GOOD))
+    assert "Recorded" in text_of(
+        await bot.on_form(deputy, "checkin.submit", {"checkin": str(checkin_id)}, GOOD)
+    )
 
 
 async def test_plain_text_answers(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
     await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     first = text_of(await bot.on_text(head, "missed pickups reported 110, tons 1950"))
-    assert "Still needed for 2026-W49: Recycling diversion rate, Missed pickups collected within 48 hours." in first
+    assert (
+        "Still needed for 2026-W49: Recycling diversion rate, Missed pickups collected within 48 hours."
+        in first
+    )
     unknown = text_of(await bot.on_text(head, "widgets 5"))
     assert "widgets" in unknown
     done = text_of(await bot.on_text(head, "recycling 26, missed_pickups_48h 92"))
     assert "Thanks! Recorded Sanitation's numbers for 2026-W49." in done
 
 
-async def test_text_answer_off_target_then_why(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_text_answer_off_target_then_why(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
-    reply = text_of(await bot.on_text(head, "missed pickups reported 200, tons 1950, recycling 26, missed_pickups_48h 92"))
+    reply = text_of(
+        await bot.on_text(head, "missed pickups reported 200, tons 1950, recycling 26, missed_pickups_48h 92")
+    )
     assert "Not stored yet" in reply and "why missed_pickups:" in reply
     done = text_of(await bot.on_text(head, "why missed_pickups: two trucks broke down"))
     assert "Recorded" in done
@@ -293,32 +354,51 @@ async def test_form_is_a_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock
     assert isinstance(reply.messages[0], Form)
 
 
-async def test_only_the_far_off_value_is_marked_confirmed(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_only_the_far_off_value_is_marked_confirmed(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _history(org_uow, bot, clock)
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     ids = {"checkin": str(checkin_id)}
-    form = only_form(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "m.tons_collected": "195", "why.tons_collected": "Landfill closed"}))
+    form = only_form(
+        await bot.on_form(
+            head,
+            "checkin.submit",
+            ids,
+            {**GOOD, "m.tons_collected": "195", "why.tons_collected": "Landfill closed"},
+        )
+    )
     assert [i.name for i in form.inputs] == ["ok.tons_collected", "m.tons_collected"]
-    await bot.on_form(head, "checkin.confirm", ids, {"ok.tons_collected": "confirm", "m.tons_collected": "195"})
+    await bot.on_form(
+        head, "checkin.confirm", ids, {"ok.tons_collected": "confirm", "m.tons_collected": "195"}
+    )
     unit_id = await _unit_id(org_uow, "sanitation")
     async with org_uow() as uow:
-        confirmed = {r.value: r.confirmed_outlier for r in await uow.readings.for_unit_week(unit_id, "2026-W49")}
+        confirmed = {
+            r.value: r.confirmed_outlier for r in await uow.readings.for_unit_week(unit_id, "2026-W49")
+        }
     assert confirmed == {110: False, 195: True, 26: False, 92: False}
 
 
-async def test_report_and_text_go_to_the_latest_open_week(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_report_and_text_go_to_the_latest_open_week(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _open_sanitation(org_uow, clock)  # 2026-W49, never answered
     clock.set(ny(2026, 12, 10, 9, 30))
     await open_due_checkins(org_uow, clock)  # 2026-W50
     head = await pid(org_uow, HEAD)
     form = only_form(await bot.on_text(head, "report"))
     assert "2026-W50" in form.title
-    done = text_of(await bot.on_text(head, "missed_pickups 110, tons 1950, recycling 26, missed_pickups_48h 92"))
+    done = text_of(
+        await bot.on_text(head, "missed_pickups 110, tons 1950, recycling 26, missed_pickups_48h 92")
+    )
     assert "numbers for 2026-W50" in done
 
 
-async def test_submitted_numbers_can_be_edited_from_the_receipt_or_report(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_submitted_numbers_can_be_edited_from_the_receipt_or_report(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     receipt = (await bot.on_form(head, "checkin.submit", {"checkin": str(checkin_id)}, GOOD)).messages[0]
@@ -333,20 +413,38 @@ async def test_submitted_numbers_can_be_edited_from_the_receipt_or_report(bot: S
     assert "Updated Sanitation's numbers for 2026-W49." in updated
 
 
-async def test_new_commitment_in_the_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_new_commitment_in_the_form(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _open_sanitation(org_uow, clock)
     head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
     ids = {"checkin": str(checkin_id)}
-    bad = only_form(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "new.text": "Fix truck 9", "new.due": "next Friday", "new.owner": "999"}))
+    bad = only_form(
+        await bot.on_form(
+            head,
+            "checkin.submit",
+            ids,
+            {**GOOD, "new.text": "Fix truck 9", "new.due": "next Friday", "new.owner": "999"},
+        )
+    )
     assert bad.errors == {"new.owner": "Choose the owner among Robert Hayes, Maria Santos."}
-    reply = text_of(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "new.text": "Fix truck 9", "new.due": "next Friday", "new.owner": str(deputy)}))
+    reply = text_of(
+        await bot.on_form(
+            head,
+            "checkin.submit",
+            ids,
+            {**GOOD, "new.text": "Fix truck 9", "new.due": "next Friday", "new.owner": str(deputy)},
+        )
+    )
     assert "New commitment #1: Fix truck 9 (due Fri 11 Dec)" in reply
     async with org_uow() as uow:
         (commitment,) = await uow.commitments.open_for_owner(deputy)
     assert commitment.origin == "checkin" and commitment.created_by == head
 
 
-async def test_open_commitments_are_updated_in_the_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_open_commitments_are_updated_in_the_form(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     head = await pid(org_uow, HEAD)
     await bot.on_text(head, "commit Replace truck 12 by Friday")
@@ -356,16 +454,32 @@ async def test_open_commitments_are_updated_in_the_form(bot: StatBot, org_uow: S
     ids = {"checkin": str(checkin_id)}
     form = only_form(await bot.on_text(head, "report"))
     assert {"c.1", "cdate.1", "cnote.1", "c.2", "c.3"} <= {i.name for i in form.inputs}
-    bad = only_form(await bot.on_form(head, "checkin.submit", ids, {**GOOD, "c.1": "dropped", "c.2": "moved", "cdate.3": "12/05"}))
+    bad = only_form(
+        await bot.on_form(
+            head, "checkin.submit", ids, {**GOOD, "c.1": "dropped", "c.2": "moved", "cdate.3": "12/05"}
+        )
+    )
     assert bad.errors == {
         "cnote.1": "Say in a few words why #1 is dropped.",
         "cdate.2": "Give #2 its new date.",
         "cdate.3": bad.errors["cdate.3"],
     }
     assert "2026-12-05 or Dec 5" in bad.errors["cdate.3"]
-    reply = text_of(await bot.on_form(head, "checkin.submit", ids, {
-        **GOOD, "c.1": "dropped", "cnote.1": "Truck sold", "c.2": "moved", "cdate.2": "2027-01-15", "c.3": "done",
-    }))
+    reply = text_of(
+        await bot.on_form(
+            head,
+            "checkin.submit",
+            ids,
+            {
+                **GOOD,
+                "c.1": "dropped",
+                "cnote.1": "Truck sold",
+                "c.2": "moved",
+                "cdate.2": "2027-01-15",
+                "c.3": "done",
+            },
+        )
+    )
     assert "Commitments: #1 dropped; #3 done; #2 moved to Fri 15 Jan" in reply  # by due date
     async with org_uow() as uow:
         c1, c2, c3 = [await uow.commitments.get(i) for i in (1, 2, 3)]
@@ -375,7 +489,9 @@ async def test_open_commitments_are_updated_in_the_form(bot: StatBot, org_uow: S
     assert notes[-1] == "Truck sold"
 
 
-async def test_the_form_lists_at_most_twelve_commitments(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_the_form_lists_at_most_twelve_commitments(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     head = await pid(org_uow, HEAD)
     for n in range(15):
@@ -384,4 +500,6 @@ async def test_the_form_lists_at_most_twelve_commitments(bot: StatBot, org_uow: 
     form = only_form(await bot.on_text(head, "report"))
     listed = [i.name for i in form.inputs if i.name.startswith("c.")]
     assert listed == [f"c.{n}" for n in range(1, 13)]  # the soonest due
-    assert "3 more open commitment(s) are not listed here" in text_of(Reply(messages=(Card(parts=form.intro, summary="x"),)))
+    assert "3 more open commitment(s) are not listed here" in text_of(
+        Reply(messages=(Card(parts=form.intro, summary="x"),))
+    )

@@ -116,7 +116,10 @@ def test_apply_links_slack_people_and_names_the_missing(
     result = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG)])
     assert result.exit_code == 0, result.output
     assert "Slack: 1 newly linked, 1 already linked" in result.output
-    assert "Slack: no user with e-mail kevin.obrien@riverton.gov (they will get no Slack messages)" in result.output
+    assert (
+        "Slack: no user with e-mail kevin.obrien@riverton.gov (they will get no Slack messages)"
+        in result.output
+    )
     assert [c.method for c in slack_api_in_thread.calls].count("users.lookupByEmail") >= 20
 
 
@@ -127,7 +130,10 @@ def test_manifest_slack(monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(app, ["manifest", "slack"])
     assert result.exit_code == 0
     manifest = json.loads(result.output)
-    assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://statbot.riverton.gov/slack/events"
+    assert (
+        manifest["settings"]["event_subscriptions"]["request_url"]
+        == "https://statbot.riverton.gov/slack/events"
+    )
     assert manifest["features"]["slash_commands"][0]["command"] == "/stat"
 
 

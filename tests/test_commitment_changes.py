@@ -36,7 +36,9 @@ async def audit_of(org_uow: SqlUnitOfWorkFactory, commitment_id: int) -> list[Au
     """The audit entries about one commitment, oldest first."""
     async with org_uow() as uow:
         entries = await uow.audit.recent(limit=500)
-    return sorted((e for e in entries if e.subject == f"commitment:{commitment_id}"), key=lambda e: (e.at, e.id or 0))
+    return sorted(
+        (e for e in entries if e.subject == f"commitment:{commitment_id}"), key=lambda e: (e.at, e.id or 0)
+    )
 
 
 async def history_of(org_uow: SqlUnitOfWorkFactory, commitment_id: int) -> list[tuple[str, str]]:
@@ -54,7 +56,11 @@ async def test_by_command(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> None:
         "commitment.updated",
         "commitment.done",
     ]
-    assert await history_of(org_uow, 1) == [("open", "created"), ("open", "vendor called back"), ("done", "done")]
+    assert await history_of(org_uow, 1) == [
+        ("open", "created"),
+        ("open", "vendor called back"),
+        ("done", "done"),
+    ]
 
 
 async def test_in_the_checkin_form_every_change_is_audited(
@@ -72,17 +78,22 @@ async def test_in_the_checkin_form_every_change_is_audited(
     await open_due_checkins(org_uow, clock)
     form = only_form(await bot.on_text(head, "report"))
     reply = text_of(
-        await bot.on_form(head, form.action, form.ids, {
-            **GOOD,
-            "c.1": "done",
-            "c.2": "dropped",
-            "cnote.2": "Budget cut",
-            "c.3": "moved",
-            "cdate.3": "2027-01-15",
-            "c.4": "keep",
-            "new.text": "Fix truck 9",
-            "new.due": "next Friday",
-        })
+        await bot.on_form(
+            head,
+            form.action,
+            form.ids,
+            {
+                **GOOD,
+                "c.1": "done",
+                "c.2": "dropped",
+                "cnote.2": "Budget cut",
+                "c.3": "moved",
+                "cdate.3": "2027-01-15",
+                "c.4": "keep",
+                "new.text": "Fix truck 9",
+                "new.due": "next Friday",
+            },
+        )
     )
     assert "Commitments: #1 done" in reply and "#2 dropped" in reply
     expected = {
@@ -119,12 +130,16 @@ async def test_answering_a_follow_up(bot: StatBot, org_uow: SqlUnitOfWorkFactory
     assert followup is not None and followup.answer == "Two trucks broke down."
 
 
-async def test_mark_done_from_an_escalation(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_mark_done_from_an_escalation(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     head = await pid(org_uow, HEAD)
     await bot.on_text(head, "commit Replace truck 12 by Thursday")
     clock.set(ny(2026, 12, 4, 9))  # Friday, past due since midnight
     await sweep(org_uow, clock)
-    (delivery,) = [d for d in await deliveries_to(org_uow, HEAD) if d.idempotency_key.startswith("escalation:")]
+    (delivery,) = [
+        d for d in await deliveries_to(org_uow, HEAD) if d.idempotency_key.startswith("escalation:")
+    ]
     card = Card.model_validate(delivery.payload)
     done = next(b for p in card.parts if isinstance(p, Buttons) for b in p.buttons if b.label == "Mark done")
     reply = text_of(await bot.on_button(head, done.action, done.ids))
@@ -153,4 +168,3 @@ async def test_a_turn_that_fails_leaves_nothing_written(
     assert commitment is not None and commitment.status == "open"
     assert [e.action for e in await audit_of(org_uow, 1)] == ["commitment.created"]
     assert await history_of(org_uow, 1) == [("open", "created")]
-

@@ -34,16 +34,30 @@ def console() -> Console:
     return Console(record=True, width=120, force_terminal=False, color_system=None, file=io.StringIO())
 
 
-def make_chat(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console, script: Script) -> ConsoleChat:
+def make_chat(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console, script: Script
+) -> ConsoleChat:
     return ConsoleChat(StatBot(org_uow, clock), org_uow, clock, ask=script, console=console, plain=True)
 
 
-async def test_a_whole_checkin_in_the_console(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+async def test_a_whole_checkin_in_the_console(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
     clock.set(ny(2026, 12, 3, 8))
     script = Script(
         "/clock thursday 09:30",
         "1",  # the prompt's "Fill in this week's numbers" button
-        "lots", "", "1950", "", "26", "", "92", "", "", "", "",  # first pass, one typo
+        "lots",
+        "",
+        "1950",
+        "",
+        "26",
+        "",
+        "92",
+        "",
+        "",
+        "",
+        "",  # first pass, one typo
         "110",  # only the field with the error is asked again
         "status",
         "/quit",
@@ -60,7 +74,9 @@ async def test_a_whole_checkin_in_the_console(org_uow: SqlUnitOfWorkFactory, clo
     assert "Bye. Everything you entered is stored." in out
 
 
-async def test_switching_people_shows_their_deliveries(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+async def test_switching_people_shows_their_deliveries(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
     clock.set(ny(2026, 12, 3, 9, 30))
     script = Script("/as maria", "away Dec 3", "/as robert.hayes@riverton.gov", "/as nobody", "/who", "/quit")
     chat = make_chat(org_uow, clock, console, script)
@@ -72,7 +88,9 @@ async def test_switching_people_shows_their_deliveries(org_uow: SqlUnitOfWorkFac
     assert "robert.hayes@riverton.gov" in out and "head of sanitation" in out
 
 
-async def test_console_refuses_bad_input_clearly(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+async def test_console_refuses_bad_input_clearly(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
     script = Script("help", "/as robert", "/clock someday", "7", "/clock +2d", "/quit")
     chat = make_chat(org_uow, clock, console, script)
     await chat.run(None)
@@ -82,7 +100,9 @@ async def test_console_refuses_bad_input_clearly(org_uow: SqlUnitOfWorkFactory, 
     assert "It is now" in out
 
 
-async def test_cancel_keeps_nothing_half_submitted(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+async def test_cancel_keeps_nothing_half_submitted(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
     clock.set(ny(2026, 12, 3, 9, 30))
     script = Script("report", "110", "/cancel", "/quit")
     chat = make_chat(org_uow, clock, console, script)
@@ -94,12 +114,14 @@ async def test_cancel_keeps_nothing_half_submitted(org_uow: SqlUnitOfWorkFactory
         assert await uow.readings.for_unit_week(unit.id, "2026-W49") == []
 
 
-async def test_becoming_someone_shows_what_reached_them(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+async def test_becoming_someone_shows_what_reached_them(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
     clock.set(ny(2026, 12, 3, 8))
     script = Script(
-        "/clock thursday 09:30",          # the check-in opens; Robert never answers
-        *["/clock +1d"] * 6,              # a day at a time: reminders, then the chain climbs
-        "/as luis.ortega@riverton.gov",   # the leader sees what reached him meanwhile
+        "/clock thursday 09:30",  # the check-in opens; Robert never answers
+        *["/clock +1d"] * 6,  # a day at a time: reminders, then the chain climbs
+        "/as luis.ortega@riverton.gov",  # the leader sees what reached him meanwhile
         "/quit",
     )
     chat = make_chat(org_uow, clock, console, script)
@@ -109,7 +131,9 @@ async def test_becoming_someone_shows_what_reached_them(org_uow: SqlUnitOfWorkFa
     assert "Needs attention" in after_switch and "[1] Acknowledge" in after_switch
 
 
-async def test_buttons_survive_a_card_without_buttons(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console) -> None:
+async def test_buttons_survive_a_card_without_buttons(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
     clock.set(ny(2026, 12, 3, 8))
     script = Script("/clock thursday 09:30", "help", "1", "/cancel", "/quit")
     chat = make_chat(org_uow, clock, console, script)

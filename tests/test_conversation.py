@@ -30,7 +30,18 @@ async def say(bot: StatBot, org_uow: SqlUnitOfWorkFactory, email: str, text: str
 
 async def test_help_lists_commands_and_explains_one(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> None:
     everything = await say(bot, org_uow, HEAD, "help")
-    for word in ("report", "status", "commitments", "overdue", "commit", "done", "update", "away", "digest", "ask"):
+    for word in (
+        "report",
+        "status",
+        "commitments",
+        "overdue",
+        "commit",
+        "done",
+        "update",
+        "away",
+        "digest",
+        "ask",
+    ):
         assert word in everything
     one = await say(bot, org_uow, HEAD, "/stat help commit")
     assert "commit <text> by <date>" in one
@@ -45,18 +56,29 @@ async def test_commit_done_update_and_lists(bot: StatBot, org_uow: SqlUnitOfWork
     assert "#1 Clear the bulk-item backlog" in by_unit
     by_person = await say(bot, org_uow, MAYOR, f"commitments @{HEAD}")
     assert "#1 Clear the bulk-item backlog" in by_person
-    assert await say(bot, org_uow, DEPUTY, "update #1 two crews assigned") == "Noted on #1: two crews assigned"
+    assert (
+        await say(bot, org_uow, DEPUTY, "update #1 two crews assigned") == "Noted on #1: two crews assigned"
+    )
     refused = await say(bot, org_uow, OTHER_HEAD, "done 1")
     assert "#1 belongs to Sanitation; only its owner" in refused
-    assert await say(bot, org_uow, HEAD, "done 1") == "#1 marked done by Robert Hayes: Clear the bulk-item backlog"
+    assert (
+        await say(bot, org_uow, HEAD, "done 1")
+        == "#1 marked done by Robert Hayes: Clear the bulk-item backlog"
+    )
     assert await say(bot, org_uow, HEAD, "done 1") == "#1 is already done."
     assert "Nothing open." in await say(bot, org_uow, HEAD, "commitments")
     async with org_uow() as uow:
         updates = await uow.commitments.updates(1)
-    assert [(u.status, u.note) for u in updates] == [("open", "created"), ("open", "two crews assigned"), ("done", "done")]
+    assert [(u.status, u.note) for u in updates] == [
+        ("open", "created"),
+        ("open", "two crews assigned"),
+        ("done", "done"),
+    ]
 
 
-async def test_overdue_lists_only_what_the_person_may_see(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_overdue_lists_only_what_the_person_may_see(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await say(bot, org_uow, HEAD, "commit Fix route 7 by Wednesday")
     await say(bot, org_uow, HR_HEAD, "commit Fill the payroll clerk post by Wednesday")
     clock.set(ny(2026, 12, 7, 10))
@@ -101,7 +123,9 @@ async def test_commit_needs_a_unit(bot: StatBot, org_uow: SqlUnitOfWorkFactory) 
         ("commit Fix it by 12/05", "2026-12-05 or Dec 5"),
     ],
 )
-async def test_malformed_commands_get_that_commands_help(bot: StatBot, org_uow: SqlUnitOfWorkFactory, text: str, expected: str) -> None:
+async def test_malformed_commands_get_that_commands_help(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, text: str, expected: str
+) -> None:
     assert expected in await say(bot, org_uow, HEAD, text)
 
 
@@ -110,7 +134,9 @@ async def test_unknown_ids_and_text(bot: StatBot, org_uow: SqlUnitOfWorkFactory)
     assert "Try `help`" in await say(bot, org_uow, HEAD, "what's up?")
 
 
-async def test_report_opens_the_form_when_a_checkin_is_open(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_report_opens_the_form_when_a_checkin_is_open(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     from bot.checkins.jobs import open_due_checkins
 
     clock.set(ny(2026, 12, 3, 9, 30))
@@ -121,7 +147,9 @@ async def test_report_opens_the_form_when_a_checkin_is_open(bot: StatBot, org_uo
     assert "no open check-in" in refused
 
 
-async def test_unknown_person_and_unexpected_errors(bot: StatBot, org_uow: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unknown_person_and_unexpected_errors(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert "I don't know you yet" in text_of(await bot.on_text(9999, "help"))
 
     async def broken(*args: object, **kwargs: object) -> None:
@@ -137,10 +165,14 @@ async def test_away_is_stored(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> No
     assert "Parks & Recreation has no deputy, so its check-ins are excused" in reply or "no deputy" in reply
     async with org_uow() as uow:
         periods = await uow.away.for_person(await pid(org_uow, "grace.liu@riverton.gov"))
-    assert [(p.starts_on.isoformat(), p.ends_on.isoformat()) for p in periods] == [("2026-12-07", "2026-12-11")]
+    assert [(p.starts_on.isoformat(), p.ends_on.isoformat()) for p in periods] == [
+        ("2026-12-07", "2026-12-11")
+    ]
 
 
-async def test_digest_in_chat_for_leaders_only(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_digest_in_chat_for_leaders_only(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await say(bot, org_uow, HR_HEAD, "commit Fill the payroll clerk post by Wednesday")
     clock.set(ny(2026, 12, 7, 10))
     mayor = await say(bot, org_uow, MAYOR, "digest")
@@ -152,7 +184,9 @@ async def test_digest_in_chat_for_leaders_only(bot: StatBot, org_uow: SqlUnitOfW
     assert "The digest is for leaders and analysts" in refused
 
 
-async def test_status_shows_an_earlier_week_still_open(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_status_shows_an_earlier_week_still_open(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     from bot.checkins.jobs import open_due_checkins
 
     clock.set(ny(2026, 12, 3, 9, 30))

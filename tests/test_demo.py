@@ -35,10 +35,18 @@ async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_p
 
 def test_people_react_to_what_a_reply_offers_not_to_its_words() -> None:
     fill = Button(label="Fill in this week's numbers", action="checkin.open", ids={"checkin": "4"})
-    asks = Reply.text("Backlog: 90 is 3× away from recent weeks.\nReply `confirm` to keep it, or send the corrected value.")
+    asks = Reply.text(
+        "Backlog: 90 is 3× away from recent weeks.\nReply `confirm` to keep it, or send the corrected value."
+    )
     assert offered_commands(asks) == {"confirm"}
     assert offered_commands(Reply.text("Please confirm the numbers with your deputy.")) == set()
-    receipt = Reply(messages=(Card(parts=(Buttons(buttons=(fill.model_copy(update={"label": "Edit"}),)),),
-                                   summary="Thanks! Recorded"),))
+    receipt = Reply(
+        messages=(
+            Card(
+                parts=(Buttons(buttons=(fill.model_copy(update={"label": "Edit"}),)),),
+                summary="Thanks! Recorded",
+            ),
+        )
+    )
     assert recorded(receipt, fill) and not recorded(asks, fill)
     assert not recorded(receipt, fill.model_copy(update={"ids": {"checkin": "5"}}))

@@ -59,20 +59,28 @@ async def test_reporting_lists_who_was_on_time_late_missing_and_excused(org: Sql
     assert fire.head is not None and fire.head.email == "thomas.reilly@riverton.gov"
 
 
-async def test_scorecard_puts_problems_first_with_status_change_and_sparkline(org: SqlUnitOfWorkFactory) -> None:
+async def test_scorecard_puts_problems_first_with_status_change_and_sparkline(
+    org: SqlUnitOfWorkFactory,
+) -> None:
     await _prepare(org)
     digest = await _digest(org)
     order = [(u.unit_key, u.status) for u in digest.scorecard]
     assert order[:5] == [
-        ("streets", "red"), ("sanitation", "red"),  # red first (by name: "Public Works - Streets")
-        ("fire", "none"), ("parks", "green"),  # then units that did not report
+        ("streets", "red"),
+        ("sanitation", "red"),  # red first (by name: "Public Works - Streets")
+        ("fire", "none"),
+        ("parks", "green"),  # then units that did not report
         ("housing", "amber"),
     ]
     assert {key for key, status in order[5:]} == {"customer_service", "hr", "permits", "water"}
     sanitation = next(u for u in digest.scorecard if u.unit_key == "sanitation")
     missed = sanitation.metrics[0]
     assert (missed.metric_key, missed.value_text, missed.target_text, missed.status) == (
-        "missed_pickups", "200", "≤ 120", "red")
+        "missed_pickups",
+        "200",
+        "≤ 120",
+        "red",
+    )
     assert (missed.change, missed.change_text, missed.change_bad) == (30, "▲ 30", True)
     assert len(missed.sparkline) == 12 and missed.sparkline[-3:] == (160, 170, 200)
     assert missed.off_target_weeks == 3 and missed.note == "Two trucks broke down"
@@ -98,8 +106,16 @@ async def test_exceptions_are_ranked_and_carry_their_buttons(org: SqlUnitOfWorkF
     ]
     assert listed[0] == ("high", "off_target_streak", "sanitation")
     kinds = {e.kind for e in digest.exceptions}
-    assert kinds == {"off_target_streak", "big_move", "confirmed_outlier", "overdue_commitment",
-                     "quiet_commitment", "due_this_week", "unanswered_followup", "open_escalation"}
+    assert kinds == {
+        "off_target_streak",
+        "big_move",
+        "confirmed_outlier",
+        "overdue_commitment",
+        "quiet_commitment",
+        "due_this_week",
+        "unanswered_followup",
+        "open_escalation",
+    }
     severities = [e.severity for e in digest.exceptions]
     assert severities == sorted(severities, key=["high", "medium", "low"].index)
 
@@ -129,7 +145,8 @@ async def test_exceptions_are_ranked_and_carry_their_buttons(org: SqlUnitOfWorkF
         ("Ask about this", "followup.ask", {"commitment": str(ids["overdue"])}),
     ]
     assert ("Acknowledge", "escalation.ack", {"escalation": str(ids["esc.overdue"])}) in [
-        (b.label, b.action, b.ids) for b in buttons]
+        (b.label, b.action, b.ids) for b in buttons
+    ]
     text = summary.plain_text()
     assert "Leadership digest · 2026-W48" in text
     assert "Check-ins: 5 on time, 1 late, 2 not submitted, 1 excused" in text
@@ -142,8 +159,12 @@ async def test_promised_vs_delivered(org: SqlUnitOfWorkFactory) -> None:
     digest = await _digest(org)
     outcomes = {p.commitment_id: p.outcome for p in digest.promises}
     ids = prepared.ids
-    assert outcomes == {ids["kept"]: "kept", ids["kept_late"]: "kept_late", ids["broken"]: "not_kept",
-                        ids["dropped"]: "dropped"}
+    assert outcomes == {
+        ids["kept"]: "kept",
+        ids["kept_late"]: "kept_late",
+        ids["broken"]: "not_kept",
+        ids["dropped"]: "dropped",
+    }
     assert [p.outcome for p in digest.promises] == ["not_kept", "dropped", "kept_late", "kept"]
     text = digest_text(digest)
     assert "2 of 4 commitments due last week were kept." in text
@@ -211,8 +232,9 @@ async def test_posted_once_at_monday_eight_to_channel_and_audience(org: SqlUnitO
     keys = await _all_deliveries(org)
     assert len(keys) == len(set(keys))
     audiences = {k.split(":")[2] + ":" + k.split(":")[3] for k in keys}
-    expected = {"channel:citistat"} | {f"person:{await _pid(org, e)}" for e in
-                                       (DANA, "marcus.bell@riverton.gov", PRIYA, JORDAN)}
+    expected = {"channel:citistat"} | {
+        f"person:{await _pid(org, e)}" for e in (DANA, "marcus.bell@riverton.gov", PRIYA, JORDAN)
+    }
     assert audiences == expected
     first = (await _cards_to(org, "channel:citistat"))[0]
     assert first.plain_text().startswith("Leadership digest · 2026-W48")
@@ -262,7 +284,9 @@ async def test_build_for_week_gives_the_cards_for_the_cli(org: SqlUnitOfWorkFact
         digest, cards = await build_for_week(work, WEEK, NOW)
     assert digest.week == WEEK
     assert [c.parts[0].text for c in cards if hasattr(c.parts[0], "text")][:2] == [
-        "Leadership digest · 2026-W48", "Scorecard · 2026-W48"]
+        "Leadership digest · 2026-W48",
+        "Scorecard · 2026-W48",
+    ]
     images = [p for c in cards for p in c.parts if isinstance(p, Image)]
     assert len(images) == 1 and images[0].ref == "digest-2026-W48-all"
 
@@ -271,7 +295,9 @@ async def test_chart_is_a_png_with_a_text_alternative(org: SqlUnitOfWorkFactory)
     await _prepare(org)
     digest = await _digest(org)
     assert [(c.unit_key, c.metric_key) for c in digest.charts] == [
-        ("sanitation", "missed_pickups"), ("streets", "potholes_filled")]
+        ("sanitation", "missed_pickups"),
+        ("streets", "potholes_filled"),
+    ]
     png, alt = render_trend_chart(digest.charts)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
     assert alt.startswith("Trends of 2 metrics needing attention, 2026-W37 to 2026-W48.")
@@ -279,7 +305,9 @@ async def test_chart_is_a_png_with_a_text_alternative(org: SqlUnitOfWorkFactory)
     assert "off target 3 weeks running" in alt
 
 
-async def test_load_runs_the_same_statements_for_more_units(org: SqlUnitOfWorkFactory, engine: AsyncEngine) -> None:
+async def test_load_runs_the_same_statements_for_more_units(
+    org: SqlUnitOfWorkFactory, engine: AsyncEngine
+) -> None:
     await _prepare(org)
     statements: list[str] = []
 
@@ -301,17 +329,50 @@ async def test_load_runs_the_same_statements_for_more_units(org: SqlUnitOfWorkFa
     head = people["robert.hayes@riverton.gov"].id or 0
     async with org() as work:
         for n in range(6):
-            unit = await work.units.add(Unit(key=f"extra{n}", name=f"Extra {n}", timezone="America/New_York",
-                                             head_id=head, leader_id=head, created_at=CREATED))
+            unit = await work.units.add(
+                Unit(
+                    key=f"extra{n}",
+                    name=f"Extra {n}",
+                    timezone="America/New_York",
+                    head_id=head,
+                    leader_id=head,
+                    created_at=CREATED,
+                )
+            )
             for m in range(3):
-                metric = await work.metrics.add(Metric(unit_id=unit.id or 0, key=f"m{m}", name=f"M{m}",
-                                                       measure="count", direction="higher", target=10))
-                await work.readings.add(Reading(unit_id=unit.id or 0, metric_id=metric.id or 0, week=WEEK,
-                                                value=3, updated_at=NOW, updated_by=None))
+                metric = await work.metrics.add(
+                    Metric(
+                        unit_id=unit.id or 0,
+                        key=f"m{m}",
+                        name=f"M{m}",
+                        measure="count",
+                        direction="higher",
+                        target=10,
+                    )
+                )
+                await work.readings.add(
+                    Reading(
+                        unit_id=unit.id or 0,
+                        metric_id=metric.id or 0,
+                        week=WEEK,
+                        value=3,
+                        updated_at=NOW,
+                        updated_by=None,
+                    )
+                )
             await work.checkins.add(make_checkin(unit, WEEK, "submitted", by=head))
-            await work.commitments.add(Commitment(unit_id=unit.id or 0, owner_id=head, text="x",
-                                                  due_on=dt.date(2026, 12, 1), status="open", origin="command",
-                                                  created_at=NOW, updated_at=NOW))
+            await work.commitments.add(
+                Commitment(
+                    unit_id=unit.id or 0,
+                    owner_id=head,
+                    text="x",
+                    due_on=dt.date(2026, 12, 1),
+                    status="open",
+                    origin="command",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
         await work.commit()
     after = await measure()
     assert before == after <= 12
@@ -367,7 +428,9 @@ def test_posted_digest_record_keeps_the_stored_shape() -> None:
     skipped = DigestRecord.of("leadership", WEEK, NOW, PostedDigest.skip("no units"))
     assert skipped.content == {"skipped": "no units"}
     assert skipped.skipped and skipped.posted.digest is None
-    last_week = DigestRecord(audience="leadership", week=WEEK, built_at=NOW, content={"flagged": [["metric:a/b"]]})
+    last_week = DigestRecord(
+        audience="leadership", week=WEEK, built_at=NOW, content={"flagged": [["metric:a/b"]]}
+    )
     assert last_week.posted.flagged == (("metric:a/b",),) and not last_week.skipped
     # What the loader reads of last week's record, leniently.
     assert PostedDigest.flagged_in({"flagged": [["commitment:1", 2], "junk"]}) == [["commitment:1", "2"]]

@@ -19,14 +19,26 @@ STATBOT = str(Path(sys.executable).with_name("statbot"))
 # Thursday 2026-12-03 09:30 in New York: every unit of the example org has opened its
 # check-in of 2026-W49 by then, inside working hours.
 THURSDAY = "2026-12-03T14:30:00+00:00"
-PLATFORM_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MicrosoftAppId",
-                      "MicrosoftAppPassword", "STATBOT_SLACK_API_URL", "STATBOT_LOG_FORMAT")
+PLATFORM_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "MicrosoftAppId",
+    "MicrosoftAppPassword",
+    "STATBOT_SLACK_API_URL",
+    "STATBOT_LOG_FORMAT",
+)
 
 
 async def statbot(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
     """Run `statbot ARGS` without blocking the loop the fake Slack API serves from."""
     process = await asyncio.create_subprocess_exec(
-        STATBOT, *args, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        STATBOT,
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
@@ -58,8 +70,12 @@ async def prepared(env: dict[str, str], tmp_path: Path) -> None:
 
 
 async def test_tick_from_cron_delivers_prompts_on_slack(tmp_path: Path, slack_api: FakeSlackApi) -> None:
-    env = {**base_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-cron-test", "SLACK_SIGNING_SECRET": "cron-secret",
-           "STATBOT_SLACK_API_URL": slack_api.url}
+    env = {
+        **base_env(tmp_path),
+        "SLACK_BOT_TOKEN": "xoxb-cron-test",
+        "SLACK_SIGNING_SECRET": "cron-secret",
+        "STATBOT_SLACK_API_URL": slack_api.url,
+    }
     await prepared(env, tmp_path)
     code, out, err = await statbot("tick", "--at", THURSDAY, env=env, cwd=tmp_path)
     assert code == 0, err
@@ -92,10 +108,24 @@ async def test_tick_without_credentials_keeps_the_prompts_in_the_outbox(tmp_path
 PASSWORD = "hunter2-not-for-logs"
 
 
-@pytest.mark.parametrize("command", [["tick"], ["org", "show"], ["db", "upgrade"], ["serve", "--port", "0"],
-                                     ["digest"], ["export", "--out", "x"]])
-async def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path, command: list[str]) -> None:
-    env = {**base_env(tmp_path), "STATBOT_DATABASE_URL": f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:1/statbot"}
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["tick"],
+        ["org", "show"],
+        ["db", "upgrade"],
+        ["serve", "--port", "0"],
+        ["digest"],
+        ["export", "--out", "x"],
+    ],
+)
+async def test_an_unreachable_database_is_one_line_without_the_password(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env = {
+        **base_env(tmp_path),
+        "STATBOT_DATABASE_URL": f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:1/statbot",
+    }
     code, out, err = await statbot(*command, env=env, cwd=tmp_path)
     assert code == 1
     assert err.strip().splitlines() == [
@@ -104,8 +134,14 @@ async def test_an_unreachable_database_is_one_line_without_the_password(tmp_path
     assert PASSWORD not in out + err
 
 
-@pytest.mark.parametrize("url", [f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:notaport/statbot",
-                                 f"mysql://statbot:{PASSWORD}@db/statbot", f"postgres ql://u:{PASSWORD}@h/db"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:notaport/statbot",
+        f"mysql://statbot:{PASSWORD}@db/statbot",
+        f"postgres ql://u:{PASSWORD}@h/db",
+    ],
+)
 async def test_a_malformed_database_url_never_echoes_the_password(tmp_path: Path, url: str) -> None:
     env = {**base_env(tmp_path), "STATBOT_DATABASE_URL": url}
     code, out, err = await statbot("tick", env=env, cwd=tmp_path)

@@ -144,8 +144,7 @@ def test_plan_previews_the_whole_chain() -> None:
 
 
 def test_plan_uses_each_recipients_zone() -> None:
-    planned = plan(chain(), at(NY, 2026, 11, 9, 9), calendar=US, tz=NY,
-                   recipient_tz={"leader": BERLIN})
+    planned = plan(chain(), at(NY, 2026, 11, 9, 9), calendar=US, tz=NY, recipient_tz={"leader": BERLIN})
     # The deputy's step is Tuesday 13:00 New York, 19:00 Berlin: the leader in Berlin waits
     # one day to Wednesday 19:00, after hours there, so Thursday 08:30 Berlin.
     assert planned[2] == PlannedStep(2, "leader", at(BERLIN, 2026, 11, 12, 8, 30))

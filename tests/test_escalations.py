@@ -20,8 +20,12 @@ HEAD = "robert.hayes@riverton.gov"  # Sanitation: standard policy
 DEPUTY = "maria.santos@riverton.gov"
 LEADER = "luis.ortega@riverton.gov"
 MAYOR = "dana.whitfield@riverton.gov"
-GOOD = {"m.missed_pickups": "110", "m.tons_collected": "1950", "m.recycling_diversion": "26",
-        "m.missed_pickups_48h": "92"}
+GOOD = {
+    "m.missed_pickups": "110",
+    "m.tons_collected": "1950",
+    "m.recycling_diversion": "26",
+    "m.missed_pickups_48h": "92",
+}
 
 
 @pytest.fixture
@@ -29,7 +33,9 @@ def bot(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> StatBot:
     return StatBot(org_uow, clock)
 
 
-async def escalations_sent(org_uow: SqlUnitOfWorkFactory, unit: str = "sanitation") -> list[tuple[str, str, Delivery]]:
+async def escalations_sent(
+    org_uow: SqlUnitOfWorkFactory, unit: str = "sanitation"
+) -> list[tuple[str, str, Delivery]]:
     """(local time, who, delivery) for every escalation message about ``unit``, in order."""
     async with org_uow() as uow:
         people = {f"person:{p.id}": p.email for p in await uow.people.all()}
@@ -42,11 +48,23 @@ async def escalations_sent(org_uow: SqlUnitOfWorkFactory, unit: str = "sanitatio
                     continue
                 escalation = await uow.escalations.get(int(d.idempotency_key.split(":")[1]))
                 if escalation is not None and escalation.unit_id == wanted.id:
-                    rows.append((d.created_at.astimezone(NY).strftime("%a %d %H:%M"), people.get(audience, audience), d))
+                    rows.append(
+                        (
+                            d.created_at.astimezone(NY).strftime("%a %d %H:%M"),
+                            people.get(audience, audience),
+                            d,
+                        )
+                    )
     return sorted(rows, key=lambda r: r[2].created_at)
 
 
-async def run_until(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, end: dt.datetime, *, step: dt.timedelta = dt.timedelta(hours=6)) -> None:
+async def run_until(
+    org_uow: SqlUnitOfWorkFactory,
+    clock: FakeClock,
+    end: dt.datetime,
+    *,
+    step: dt.timedelta = dt.timedelta(hours=6),
+) -> None:
     """Sweep (twice each time, as two replicas would) at every moment a step falls due,
     and at least every ``step`` so quiet items are detected."""
     while True:
@@ -71,7 +89,9 @@ async def _sanitation_checkin(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -
     return checkin.id
 
 
-async def test_missed_checkin_climbs_the_chain_in_working_hours(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_missed_checkin_climbs_the_chain_in_working_hours(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _sanitation_checkin(org_uow, clock)
     await run_until(org_uow, clock, ny(2026, 12, 19, 12))
     sent = [(when, who) for when, who, _ in await escalations_sent(org_uow)]
@@ -87,7 +107,9 @@ async def test_missed_checkin_climbs_the_chain_in_working_hours(org_uow: SqlUnit
     ]
 
 
-async def test_escalation_message_says_what_how_long_and_who(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_escalation_message_says_what_how_long_and_who(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _sanitation_checkin(org_uow, clock)
     await run_until(org_uow, clock, ny(2026, 12, 9, 9))
     leader_card = next(d for _, who, d in await escalations_sent(org_uow) if who == LEADER)
@@ -100,7 +122,9 @@ async def test_escalation_message_says_what_how_long_and_who(org_uow: SqlUnitOfW
     assert labels == ["Acknowledge", "Snooze 2 days", "Ask the unit"]
 
 
-async def test_submitting_stops_the_chain_even_for_a_late_sweep(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_submitting_stops_the_chain_even_for_a_late_sweep(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _sanitation_checkin(org_uow, clock)
     await run_until(org_uow, clock, ny(2026, 12, 7, 9))
     assert [who for _, who, _ in await escalations_sent(org_uow)].count(HEAD) == 1
@@ -108,13 +132,18 @@ async def test_submitting_stops_the_chain_even_for_a_late_sweep(bot: StatBot, or
     # The sweeper was down for a week: when it comes back it must not nag.
     clock.set(ny(2026, 12, 14, 9))
     await sweep(org_uow, clock)
-    assert len([1 for _, _, d in await escalations_sent(org_uow) if "Sanitation's check-in" in card_text(d)]) == 1
+    assert (
+        len([1 for _, _, d in await escalations_sent(org_uow) if "Sanitation's check-in" in card_text(d)])
+        == 1
+    )
     async with org_uow() as uow:
         chain = (await uow.escalations.for_subject("missed_checkin", checkin_id))[0]
     assert chain.state == "resolved"
 
 
-async def test_acknowledge_stops_and_snooze_delays(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_acknowledge_stops_and_snooze_delays(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _sanitation_checkin(org_uow, clock)
     await run_until(org_uow, clock, ny(2026, 12, 7, 9))
     async with org_uow() as uow:
@@ -136,7 +165,9 @@ async def test_acknowledge_stops_and_snooze_delays(bot: StatBot, org_uow: SqlUni
     assert [who for _, who, _ in await escalations_sent(org_uow)] == [HEAD, DEPUTY]
 
 
-async def test_outsiders_cannot_acknowledge(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_outsiders_cannot_acknowledge(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     checkin_id = await _sanitation_checkin(org_uow, clock)
     await run_until(org_uow, clock, ny(2026, 12, 7, 9))
     async with org_uow() as uow:
@@ -145,13 +176,17 @@ async def test_outsiders_cannot_acknowledge(bot: StatBot, org_uow: SqlUnitOfWork
     reply = text_of(await bot.on_button(outsider, "escalation.ack", {"escalation": str(chain.id)}))
     assert "Only leaders can acknowledge" in reply
     owner = await pid(org_uow, HEAD)
-    reply = text_of(await bot.on_button(owner, "escalation.snooze", {"escalation": str(chain.id), "days": "2"}))
+    reply = text_of(
+        await bot.on_button(owner, "escalation.snooze", {"escalation": str(chain.id), "days": "2"})
+    )
     assert "Only leaders can acknowledge or snooze" in reply
     async with org_uow() as uow:
         assert (await uow.escalations.get(chain.id or 0)).state == "active"  # type: ignore[union-attr]
 
 
-async def test_overdue_commitment_escalates_and_mark_done_stops_it(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_overdue_commitment_escalates_and_mark_done_stops_it(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))  # Tuesday
     head = await pid(org_uow, HEAD)
     created = text_of(await bot.on_text(head, "commit Replace truck 12 by Thursday"))
@@ -169,7 +204,9 @@ async def test_overdue_commitment_escalates_and_mark_done_stops_it(bot: StatBot,
     assert len(await escalations_sent(org_uow)) == 2
 
 
-async def test_moving_the_due_date_starts_a_new_episode(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_moving_the_due_date_starts_a_new_episode(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     head = await pid(org_uow, HEAD)
     await bot.on_text(head, "commit Replace truck 12 by Thursday")
@@ -201,7 +238,9 @@ async def test_commitment_gone_quiet(bot: StatBot, org_uow: SqlUnitOfWorkFactory
     assert len(await escalations_sent(org_uow)) == 1
 
 
-async def test_followup_asked_answered_or_escalated(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_followup_asked_answered_or_escalated(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     mayor = await pid(org_uow, MAYOR)
     asked = text_of(await bot.on_text(mayor, "ask sanitation Why did missed pickups double?"))
@@ -215,11 +254,17 @@ async def test_followup_asked_answered_or_escalated(bot: StatBot, org_uow: SqlUn
     # later (Saturday → Monday morning) to the head, another day later to the deputy.
     await run_until(org_uow, clock, ny(2026, 12, 8, 12))
     assert [(when, who) for when, who, _ in await escalations_sent(org_uow)] == [
-        ("Mon 07 08:30", HEAD), ("Tue 08 08:30", DEPUTY)]
+        ("Mon 07 08:30", HEAD),
+        ("Tue 08 08:30", DEPUTY),
+    ]
     form = only_form(await bot.on_button(await pid(org_uow, HEAD), answer_button.action, answer_button.ids))
     empty = only_form(await bot.on_form(await pid(org_uow, HEAD), form.action, form.ids, {"answer": " "}))
     assert empty.errors == {"answer": "Write your answer."}
-    done = text_of(await bot.on_form(await pid(org_uow, HEAD), form.action, form.ids, {"answer": "Two trucks down; fixed."}))
+    done = text_of(
+        await bot.on_form(
+            await pid(org_uow, HEAD), form.action, form.ids, {"answer": "Two trucks down; fixed."}
+        )
+    )
     assert "your answer to follow-up" in done
     async with org_uow() as uow:
         to_mayor = await uow.deliveries.for_audience(f"person:{mayor}")
@@ -233,7 +278,9 @@ async def test_only_leaders_ask(bot: StatBot, org_uow: SqlUnitOfWorkFactory) -> 
     assert "Follow-up questions are for leaders and analysts." in reply
 
 
-async def test_ask_about_a_digest_item_records_what_it_was_about(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_ask_about_a_digest_item_records_what_it_was_about(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     mayor = await pid(org_uow, MAYOR)
     ids = {"unit": "sanitation", "metric": "missed_pickups"}
@@ -251,7 +298,9 @@ async def test_ask_about_a_digest_item_records_what_it_was_about(bot: StatBot, o
     assert entry.detail["unit"] == "sanitation" and entry.detail["metric"] == "missed_pickups"
 
 
-async def test_owner_and_deputy_get_the_way_to_finish_not_to_silence(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_owner_and_deputy_get_the_way_to_finish_not_to_silence(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _sanitation_checkin(org_uow, clock)
     await run_until(org_uow, clock, ny(2026, 12, 8, 12))
     owner_card, deputy_card = [Card.model_validate(d.payload) for _, _, d in await escalations_sent(org_uow)]
@@ -260,7 +309,9 @@ async def test_owner_and_deputy_get_the_way_to_finish_not_to_silence(org_uow: Sq
         assert labels == ["Fill in the numbers"]
 
 
-async def test_a_late_sweep_at_night_waits_for_working_hours(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_a_late_sweep_at_night_waits_for_working_hours(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _sanitation_checkin(org_uow, clock)
     # The bot was down from Thursday until Tuesday 23:00: nothing goes out at night.
     clock.set(ny(2026, 12, 8, 23))
@@ -272,7 +323,9 @@ async def test_a_late_sweep_at_night_waits_for_working_hours(org_uow: SqlUnitOfW
     assert [(when, who) for when, who, _ in await escalations_sent(org_uow)] == [("Wed 09 08:30", HEAD)]
 
 
-async def test_restricted_units_never_reach_the_channel(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_restricted_units_never_reach_the_channel(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 3, 9, 30))
     await open_due_checkins(org_uow, clock)
     await run_until(org_uow, clock, ny(2026, 12, 31, 12), step=dt.timedelta(hours=12))
@@ -285,7 +338,9 @@ async def test_analysts_cannot_ask_restricted_units(bot: StatBot, org_uow: SqlUn
     assert "Human Resources is restricted" in reply
 
 
-async def test_a_question_asked_at_night_waits_for_the_heads_morning(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_a_question_asked_at_night_waits_for_the_heads_morning(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 22))
     await bot.on_text(await pid(org_uow, MAYOR), "ask sanitation Why did missed pickups double?")
     async with org_uow() as uow:
@@ -293,7 +348,9 @@ async def test_a_question_asked_at_night_waits_for_the_heads_morning(bot: StatBo
     assert question.next_attempt_at == ny(2026, 12, 2, 8, 30)
 
 
-async def test_followups_are_not_ticked_off_in_the_checkin_form(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_followups_are_not_ticked_off_in_the_checkin_form(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     await bot.on_text(await pid(org_uow, MAYOR), "ask sanitation Why did missed pickups double?")
     await _sanitation_checkin(org_uow, clock)
@@ -301,8 +358,12 @@ async def test_followups_are_not_ticked_off_in_the_checkin_form(bot: StatBot, or
     assert not [i for i in form.inputs if i.name.startswith("c.")]
 
 
-async def test_restricted_commitments_are_not_revealed_by_id(bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_restricted_commitments_are_not_revealed_by_id(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
-    await bot.on_text(await pid(org_uow, "carla.mendes@riverton.gov"), "commit Fill the payroll clerk post by Friday")
+    await bot.on_text(
+        await pid(org_uow, "carla.mendes@riverton.gov"), "commit Fill the payroll clerk post by Friday"
+    )
     reply = text_of(await bot.on_text(await pid(org_uow, HEAD), "done 1"))
     assert reply == "There is no commitment #1 you can see. `commitments` lists yours."

@@ -30,12 +30,15 @@ HEAD = "robert.hayes@riverton.gov"
 
 
 @pytest.fixture
-async def container(uow: SqlUnitOfWorkFactory, engine: AsyncEngine, example_org: OrgFile, db_url: str) -> Container:
+async def container(
+    uow: SqlUnitOfWorkFactory, engine: AsyncEngine, example_org: OrgFile, db_url: str
+) -> Container:
     async with uow() as work:
         await apply_org(work, example_org, now=CREATED)
         await work.commit()
-    return Container(settings=Settings(database_url=db_url), engine=engine, uow=uow,
-                     clock=FakeClock(ny(2026, 11, 30, 9)))
+    return Container(
+        settings=Settings(database_url=db_url), engine=engine, uow=uow, clock=FakeClock(ny(2026, 11, 30, 9))
+    )
 
 
 async def _data(container: Container) -> None:
@@ -45,23 +48,76 @@ async def _data(container: Container) -> None:
         assert unit is not None and unit.id is not None and head is not None
         metric = (await work.metrics.for_unit(unit.id))[0]
         assert metric.id is not None
-        for week, value, at in (("2026-W40", 100.0, ny(2026, 10, 2, 10)), ("2026-W48", 160.0, ny(2026, 11, 27, 10))):
-            reading = await work.readings.add(Reading(unit_id=unit.id, metric_id=metric.id, week=week, value=value,
-                                                      updated_at=at, updated_by=head.id, note="Route 9 <late>"))
-            await work.readings.add_revision(ReadingRevision(reading_id=reading.id or 0, value=value - 5,
-                                                             previous_value=None, changed_at=at, changed_by=head.id))
-            await work.readings.add_revision(ReadingRevision(reading_id=reading.id or 0, value=value,
-                                                             previous_value=value - 5, changed_at=at + dt.timedelta(hours=1),
-                                                             changed_by=head.id, note="edited"))
-            await work.checkins.add(CheckIn(unit_id=unit.id, week=week, state="submitted", opened_at=at,
-                                            deadline_at=at, submitted_at=at, submitted_by=head.id, late=week == "2026-W48"))
-        commitment = await work.commitments.add(Commitment(
-            unit_id=unit.id, owner_id=head.id or 0, text='Hire two drivers, "fast"', due_on=dt.date(2026, 12, 4),
-            status="open", origin="command", created_at=ny(2026, 11, 27, 11), updated_at=ny(2026, 11, 27, 11),
-            created_by=head.id, metric_id=metric.id))
-        await work.commitments.add_update(CommitmentUpdate(commitment_id=commitment.id or 0, at=ny(2026, 11, 27, 11),
-                                                           by=head.id, status="open", due_on=dt.date(2026, 12, 4),
-                                                           note="created"))
+        for week, value, at in (
+            ("2026-W40", 100.0, ny(2026, 10, 2, 10)),
+            ("2026-W48", 160.0, ny(2026, 11, 27, 10)),
+        ):
+            reading = await work.readings.add(
+                Reading(
+                    unit_id=unit.id,
+                    metric_id=metric.id,
+                    week=week,
+                    value=value,
+                    updated_at=at,
+                    updated_by=head.id,
+                    note="Route 9 <late>",
+                )
+            )
+            await work.readings.add_revision(
+                ReadingRevision(
+                    reading_id=reading.id or 0,
+                    value=value - 5,
+                    previous_value=None,
+                    changed_at=at,
+                    changed_by=head.id,
+                )
+            )
+            await work.readings.add_revision(
+                ReadingRevision(
+                    reading_id=reading.id or 0,
+                    value=value,
+                    previous_value=value - 5,
+                    changed_at=at + dt.timedelta(hours=1),
+                    changed_by=head.id,
+                    note="edited",
+                )
+            )
+            await work.checkins.add(
+                CheckIn(
+                    unit_id=unit.id,
+                    week=week,
+                    state="submitted",
+                    opened_at=at,
+                    deadline_at=at,
+                    submitted_at=at,
+                    submitted_by=head.id,
+                    late=week == "2026-W48",
+                )
+            )
+        commitment = await work.commitments.add(
+            Commitment(
+                unit_id=unit.id,
+                owner_id=head.id or 0,
+                text='Hire two drivers, "fast"',
+                due_on=dt.date(2026, 12, 4),
+                status="open",
+                origin="command",
+                created_at=ny(2026, 11, 27, 11),
+                updated_at=ny(2026, 11, 27, 11),
+                created_by=head.id,
+                metric_id=metric.id,
+            )
+        )
+        await work.commitments.add_update(
+            CommitmentUpdate(
+                commitment_id=commitment.id or 0,
+                at=ny(2026, 11, 27, 11),
+                by=head.id,
+                status="open",
+                due_on=dt.date(2026, 12, 4),
+                note="created",
+            )
+        )
         await work.commit()
 
 
@@ -70,7 +126,9 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-async def test_csv_export_has_every_table_with_documented_columns(container: Container, tmp_path: Path) -> None:
+async def test_csv_export_has_every_table_with_documented_columns(
+    container: Container, tmp_path: Path
+) -> None:
     await _data(container)
     files = await export_data(container, "csv", None, tmp_path / "out")
     assert [f.name for f in files] == [f"{name}.csv" for name in EXPORT_TABLES]
@@ -79,23 +137,42 @@ async def test_csv_export_has_every_table_with_documented_columns(container: Con
             assert tuple(next(csv.reader(handle))) == EXPORT_TABLES[path.stem]
     readings = _read(tmp_path / "out" / "readings.csv")
     assert readings[1] == {
-        "unit": "sanitation", "metric": "missed_pickups", "week": "2026-W48", "value": "160",
-        "note": "Route 9 <late>", "confirmed_outlier": "false", "updated_at": "2026-11-27T15:00:00+00:00",
+        "unit": "sanitation",
+        "metric": "missed_pickups",
+        "week": "2026-W48",
+        "value": "160",
+        "note": "Route 9 <late>",
+        "confirmed_outlier": "false",
+        "updated_at": "2026-11-27T15:00:00+00:00",
         "updated_by": HEAD,
     }
     revisions = _read(tmp_path / "out" / "reading_revisions.csv")
     assert [(r["week"], r["previous_value"], r["value"], r["note"]) for r in revisions] == [
-        ("2026-W40", "", "95", ""), ("2026-W40", "95", "100", "edited"),
-        ("2026-W48", "", "155", ""), ("2026-W48", "155", "160", "edited"),
+        ("2026-W40", "", "95", ""),
+        ("2026-W40", "95", "100", "edited"),
+        ("2026-W48", "", "155", ""),
+        ("2026-W48", "155", "160", "edited"),
     ]
     checkins = _read(tmp_path / "out" / "checkins.csv")
     assert [(c["unit"], c["week"], c["state"], c["late"], c["submitted_by"]) for c in checkins] == [
-        ("sanitation", "2026-W40", "submitted", "false", HEAD), ("sanitation", "2026-W48", "submitted", "true", HEAD)]
+        ("sanitation", "2026-W40", "submitted", "false", HEAD),
+        ("sanitation", "2026-W48", "submitted", "true", HEAD),
+    ]
     (commitment,) = _read(tmp_path / "out" / "commitments.csv")
-    assert (commitment["text"], commitment["owner"], commitment["due_on"], commitment["metric"], commitment["status"]) == (
-        'Hire two drivers, "fast"', HEAD, "2026-12-04", "missed_pickups", "open")
+    assert (
+        commitment["text"],
+        commitment["owner"],
+        commitment["due_on"],
+        commitment["metric"],
+        commitment["status"],
+    ) == ('Hire two drivers, "fast"', HEAD, "2026-12-04", "missed_pickups", "open")
     (update,) = _read(tmp_path / "out" / "commitment_updates.csv")
-    assert (update["commitment_id"], update["unit"], update["by"], update["note"]) == (commitment["id"], "sanitation", HEAD, "created")
+    assert (update["commitment_id"], update["unit"], update["by"], update["note"]) == (
+        commitment["id"],
+        "sanitation",
+        HEAD,
+        "created",
+    )
 
 
 async def test_since_keeps_only_recent_rows(container: Container, tmp_path: Path) -> None:
@@ -113,7 +190,16 @@ async def test_xlsx_export_has_one_sheet_per_table(container: Container, tmp_pat
     workbook = load_workbook(path, read_only=True)
     assert workbook.sheetnames == list(EXPORT_TABLES)
     rows = list(workbook["readings"].iter_rows(values_only=True))
-    assert rows[0] == ("unit", "metric", "week", "value", "note", "confirmed_outlier", "updated_at (UTC)", "updated_by")
+    assert rows[0] == (
+        "unit",
+        "metric",
+        "week",
+        "value",
+        "note",
+        "confirmed_outlier",
+        "updated_at (UTC)",
+        "updated_by",
+    )
     assert rows[2][:4] == ("sanitation", "missed_pickups", "2026-W48", 160)
     assert rows[2][6] == dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC).replace(tzinfo=None)
     assert len(list(workbook["commitment_updates"].iter_rows(values_only=True))) == 2
@@ -159,7 +245,9 @@ async def test_text_that_looks_like_a_formula_stays_text(container: Container, t
         await uow.commit()
     (path,) = await export_data(container, "xlsx", None, tmp_path)
     sheet = load_workbook(path)["commitments"]
-    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    cells = [
+        c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value
+    ]
     assert [(c.value, c.data_type) for c in cells] == [('\'=HYPERLINK("http://evil.example","click")', "s")]
     await export_data(container, "csv", None, tmp_path / "csv")
     texts = [r["text"] for r in _read(tmp_path / "csv" / "commitments.csv")]
@@ -189,7 +277,12 @@ async def test_storage_reads_typed_rows_named_by_the_export_columns(container: C
     (reading,) = tables[0].rows
     assert isinstance(reading, ReadingRow)
     assert (reading.unit, reading.metric, reading.week, reading.value, reading.updated_by) == (
-        "sanitation", "missed_pickups", "2026-W48", 160.0, HEAD)
+        "sanitation",
+        "missed_pickups",
+        "2026-W48",
+        160.0,
+        HEAD,
+    )
 
 
 def test_the_export_and_digest_commands_hold_no_sql() -> None:
@@ -201,6 +294,8 @@ def test_the_export_and_digest_commands_hold_no_sql() -> None:
 
     for module in (adapters.export, adapters.digest_print):
         tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
-        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
         imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not {name for name in imported if name.split(".")[0] == "sqlalchemy"}, module.__name__

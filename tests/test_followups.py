@@ -13,7 +13,9 @@ MAYOR = "dana.whitfield@riverton.gov"
 ANALYST = "jordan.kim@riverton.gov"
 
 
-async def test_ask_about_a_commitment_from_the_digest(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_ask_about_a_commitment_from_the_digest(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     """The digest's button names only the commitment: the unit is the commitment's own."""
     clock.set(ny(2026, 12, 1, 10))
     bot = StatBot(org_uow, clock)
@@ -27,7 +29,9 @@ async def test_ask_about_a_commitment_from_the_digest(org_uow: SqlUnitOfWorkFact
     assert reply.startswith("Asked Robert Hayes (Sanitation), answer due Fri 04 Dec")
 
 
-async def test_a_restricted_unit_s_commitment_is_not_revealed(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_a_restricted_unit_s_commitment_is_not_revealed(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 1, 10))
     bot = StatBot(org_uow, clock)
     await bot.on_text(await pid(org_uow, HR_HEAD), "commit Fill the payroll clerk post by Friday")

@@ -44,10 +44,19 @@ async def test_escalation_card(
     chain: list[Person] = [p for p in (people.get(e) for e in _emails(unit_key)) if p][:asked]
     async with org() as work:
         escalation = await work.escalations.add(
-            Escalation(kind=kind, subject_id=ids[item], unit_id=unit.id or 0, episode="golden",
-                       policy={"name": "standard"}, state="active", step=asked,
-                       next_step_at=NOW, created_at=ny(2026, 11, 27, 14), updated_at=ny(2026, 11, 28, 9),
-                       notified=[p.id or 0 for p in chain])
+            Escalation(
+                kind=kind,
+                subject_id=ids[item],
+                unit_id=unit.id or 0,
+                episode="golden",
+                policy={"name": "standard"},
+                state="active",
+                step=asked,
+                next_step_at=NOW,
+                created_at=ny(2026, 11, 27, 14),
+                updated_at=ny(2026, 11, 28, 9),
+                notified=[p.id or 0 for p in chain],
+            )
         )
         subject = await subject_of(work, escalation, NOW)
         await work.commit()
@@ -78,10 +87,17 @@ async def test_commitment_cards(org: SqlUnitOfWorkFactory) -> None:
     open_items.sort(key=lambda c: c.id or 0)
     owners = {p.id: p for p in people.values() if p.id is not None}
     by_id = {u.id: u for u in units.values()}
-    assert_card_golden("commitments_open", commitments_card("Open commitments", open_items, owners, by_id, today))
-    assert_card_golden("commitments_overdue",
-                       commitments_card("Overdue commitments", overdue, owners, by_id, today))
+    assert_card_golden(
+        "commitments_open", commitments_card("Open commitments", open_items, owners, by_id, today)
+    )
+    assert_card_golden(
+        "commitments_overdue", commitments_card("Overdue commitments", overdue, owners, by_id, today)
+    )
     # Due today and due in two days show as such.
-    assert_card_golden("commitments_due_soon",
-                       commitments_card("Your open commitments", open_items, owners, by_id, dt.date(2026, 12, 3)))
-    assert_card_golden("commitments_none", commitments_card("Your open commitments", [], owners, by_id, today))
+    assert_card_golden(
+        "commitments_due_soon",
+        commitments_card("Your open commitments", open_items, owners, by_id, dt.date(2026, 12, 3)),
+    )
+    assert_card_golden(
+        "commitments_none", commitments_card("Your open commitments", [], owners, by_id, today)
+    )

@@ -95,8 +95,10 @@ async def test_item_variants(org: SqlUnitOfWorkFactory) -> None:
     data.values[metric.id] = dict.fromkeys(data.weeks, 200.0)
     by_id = {c.id: c for c in data.commitments}
     data.commitments = [
-        dataclasses.replace(c, due_on=dt.date(2026, 11, 29)) if c.id == ids["broken"]
-        else dataclasses.replace(c, due_on=dt.date(2026, 12, 2)) if c.id == ids["asked"]
+        dataclasses.replace(c, due_on=dt.date(2026, 11, 29))
+        if c.id == ids["broken"]
+        else dataclasses.replace(c, due_on=dt.date(2026, 12, 2))
+        if c.id == ids["asked"]
         else c
         for c in data.commitments
     ]
@@ -104,9 +106,19 @@ async def test_item_variants(org: SqlUnitOfWorkFactory) -> None:
     fire = next(e for e in data.escalations if e.id == ids["esc.fire"])
     fire.state, fire.snoozed_until = "snoozed", ny(2026, 12, 2, 9)
     data.escalations.append(
-        Escalation(kind="quiet_commitment", subject_id=ids["kept"], unit_id=by_id[ids["kept"]].unit_id,
-                   episode="1", policy={}, state="active", step=2, next_step_at=None,
-                   created_at=ny(2026, 11, 20, 14), updated_at=ny(2026, 11, 28, 9), id=9001)
+        Escalation(
+            kind="quiet_commitment",
+            subject_id=ids["kept"],
+            unit_id=by_id[ids["kept"]].unit_id,
+            episode="1",
+            policy={},
+            state="active",
+            step=2,
+            next_step_at=None,
+            created_at=ny(2026, 11, 20, 14),
+            updated_at=ny(2026, 11, 28, 9),
+            id=9001,
+        )
     )
     for name, now in (("digest_items_variants", NOW), ("digest_items_variants_later", ny(2026, 12, 5, 9))):
         digest = build_digest(data, now=now, context=context)

@@ -69,16 +69,27 @@ def test_text_lines_are_short_and_human(restore_logging: None) -> None:
 
 def test_secrets_and_database_error_text_never_reach_a_line(restore_logging: None) -> None:
     stream = io.StringIO()
-    configure_logging(fmt="json", level="INFO", secrets=[TOKEN, SIGNING_SECRET, "pg-password-77"], stream=stream)
+    configure_logging(
+        fmt="json", level="INFO", secrets=[TOKEN, SIGNING_SECRET, "pg-password-77"], stream=stream
+    )
     log = logging.getLogger("statbot.test")
     log.warning("calling with %s and xoxp-1111111-otheruser-token", TOKEN)
     log.info("connect postgresql+asyncpg://statbot:pg-password-77@db/statbot")
     try:
-        raise sqlalchemy.exc.IntegrityError("INSERT INTO commitments ...", {"text": SENSITIVE}, ValueError(SENSITIVE))
+        raise sqlalchemy.exc.IntegrityError(
+            "INSERT INTO commitments ...", {"text": SENSITIVE}, ValueError(SENSITIVE)
+        )
     except sqlalchemy.exc.IntegrityError:
         log.exception("turn failed: text")
     text = stream.getvalue()
-    for secret in (TOKEN, SIGNING_SECRET, "pg-password-77", "xoxp-1111111-otheruser-token", SENSITIVE, "078-05"):
+    for secret in (
+        TOKEN,
+        SIGNING_SECRET,
+        "pg-password-77",
+        "xoxp-1111111-otheruser-token",
+        SENSITIVE,
+        "078-05",
+    ):
         assert secret not in text
     failure = json.loads(text.splitlines()[-1])
     assert "sqlalchemy.exc.IntegrityError" in failure["exception"]
@@ -89,7 +100,9 @@ def test_a_bad_log_setting_is_one_line(tmp_path: Path) -> None:
     import subprocess
 
     env = {**base_env(tmp_path), "STATBOT_LOG_FORMAT": "xml"}
-    result = subprocess.run([STATBOT, "tick"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [STATBOT, "tick"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: STATBOT_LOG_FORMAT: 'xml' is not a log format; use json or text"
@@ -109,15 +122,29 @@ async def test_serve_logs_json_without_secrets_or_message_bodies(tmp_path: Path)
     api = FakeSlackApi(users=users, channels={"citistat": "C0CITISTAT"})
     await api.start()
     port = _free_port()
-    env = {**base_env(tmp_path), "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "MicrosoftAppPassword": APP_PASSWORD, "STATBOT_SLACK_API_URL": api.url}
+    env = {
+        **base_env(tmp_path),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "MicrosoftAppPassword": APP_PASSWORD,
+        "STATBOT_SLACK_API_URL": api.url,
+    }
     try:
         await prepared(env, tmp_path)
         # The first answers fail on Slack's side, so the failure paths log too.
         api.fail("chat.postMessage", status=500, times=3)
         server = await asyncio.create_subprocess_exec(
-            STATBOT, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler",
-            env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            STATBOT,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-scheduler",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             async with aiohttp.ClientSession() as http:
@@ -132,31 +159,62 @@ async def test_serve_logs_json_without_secrets_or_message_bodies(tmp_path: Path)
                     assert time.monotonic() < deadline, "serve did not start"
                     await asyncio.sleep(0.2)
                 for n, text in enumerate([f"commit Call back {SENSITIVE} by Friday", f"status {SENSITIVE}"]):
-                    body = json.dumps({
-                        "token": "x", "team_id": "T111", "api_app_id": "A1", "type": "event_callback",
-                        "event_id": f"Ev{n}", "event_time": int(time.time()),
-                        "event": {"type": "message", "channel": f"D{head}", "user": head, "text": text,
-                                  "ts": f"1.{n}", "channel_type": "im"},
-                    }).encode()
-                    headers = {"Content-Type": "application/json",
-                               **slack_signature(SIGNING_SECRET, body, int(time.time()))}
-                    async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body,
-                                         headers=headers) as response:
+                    body = json.dumps(
+                        {
+                            "token": "x",
+                            "team_id": "T111",
+                            "api_app_id": "A1",
+                            "type": "event_callback",
+                            "event_id": f"Ev{n}",
+                            "event_time": int(time.time()),
+                            "event": {
+                                "type": "message",
+                                "channel": f"D{head}",
+                                "user": head,
+                                "text": text,
+                                "ts": f"1.{n}",
+                                "channel_type": "im",
+                            },
+                        }
+                    ).encode()
+                    headers = {
+                        "Content-Type": "application/json",
+                        **slack_signature(SIGNING_SECRET, body, int(time.time())),
+                    }
+                    async with http.post(
+                        f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers
+                    ) as response:
                         assert response.status == 200
                 # A forged request (wrong secret) is refused; its body is not logged.
                 forged = json.dumps({"type": "event_callback", "event": {"text": SENSITIVE}}).encode()
-                headers = {"Content-Type": "application/json", **slack_signature("wrong", forged, int(time.time()))}
-                async with http.post(f"http://127.0.0.1:{port}/slack/events", data=forged, headers=headers) as r:
+                headers = {
+                    "Content-Type": "application/json",
+                    **slack_signature("wrong", forged, int(time.time())),
+                }
+                async with http.post(
+                    f"http://127.0.0.1:{port}/slack/events", data=forged, headers=headers
+                ) as r:
                     assert r.status == 401
                 # An event no listener handles makes slack-bolt log the whole body at WARNING.
-                unhandled = json.dumps({
-                    "type": "event_callback", "event_id": "EvX", "event_time": int(time.time()),
-                    "event": {"type": "pin_added", "user": head, "item": {"message": {"text": SENSITIVE}}},
-                }).encode()
-                headers = {"Content-Type": "application/json",
-                           **slack_signature(SIGNING_SECRET, unhandled, int(time.time()))}
-                async with http.post(f"http://127.0.0.1:{port}/slack/events", data=unhandled,
-                                     headers=headers) as r:
+                unhandled = json.dumps(
+                    {
+                        "type": "event_callback",
+                        "event_id": "EvX",
+                        "event_time": int(time.time()),
+                        "event": {
+                            "type": "pin_added",
+                            "user": head,
+                            "item": {"message": {"text": SENSITIVE}},
+                        },
+                    }
+                ).encode()
+                headers = {
+                    "Content-Type": "application/json",
+                    **slack_signature(SIGNING_SECRET, unhandled, int(time.time())),
+                }
+                async with http.post(
+                    f"http://127.0.0.1:{port}/slack/events", data=unhandled, headers=headers
+                ) as r:
                     assert r.status < 500
                 # The turns run after the ack: wait until the bot has answered.
                 for _ in range(100):
@@ -181,7 +239,9 @@ async def test_serve_logs_json_without_secrets_or_message_bodies(tmp_path: Path)
     slack_requests = [line for line in requests if line.get("route") == "/slack/events"]
     assert len(slack_requests) == 4
     assert {200, 401} <= {line["status"] for line in slack_requests}
-    assert all(line["platform"] == "slack" and line["request_id"] and "duration_ms" in line
-               for line in slack_requests)
+    assert all(
+        line["platform"] == "slack" and line["request_id"] and "duration_ms" in line
+        for line in slack_requests
+    )
     kinds = [line.get("event_kind") for line in slack_requests]
     assert kinds.count("event:message") == 2 and "event:pin_added" in kinds

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from storage.engine import create_engine
-from storage.migrations import head_revision, script_location, upgrade
+from storage.migrations import alembic_config, head_revision, script_location, upgrade
 from storage.records import Base
 from tests.conftest import TEST_DATABASE_URL
 
@@ -119,3 +119,151 @@ def test_alembic_command_from_the_checkout(tmp_path: Path, monkeypatch: pytest.M
     _, tables, revision = _diff_and_tables(url)
     assert revision == head_revision()
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
+
+
+def test_state_checks_are_added_to_a_database_holding_data(empty_database: str) -> None:
+    """0004 rebuilds the state tables on SQLite; rows (and the commitment history that
+    points at commitments) survive, and from then on an unknown state is refused."""
+    import asyncio
+    import datetime as dt
+
+    from sqlalchemy.exc import IntegrityError
+
+    from storage import records
+
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+    upgrade(empty_database, "0003")
+
+    async def fill() -> None:
+        engine = create_engine(empty_database)
+        async with engine.begin() as connection:
+
+            async def insert(record: type[records.Base], **values: object) -> None:
+                await connection.execute(record.__table__.insert().values(id=1, **values))  # type: ignore[attr-defined]
+
+            person = {"email": "a@example.org", "name": "A", "timezone": "UTC", "roles": [], "active": True}
+            await insert(records.PersonRecord, **person)
+            await insert(
+                records.UnitRecord,
+                key="u",
+                name="U",
+                timezone="UTC",
+                head_id=1,
+                leader_id=1,
+                checkin_weekday=0,
+                checkin_time=dt.time(9),
+                deadline_weekday=2,
+                deadline_time=dt.time(17),
+                restricted=False,
+                active=True,
+            )
+            await insert(
+                records.CheckInRecord,
+                unit_id=1,
+                week="2026-W49",
+                state="open",
+                opened_at=now,
+                deadline_at=now,
+                reminders_sent=0,
+                late=False,
+                draft={},
+            )
+            await insert(
+                records.CommitmentRecord,
+                unit_id=1,
+                owner_id=1,
+                text="Fix it",
+                due_on=now.date(),
+                status="done",
+                origin="command",
+                created_at=now,
+                updated_at=now,
+            )
+            await insert(
+                records.CommitmentUpdateRecord,
+                commitment_id=1,
+                at=now,
+                by=1,
+                status="done",
+                due_on=now.date(),
+                note="done",
+            )
+            await insert(
+                records.EscalationRecord,
+                kind="missed_checkin",
+                subject_id=1,
+                unit_id=1,
+                episode="1",
+                policy={},
+                state="snoozed",
+                step=1,
+                created_at=now,
+                updated_at=now,
+                notified=[1],
+            )
+            await insert(
+                records.DeliveryRecord,
+                audience="person:1",
+                payload={"a": 1},
+                idempotency_key="k",
+                state="sent",
+                created_at=now,
+                next_attempt_at=now,
+                attempts=1,
+            )
+        await engine.dispose()
+
+    asyncio.run(fill())
+    upgrade(empty_database)
+    diff, _, revision = _diff_and_tables(empty_database)
+    assert revision == head_revision() and diff == []
+
+    async def check() -> None:
+        engine = create_engine(empty_database)
+        async with engine.connect() as connection:
+
+            def checks(sync_connection):  # type: ignore[no-untyped-def]
+                inspector = inspect(sync_connection)
+                return {
+                    table: {c["name"] for c in inspector.get_check_constraints(table)}
+                    for table in (
+                        "checkins",
+                        "commitments",
+                        "commitment_updates",
+                        "escalations",
+                        "deliveries",
+                    )
+                }
+
+            assert await connection.run_sync(checks) == {
+                "checkins": {"ck_checkins_state"},
+                "commitments": {"ck_commitments_status"},
+                "commitment_updates": {"ck_commitment_updates_status"},
+                "escalations": {"ck_escalations_state"},
+                "deliveries": {"ck_deliveries_state"},
+            }
+            for table in ("checkins", "commitments", "commitment_updates", "escalations", "deliveries"):
+                assert (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 1
+            row = (
+                await connection.execute(text("SELECT commitment_id, status, note FROM commitment_updates"))
+            ).one()
+            assert tuple(row) == (1, "done", "done")
+            with pytest.raises(IntegrityError):
+                await connection.execute(text("UPDATE deliveries SET state = 'lost'"))
+        await engine.dispose()
+
+    asyncio.run(check())
+
+    # And back: the constraints go, the rows (history included) stay.
+    command.downgrade(alembic_config(empty_database), "0003")
+
+    async def after_downgrade() -> None:
+        engine = create_engine(empty_database)
+        async with engine.connect() as connection:
+            checks = await connection.run_sync(lambda c: inspect(c).get_check_constraints("deliveries"))
+            assert checks == []
+            for table in ("checkins", "commitments", "commitment_updates", "escalations", "deliveries"):
+                assert (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 1
+        await engine.dispose()
+
+    asyncio.run(after_downgrade())

@@ -72,9 +72,7 @@ def test_example_people_hold_every_role_the_units_and_digest_name(example: OrgFi
     for unit in example.units:
         assert {unit.head, unit.leader} <= emails
         assert unit.deputy is None or unit.deputy in emails
-        assert "leader" in example.person(unit.leader).roles or "admin" in example.person(
-            unit.leader
-        ).roles
+        assert "leader" in example.person(unit.leader).roles or "admin" in example.person(unit.leader).roles
     assert example.organisation.digest.day == "monday"
     assert example.organisation.digest.time == dt.time(8, 0)
     assert len(example.organisation.digest.audience) >= 3
@@ -133,8 +131,7 @@ def test_three_mistakes_are_all_named_by_their_place() -> None:
         [
             "units[2].metrics[0].target: must be a number",
             f"units[{parks}].head: pat.doe@riverton.gov is not one of the people",
-            f"units[{water}].timezone: 'America/Chicgo' is not an IANA time zone "
-            "(like Europe/Paris)",
+            f"units[{water}].timezone: 'America/Chicgo' is not an IANA time zone (like Europe/Paris)",
         ]
     )
 
@@ -169,104 +166,210 @@ PARKS = unit_index("parks")
 MISTAKES: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     ("missing organisation", _drop("organisation"), "organisation: is required"),
     ("missing unit head", _drop("units.1.head"), "units[1].head: is required"),
-    ("missing metric target", _drop("units.1.metrics.2.target"),
-     "units[1].metrics[2].target: is required"),
+    ("missing metric target", _drop("units.1.metrics.2.target"), "units[1].metrics[2].target: is required"),
     ("missing person email", _drop("people.3.email"), "people[3].email: is required"),
     ("no units", _set("units", []), "units: must not be empty"),
     ("no metrics", _set("units.0.metrics", []), "units[0].metrics: must not be empty"),
     ("unknown unit field", _set("units.1.colour", "red"), "units[1].colour: is not a known field"),
     ("unknown top-level field", _set("departments", []), "departments: is not a known field"),
-    ("misspelt metric field", _set("units.0.metrics.1.traget", 5),
-     "units[0].metrics[1].traget: is not a known field"),
-    ("bad weekday", _set("units.0.checkin", {"day": "thursdy"}),
-     "units[0].checkin.day: must be one of: monday, tuesday, wednesday, thursday, friday, "
-     "saturday or sunday"),
-    ("bad digest weekday", _set("organisation.digest.day", "Mon"),
-     "organisation.digest.day: must be one of: monday, tuesday, wednesday, thursday, friday, "
-     "saturday or sunday"),
-    ("quoted 25:00", _set("units.0.checkin", {"time": "25:00"}),
-     "units[0].checkin.time: '25:00' is not a time of day; write it like \"09:00\""),
-    ("minute 75", _set("units.0.checkin", {"deadline_time": "16:75"}),
-     "units[0].checkin.deadline_time: '16:75' is not a time of day; write it like \"09:00\""),
-    ("time as a word", _set("organisation.digest.time", "morning"),
-     "organisation.digest.time: 'morning' is not a time of day; write it like \"09:00\""),
-    ("time as a boolean", _set("organisation.digest.time", True),
-     "organisation.digest.time: True is not a time of day; write it like \"09:00\""),
-    ("working hours backwards", _set("organisation.working_hours", {"start": "17:00",
-                                                                     "end": "08:00"}),
-     "organisation.working_hours: end must be after start"),
-    ("duplicate email, other case", _set("people.5.email", "Dana.Whitfield@Riverton.gov"),
-     "people[5].email: dana.whitfield@riverton.gov is already people[0]"),
-    ("not an email", _set("people.2.email", "priya.raman"),
-     "people[2].email: 'priya.raman' is not an email address"),
-    ("unknown role", _set("people.0.roles", ["mayor"]),
-     "people[0].roles[0]: must be one of: admin, leader or analyst"),
-    ("duplicate unit key", _set("units.3.key", "sanitation"),
-     "units[3].key: 'sanitation' is already units[0]"),
-    ("bad unit key", _set("units.3.key", "Fire Dept"),
-     "units[3].key: must be lower case letters, digits, - or _, starting with a letter"),
-    ("duplicate metric key", _set("units.1.metrics.2.key", "potholes_filled"),
-     "units[1].metrics[2].key: 'potholes_filled' is already units[1].metrics[0]"),
-    ("deputy is the head", _set(f"units.{SANITATION}.deputy", "Robert.Hayes@riverton.gov"),
-     f"units[{SANITATION}].deputy: the deputy must not be the head"),
-    ("unknown deputy", _set(f"units.{PARKS}.deputy", "nobody@riverton.gov"),
-     f"units[{PARKS}].deputy: nobody@riverton.gov is not one of the people"),
-    ("unknown leader", _set("units.0.leader", "mayor@riverton.gov"),
-     "units[0].leader: mayor@riverton.gov is not one of the people"),
-    ("unknown policy", _set("units.0.escalation_policy", "gentle"),
-     "units[0].escalation_policy: no policy named 'gentle'"),
-    ("policy defined twice", _set("escalation_policies.1.name", "standard"),
-     "escalation_policies[1].name: 'standard' is defined twice"),
-    ("target outside range", _set("units.0.metrics.0.target", 6000),
-     "units[0].metrics[0]: target 6000 is outside the range [0, 5000]"),
-    ("percent target over 100", _set("units.0.metrics.2.target", 125),
-     "units[0].metrics[2]: target 125 is outside the range [0, 100]"),
-    ("range backwards", _set("units.0.metrics.0.range", [5000, 0]),
-     "units[0].metrics[0]: range must be [lowest, highest] with lowest < highest"),
-    ("target not a number", _set("units.0.metrics.0.target", "lots"),
-     "units[0].metrics[0].target: must be a number"),
-    ("negative amber", _set("units.0.metrics.0.amber", -5),
-     "units[0].metrics[0].amber: must be at least 0"),
-    ("unknown measure", _set("units.0.metrics.0.measure", "seconds"),
-     "units[0].metrics[0].measure: must be one of: count, days, percent, dollars, hours "
-     "or number"),
-    ("unknown direction", _set("units.0.metrics.0.direction", "up"),
-     "units[0].metrics[0].direction: must be one of: higher or lower"),
-    ("restricted not a boolean", _set("units.0.restricted", "maybe"),
-     "units[0].restricted: must be true or false"),
-    ("unknown holiday country", _set("organisation.holidays", {"country": "XX"}),
-     "organisation.holidays: no holiday calendar for country 'XX'"),
-    ("unknown holiday subdivision", _set("organisation.holidays.subdivision", "ZZ"),
-     "organisation.holidays: no subdivision 'ZZ' in the holiday calendar of US"),
-    ("bad organisation time zone", _set("organisation.timezone", "Eastern"),
-     "organisation.timezone: 'Eastern' is not an IANA time zone (like Europe/Paris)"),
-    ("bad person time zone", _set("people.0.timezone", "America/Riverton"),
-     "people[0].timezone: 'America/Riverton' is not an IANA time zone (like Europe/Paris)"),
-    ("bad data-check factor", _set("organisation.data_check.factor", 1),
-     "organisation.data_check.factor: must be more than 1"),
-    ("bad duration in a policy",
-     _set("escalation_policies.0.chains.missed_checkin.steps.1.wait", "soon"),
-     "escalation_policies[0].chains.missed_checkin.steps[1].wait: 'soon' is not a duration; "
-     "write it like 4h, 2d, 1w or 1d 12h"),
-    ("bad reminder duration", _set("organisation.reminders.before_deadline", "a while"),
-     "organisation.reminders.before_deadline: 'a while' is not a duration; "
-     "write it like 4h, 2d, 1w or 1d 12h"),
-    ("unknown recipient", _set("escalation_policies.0.chains.missed_checkin.steps.3.notify",
-                               "mayor"),
-     "escalation_policies[0].chains.missed_checkin.steps[3].notify: must be one of: owner, "
-     "deputy, leader or channel"),
-    ("unknown chain kind", _set("escalation_policies.0.chains.late_report",
-                                {"steps": [{"wait": "1d", "notify": "owner"}]}),
-     "escalation_policies[0].chains.late_report: must be one of: missed_checkin, "
-     "overdue_commitment, quiet_commitment or unanswered_followup"),
-    ("chain without steps", _set("escalation_policies.1.chains.missed_checkin.steps", []),
-     "escalation_policies[1].chains.missed_checkin.steps: must not be empty"),
-    ("too many repeats", _set("escalation_policies.0.chains.missed_checkin.repeat_times", 50),
-     "escalation_policies[0].chains.missed_checkin.repeat_times: must be at most 10"),
-    ("digest audience not a person", _set("organisation.digest.audience.2", "cfo@riverton.gov"),
-     "organisation.digest.audience[2]: cfo@riverton.gov is not one of the people"),
-    ("people not a list", _set("people", {"email": "dana.whitfield@riverton.gov"}),
-     "people: must be a list"),
+    (
+        "misspelt metric field",
+        _set("units.0.metrics.1.traget", 5),
+        "units[0].metrics[1].traget: is not a known field",
+    ),
+    (
+        "bad weekday",
+        _set("units.0.checkin", {"day": "thursdy"}),
+        "units[0].checkin.day: must be one of: monday, tuesday, wednesday, thursday, friday, "
+        "saturday or sunday",
+    ),
+    (
+        "bad digest weekday",
+        _set("organisation.digest.day", "Mon"),
+        "organisation.digest.day: must be one of: monday, tuesday, wednesday, thursday, friday, "
+        "saturday or sunday",
+    ),
+    (
+        "quoted 25:00",
+        _set("units.0.checkin", {"time": "25:00"}),
+        "units[0].checkin.time: '25:00' is not a time of day; write it like \"09:00\"",
+    ),
+    (
+        "minute 75",
+        _set("units.0.checkin", {"deadline_time": "16:75"}),
+        "units[0].checkin.deadline_time: '16:75' is not a time of day; write it like \"09:00\"",
+    ),
+    (
+        "time as a word",
+        _set("organisation.digest.time", "morning"),
+        "organisation.digest.time: 'morning' is not a time of day; write it like \"09:00\"",
+    ),
+    (
+        "time as a boolean",
+        _set("organisation.digest.time", True),
+        'organisation.digest.time: True is not a time of day; write it like "09:00"',
+    ),
+    (
+        "working hours backwards",
+        _set("organisation.working_hours", {"start": "17:00", "end": "08:00"}),
+        "organisation.working_hours: end must be after start",
+    ),
+    (
+        "duplicate email, other case",
+        _set("people.5.email", "Dana.Whitfield@Riverton.gov"),
+        "people[5].email: dana.whitfield@riverton.gov is already people[0]",
+    ),
+    (
+        "not an email",
+        _set("people.2.email", "priya.raman"),
+        "people[2].email: 'priya.raman' is not an email address",
+    ),
+    (
+        "unknown role",
+        _set("people.0.roles", ["mayor"]),
+        "people[0].roles[0]: must be one of: admin, leader or analyst",
+    ),
+    (
+        "duplicate unit key",
+        _set("units.3.key", "sanitation"),
+        "units[3].key: 'sanitation' is already units[0]",
+    ),
+    (
+        "bad unit key",
+        _set("units.3.key", "Fire Dept"),
+        "units[3].key: must be lower case letters, digits, - or _, starting with a letter",
+    ),
+    (
+        "duplicate metric key",
+        _set("units.1.metrics.2.key", "potholes_filled"),
+        "units[1].metrics[2].key: 'potholes_filled' is already units[1].metrics[0]",
+    ),
+    (
+        "deputy is the head",
+        _set(f"units.{SANITATION}.deputy", "Robert.Hayes@riverton.gov"),
+        f"units[{SANITATION}].deputy: the deputy must not be the head",
+    ),
+    (
+        "unknown deputy",
+        _set(f"units.{PARKS}.deputy", "nobody@riverton.gov"),
+        f"units[{PARKS}].deputy: nobody@riverton.gov is not one of the people",
+    ),
+    (
+        "unknown leader",
+        _set("units.0.leader", "mayor@riverton.gov"),
+        "units[0].leader: mayor@riverton.gov is not one of the people",
+    ),
+    (
+        "unknown policy",
+        _set("units.0.escalation_policy", "gentle"),
+        "units[0].escalation_policy: no policy named 'gentle'",
+    ),
+    (
+        "policy defined twice",
+        _set("escalation_policies.1.name", "standard"),
+        "escalation_policies[1].name: 'standard' is defined twice",
+    ),
+    (
+        "target outside range",
+        _set("units.0.metrics.0.target", 6000),
+        "units[0].metrics[0]: target 6000 is outside the range [0, 5000]",
+    ),
+    (
+        "percent target over 100",
+        _set("units.0.metrics.2.target", 125),
+        "units[0].metrics[2]: target 125 is outside the range [0, 100]",
+    ),
+    (
+        "range backwards",
+        _set("units.0.metrics.0.range", [5000, 0]),
+        "units[0].metrics[0]: range must be [lowest, highest] with lowest < highest",
+    ),
+    (
+        "target not a number",
+        _set("units.0.metrics.0.target", "lots"),
+        "units[0].metrics[0].target: must be a number",
+    ),
+    ("negative amber", _set("units.0.metrics.0.amber", -5), "units[0].metrics[0].amber: must be at least 0"),
+    (
+        "unknown measure",
+        _set("units.0.metrics.0.measure", "seconds"),
+        "units[0].metrics[0].measure: must be one of: count, days, percent, dollars, hours or number",
+    ),
+    (
+        "unknown direction",
+        _set("units.0.metrics.0.direction", "up"),
+        "units[0].metrics[0].direction: must be one of: higher or lower",
+    ),
+    (
+        "restricted not a boolean",
+        _set("units.0.restricted", "maybe"),
+        "units[0].restricted: must be true or false",
+    ),
+    (
+        "unknown holiday country",
+        _set("organisation.holidays", {"country": "XX"}),
+        "organisation.holidays: no holiday calendar for country 'XX'",
+    ),
+    (
+        "unknown holiday subdivision",
+        _set("organisation.holidays.subdivision", "ZZ"),
+        "organisation.holidays: no subdivision 'ZZ' in the holiday calendar of US",
+    ),
+    (
+        "bad organisation time zone",
+        _set("organisation.timezone", "Eastern"),
+        "organisation.timezone: 'Eastern' is not an IANA time zone (like Europe/Paris)",
+    ),
+    (
+        "bad person time zone",
+        _set("people.0.timezone", "America/Riverton"),
+        "people[0].timezone: 'America/Riverton' is not an IANA time zone (like Europe/Paris)",
+    ),
+    (
+        "bad data-check factor",
+        _set("organisation.data_check.factor", 1),
+        "organisation.data_check.factor: must be more than 1",
+    ),
+    (
+        "bad duration in a policy",
+        _set("escalation_policies.0.chains.missed_checkin.steps.1.wait", "soon"),
+        "escalation_policies[0].chains.missed_checkin.steps[1].wait: 'soon' is not a duration; "
+        "write it like 4h, 2d, 1w or 1d 12h",
+    ),
+    (
+        "bad reminder duration",
+        _set("organisation.reminders.before_deadline", "a while"),
+        "organisation.reminders.before_deadline: 'a while' is not a duration; "
+        "write it like 4h, 2d, 1w or 1d 12h",
+    ),
+    (
+        "unknown recipient",
+        _set("escalation_policies.0.chains.missed_checkin.steps.3.notify", "mayor"),
+        "escalation_policies[0].chains.missed_checkin.steps[3].notify: must be one of: owner, "
+        "deputy, leader or channel",
+    ),
+    (
+        "unknown chain kind",
+        _set("escalation_policies.0.chains.late_report", {"steps": [{"wait": "1d", "notify": "owner"}]}),
+        "escalation_policies[0].chains.late_report: must be one of: missed_checkin, "
+        "overdue_commitment, quiet_commitment or unanswered_followup",
+    ),
+    (
+        "chain without steps",
+        _set("escalation_policies.1.chains.missed_checkin.steps", []),
+        "escalation_policies[1].chains.missed_checkin.steps: must not be empty",
+    ),
+    (
+        "too many repeats",
+        _set("escalation_policies.0.chains.missed_checkin.repeat_times", 50),
+        "escalation_policies[0].chains.missed_checkin.repeat_times: must be at most 10",
+    ),
+    (
+        "digest audience not a person",
+        _set("organisation.digest.audience.2", "cfo@riverton.gov"),
+        "organisation.digest.audience[2]: cfo@riverton.gov is not one of the people",
+    ),
+    ("people not a list", _set("people", {"email": "dana.whitfield@riverton.gov"}), "people: must be a list"),
     ("unit not a mapping", _set("units.4", "parks"), "units[4]: must be a mapping"),
 ]
 
@@ -315,8 +418,9 @@ def test_the_source_names_the_file_in_messages(tmp_path: Path) -> None:
     assert missing.value.problems == [f"{tmp_path / 'nope.yaml'}: cannot read (No such file or directory)"]
 
 
-@pytest.mark.parametrize("text", ["", "   \n# only a comment\n", "- organisation\n- people\n",
-                                  "just some words", "42"])
+@pytest.mark.parametrize(
+    "text", ["", "   \n# only a comment\n", "- organisation\n- people\n", "just some words", "42"]
+)
 def test_a_file_that_is_not_a_mapping_is_refused(text: str) -> None:
     assert problems_of(text) == ["org file: must be a mapping with organisation, people and units"]
 
@@ -481,9 +585,26 @@ SCALARS = st.one_of(
     st.text(max_size=12),
     st.sampled_from(
         [
-            "", " ", "09:00", "9:00", "25:00", "monday", "Thursday", "4h", "0", "-1d",
-            "dana.whitfield@riverton.gov", "DANA.WHITFIELD@RIVERTON.GOV", "standard", "US",
-            "America/Chicago", "owner", "percent", "count", "[0, 1]", "{}",
+            "",
+            " ",
+            "09:00",
+            "9:00",
+            "25:00",
+            "monday",
+            "Thursday",
+            "4h",
+            "0",
+            "-1d",
+            "dana.whitfield@riverton.gov",
+            "DANA.WHITFIELD@RIVERTON.GOV",
+            "standard",
+            "US",
+            "America/Chicago",
+            "owner",
+            "percent",
+            "count",
+            "[0, 1]",
+            "{}",
         ]
     ),
     st.just([]),

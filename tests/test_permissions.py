@@ -15,20 +15,30 @@ PEOPLE = {
     "deputy": Person(id=DEPUTY, email="deputy@city.gov", name="Deputy", timezone="UTC"),
     # The unit's own leader.
     "leader": Person(id=LEADER, email="leader@city.gov", name="Leader", timezone="UTC", roles=["leader"]),
-    "analyst": Person(id=ANALYST, email="analyst@city.gov", name="Analyst", timezone="UTC", roles=["analyst"]),
+    "analyst": Person(
+        id=ANALYST, email="analyst@city.gov", name="Analyst", timezone="UTC", roles=["analyst"]
+    ),
     "admin": Person(id=ADMIN, email="admin@city.gov", name="Admin", timezone="UTC", roles=["admin"]),
     # The head of another unit: no role, no tie to this one.
     "outsider": Person(id=OUTSIDER, email="out@city.gov", name="Outsider", timezone="UTC"),
     # A leader, but of other units.
-    "other leader": Person(id=OTHER_LEADER, email="ol@city.gov", name="Other", timezone="UTC", roles=["leader"]),
+    "other leader": Person(
+        id=OTHER_LEADER, email="ol@city.gov", name="Other", timezone="UTC", roles=["leader"]
+    ),
 }
 ROLES = tuple(PEOPLE)
 
 
 def unit(restricted: bool) -> Unit:
     return Unit(
-        id=10, key="streets", name="Streets", timezone="UTC", head_id=HEAD, deputy_id=DEPUTY,
-        leader_id=LEADER, restricted=restricted,
+        id=10,
+        key="streets",
+        name="Streets",
+        timezone="UTC",
+        head_id=HEAD,
+        deputy_id=DEPUTY,
+        leader_id=LEADER,
+        restricted=restricted,
     )
 
 

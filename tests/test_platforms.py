@@ -80,13 +80,14 @@ def test_the_leadership_channel_can_be_named_per_platform(tmp_path: Path) -> Non
 def test_a_bad_leadership_channel_is_refused_by_its_place(tmp_path: Path, value: Any, problem: str) -> None:
     with pytest.raises(OrgFileError) as refused:
         org_with(tmp_path, leadership_channel=value)
-    assert any(p.startswith("organisation.leadership_channel") and problem in p for p in refused.value.problems), (
-        refused.value.problems
-    )
+    assert any(
+        p.startswith("organisation.leadership_channel") and problem in p for p in refused.value.problems
+    ), refused.value.problems
 
 
-async def test_applying_a_plain_channel_again_changes_nothing(uow: SqlUnitOfWorkFactory, clock: FakeClock,
-                                                              tmp_path: Path) -> None:
+async def test_applying_a_plain_channel_again_changes_nothing(
+    uow: SqlUnitOfWorkFactory, clock: FakeClock, tmp_path: Path
+) -> None:
     org = org_with(tmp_path, leadership_channel="citistat")
     async with uow() as work:
         await apply_org(work, org, now=clock.now())
@@ -101,7 +102,9 @@ async def test_applying_a_plain_channel_again_changes_nothing(uow: SqlUnitOfWork
 
 
 def test_slack_wins_when_a_person_is_on_both() -> None:
-    both = Person(email="a@x.gov", name="A", timezone="UTC", slack_user_id="U1", teams_conversation={"id": "c"})
+    both = Person(
+        email="a@x.gov", name="A", timezone="UTC", slack_user_id="U1", teams_conversation={"id": "c"}
+    )
     teams = Person(email="b@x.gov", name="B", timezone="UTC", teams_conversation={"id": "c"})
     nowhere = Person(email="c@x.gov", name="C", timezone="UTC")
     assert platform_for(both, {"slack", "teams"}) == "slack"
@@ -112,7 +115,9 @@ def test_slack_wins_when_a_person_is_on_both() -> None:
     assert platform_for(nowhere, {"teams"}) is None
 
 
-async def _link(uow: SqlUnitOfWorkFactory, email: str, *, slack: str | None = None, teams: bool = False) -> int:
+async def _link(
+    uow: SqlUnitOfWorkFactory, email: str, *, slack: str | None = None, teams: bool = False
+) -> int:
     async with uow() as work:
         person = await work.people.by_email(email)
         assert person is not None and person.id is not None
@@ -124,7 +129,10 @@ async def _link(uow: SqlUnitOfWorkFactory, email: str, *, slack: str | None = No
 
 
 SLACK_ONLY, TEAMS_ONLY, BOTH, NOWHERE = (
-    "robert.hayes@riverton.gov", "priya.raman@riverton.gov", "maria.santos@riverton.gov", "dana.whitfield@riverton.gov"
+    "robert.hayes@riverton.gov",
+    "priya.raman@riverton.gov",
+    "maria.santos@riverton.gov",
+    "dana.whitfield@riverton.gov",
 )
 
 
@@ -144,14 +152,22 @@ async def test_each_delivery_goes_to_one_platform_exactly_once(
     card = Card(parts=(paragraph("Weekly check-in"),), summary="Weekly check-in")
     async with org_uow() as work:
         for email, person_id in ids.items():
-            await enqueue(work, audience=Delivery.to_person(person_id), message=card, key=email, now=clock.now())
+            await enqueue(
+                work, audience=Delivery.to_person(person_id), message=card, key=email, now=clock.now()
+            )
         await enqueue(work, audience="channel:citistat", message=card, key="slack channel", now=clock.now())
-        await enqueue(work, audience=f"channel:teams:{TEAMS_CHANNEL}", message=card, key="teams channel",
-                      now=clock.now())
+        await enqueue(
+            work,
+            audience=f"channel:teams:{TEAMS_CHANNEL}",
+            message=card,
+            key="teams channel",
+            now=clock.now(),
+        )
         await work.commit()
     slack, teams = FakeGateway("slack"), FakeGateway("teams")
-    async with open_runtime(Settings(database_url=db_url), clock=clock, engine=engine,
-                            gateways={"slack": slack, "teams": teams}) as runtime:
+    async with open_runtime(
+        Settings(database_url=db_url), clock=clock, engine=engine, gateways={"slack": slack, "teams": teams}
+    ) as runtime:
         assert isinstance(runtime.gateway, PlatformRouter)
         first = await drain(runtime.uow, runtime.gateway, clock)
         again = await drain(runtime.uow, runtime.gateway, clock)
@@ -181,8 +197,16 @@ async def test_without_the_recipients_platform_the_delivery_waits(
         (waiting,) = await work.deliveries.for_audience(Delivery.to_person(ids[NOWHERE]))
     assert waiting.state == "pending" and "cannot be reached" in (waiting.last_error or "")
     with pytest.raises(DeliveryError) as unknown:
-        await router.send(Delivery(audience="robot:1", payload={}, idempotency_key="x", state="pending",
-                                   created_at=clock.now(), next_attempt_at=clock.now()))
+        await router.send(
+            Delivery(
+                audience="robot:1",
+                payload={},
+                idempotency_key="x",
+                state="pending",
+                created_at=clock.now(),
+                next_attempt_at=clock.now(),
+            )
+        )
     assert unknown.value.permanent
 
 
@@ -204,8 +228,10 @@ async def test_people_reachable_nowhere_are_marked_and_listed_in_the_digest(
     result = await post_now(org_uow, clock, "2026-W49")
     assert result.posted
     async with org_uow() as work:
-        digest = [Card.model_validate(d.payload).plain_text()
-                  for d in await work.deliveries.for_audience("channel:citistat")]
+        digest = [
+            Card.model_validate(d.payload).plain_text()
+            for d in await work.deliveries.for_audience("channel:citistat")
+        ]
     assert any(NOWHERE in text and "Teams: the app is not installed" in text for text in digest)
 
 
@@ -219,10 +245,16 @@ async def test_the_channel_steps_of_an_escalation_reach_every_named_platform(
     await _sanitation_checkin(uow, clock)
     await run_until(uow, clock, ny(2026, 12, 19, 12))
     async with uow() as work:
-        slack = [d for d in await work.deliveries.for_audience("channel:citistat")
-                 if d.idempotency_key.startswith("escalation:")]
-        teams = [d for d in await work.deliveries.for_audience(f"channel:teams:{TEAMS_CHANNEL}")
-                 if d.idempotency_key.startswith("escalation:")]
+        slack = [
+            d
+            for d in await work.deliveries.for_audience("channel:citistat")
+            if d.idempotency_key.startswith("escalation:")
+        ]
+        teams = [
+            d
+            for d in await work.deliveries.for_audience(f"channel:teams:{TEAMS_CHANNEL}")
+            if d.idempotency_key.startswith("escalation:")
+        ]
     assert len(slack) >= 1
     assert [d.payload for d in teams] == [d.payload for d in slack]
     assert [d.created_at for d in teams] == [d.created_at for d in slack]

@@ -584,9 +584,7 @@ def test_number_input_falls_back_only_when_slack_would_refuse(value: str, elemen
     form = Form(
         action="a",
         title="t",
-        inputs=(
-            NumberInput(name="n", label="N", minimum=0, maximum=5000, integer=True, value=value),
-        ),
+        inputs=(NumberInput(name="n", label="N", minimum=0, maximum=5000, integer=True, value=value),),
     )
     block = input_blocks(render_form(form, callback_id="cb"))["n"]
     assert block["element"]["type"] == element

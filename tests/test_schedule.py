@@ -102,7 +102,10 @@ def test_a_deadline_weekday_before_the_opening_is_in_the_following_week() -> Non
     assert window.opens_at == at(NY, 2026, 11, 13, 9)
     assert window.deadline_at == at(NY, 2026, 11, 16, 12)
     same_day_earlier = ny_window(
-        "2026-W46", open_weekday=MON, open_time=dt.time(10), deadline_weekday=MON,
+        "2026-W46",
+        open_weekday=MON,
+        open_time=dt.time(10),
+        deadline_weekday=MON,
         deadline_time=dt.time(9),
     )
     assert same_day_earlier.opens_at == at(NY, 2026, 11, 9, 10)
@@ -120,7 +123,11 @@ def test_berlin_good_friday_and_easter_monday_move_the_deadline_to_tuesday() -> 
 
 def test_an_easter_weekend_window_is_excused_and_names_both_holidays() -> None:
     window = ny_window(
-        "2026-W14", tz=BERLIN, calendar=DE, open_weekday=FRI, deadline_weekday=MON,
+        "2026-W14",
+        tz=BERLIN,
+        calendar=DE,
+        open_weekday=FRI,
+        deadline_weekday=MON,
         deadline_time=dt.time(12),
     )
     assert window.excused == "Good Friday and Easter Monday (public holidays)"
@@ -130,8 +137,12 @@ def test_an_easter_weekend_window_is_excused_and_names_both_holidays() -> None:
 
 def test_a_weekend_schedule_is_not_an_excuse() -> None:
     window = ny_window(
-        "2026-W46", calendar=WorkCalendar(), open_weekday=SAT, open_time=dt.time(10),
-        deadline_weekday=SUN, deadline_time=dt.time(12),
+        "2026-W46",
+        calendar=WorkCalendar(),
+        open_weekday=SAT,
+        open_time=dt.time(10),
+        deadline_weekday=SUN,
+        deadline_time=dt.time(12),
     )
     assert window.excused is None
     assert window.opens_at == at(NY, 2026, 11, 14, 10)
@@ -140,7 +151,10 @@ def test_a_weekend_schedule_is_not_an_excuse() -> None:
     assert window.deadline_moved_because is None
     # Nor is a holiday that falls on the weekend anyway (Independence Day, Saturday 4 July).
     july = ny_window(
-        "2026-W27", open_weekday=SAT, open_time=dt.time(10), deadline_weekday=SUN,
+        "2026-W27",
+        open_weekday=SAT,
+        open_time=dt.time(10),
+        deadline_weekday=SUN,
         deadline_time=dt.time(12),
     )
     assert july.excused is None
@@ -157,7 +171,11 @@ def test_a_moved_opening_never_passes_the_deadline() -> None:
 def test_windows_across_the_eu_clock_change() -> None:
     # Opens Friday 23 October (UTC+2), due Monday 26 October (UTC+1).
     window = ny_window(
-        "2026-W43", tz=BERLIN, calendar=DE, open_weekday=FRI, deadline_weekday=MON,
+        "2026-W43",
+        tz=BERLIN,
+        calendar=DE,
+        open_weekday=FRI,
+        deadline_weekday=MON,
         deadline_time=dt.time(12),
     )
     assert window.opens_at == dt.datetime(2026, 10, 23, 7, tzinfo=UTC)
@@ -208,15 +226,21 @@ def test_the_current_week_is_taken_in_the_units_zone() -> None:
     # Sunday 21:00 in New York is already Monday (week 47) in UTC.
     now = at(NY, 2026, 11, 15, 21)
     assert now.isocalendar().week == 47
-    assert weeks(now, open_weekday=SUN, open_time=dt.time(20), deadline_weekday=MON,
-                 lookback_weeks=0) == ["2026-W46"]
+    assert weeks(now, open_weekday=SUN, open_time=dt.time(20), deadline_weekday=MON, lookback_weeks=0) == [
+        "2026-W46"
+    ]
 
 
 def test_an_opening_moved_into_the_next_week_is_still_found() -> None:
     # Opens Saturday, due Monday; with no weekend work week 46 opens on Monday 16 November,
     # which is already week 47.
-    schedule = {"calendar": WorkCalendar(), "open_weekday": SAT, "open_time": dt.time(10),
-                "deadline_weekday": MON, "deadline_time": dt.time(12)}
+    schedule = {
+        "calendar": WorkCalendar(),
+        "open_weekday": SAT,
+        "open_time": dt.time(10),
+        "deadline_weekday": MON,
+        "deadline_time": dt.time(12),
+    }
     found = weeks_to_open(at(NY, 2026, 11, 16, 10, 30), **{**NY_SCHEDULE, **schedule})
     assert [w.week for w in found] == ["2026-W46"]
     assert found[0].opens_at == at(NY, 2026, 11, 16, 10)
@@ -225,7 +249,8 @@ def test_an_opening_moved_into_the_next_week_is_still_found() -> None:
 def test_excused_weeks_are_returned_so_they_can_be_recorded() -> None:
     found = weeks_to_open(at(NY, 2026, 11, 26, 10), **{**NY_SCHEDULE, "deadline_weekday": THU})
     assert [(w.week, w.excused) for w in found] == [
-        ("2026-W47", None), ("2026-W48", "Thanksgiving Day (public holiday)"),
+        ("2026-W47", None),
+        ("2026-W48", "Thanksgiving Day (public holiday)"),
     ]
 
 
@@ -237,8 +262,9 @@ def test_weeks_to_open_refuses_naive_times() -> None:
 # --- reminders -------------------------------------------------------------------------------
 
 
-def reminders(window: CheckinWindow, tz: str = NY, calendar: WorkCalendar = US,
-              **overrides: Any) -> list[dt.datetime]:
+def reminders(
+    window: CheckinWindow, tz: str = NY, calendar: WorkCalendar = US, **overrides: Any
+) -> list[dt.datetime]:
     options: dict[str, Any] = {
         "before_deadline": dt.timedelta(hours=4),
         "after_every": dt.timedelta(days=1),
@@ -251,26 +277,36 @@ def reminders(window: CheckinWindow, tz: str = NY, calendar: WorkCalendar = US,
 def test_reminders_before_at_and_after_the_deadline() -> None:
     # Friday 12:00 and 16:00; Saturday's and Sunday's reminders both wait for Monday.
     assert reminders(ny_window("2026-W46")) == [
-        at(NY, 2026, 11, 13, 12), at(NY, 2026, 11, 13, 16), at(NY, 2026, 11, 16, 8, 30),
+        at(NY, 2026, 11, 13, 12),
+        at(NY, 2026, 11, 13, 16),
+        at(NY, 2026, 11, 16, 8, 30),
     ]
 
 
 def test_no_early_reminder_before_the_check_in_opens() -> None:
-    assert reminders(ny_window("2026-W46"), before_deadline=dt.timedelta(days=2),
-                     after_times=0) == [at(NY, 2026, 11, 13, 16)]
+    assert reminders(ny_window("2026-W46"), before_deadline=dt.timedelta(days=2), after_times=0) == [
+        at(NY, 2026, 11, 13, 16)
+    ]
 
 
 def test_hourly_reminders_after_hours_collapse_into_one() -> None:
-    assert reminders(ny_window("2026-W46"), before_deadline=dt.timedelta(0),
-                     after_every=dt.timedelta(hours=4), after_times=3) == [
-        at(NY, 2026, 11, 13, 16), at(NY, 2026, 11, 16, 8, 30),
+    assert reminders(
+        ny_window("2026-W46"),
+        before_deadline=dt.timedelta(0),
+        after_every=dt.timedelta(hours=4),
+        after_times=3,
+    ) == [
+        at(NY, 2026, 11, 13, 16),
+        at(NY, 2026, 11, 16, 8, 30),
     ]
 
 
 def test_reminders_after_a_moved_deadline() -> None:
     assert reminders(ny_window("2026-W52")) == [
-        at(NY, 2026, 12, 28, 12), at(NY, 2026, 12, 28, 16),
-        at(NY, 2026, 12, 29, 16), at(NY, 2026, 12, 30, 16),
+        at(NY, 2026, 12, 28, 12),
+        at(NY, 2026, 12, 28, 16),
+        at(NY, 2026, 12, 29, 16),
+        at(NY, 2026, 12, 30, 16),
     ]
 
 
@@ -286,8 +322,9 @@ def test_reminders_keep_local_time_across_the_clock_change() -> None:
 
 def test_reminders_wait_for_the_respondents_own_working_hours() -> None:
     # The unit is in New York; its deputy in Berlin is asleep at the New York deadline.
-    assert reminders(ny_window("2026-W46"), tz=BERLIN, calendar=DE, before_deadline=dt.timedelta(0),
-                     after_times=0) == [at(BERLIN, 2026, 11, 16, 8, 30)]
+    assert reminders(
+        ny_window("2026-W46"), tz=BERLIN, calendar=DE, before_deadline=dt.timedelta(0), after_times=0
+    ) == [at(BERLIN, 2026, 11, 16, 8, 30)]
 
 
 def test_an_excused_week_has_no_reminders() -> None:
@@ -316,14 +353,24 @@ CALENDARS = [US, DE, WorkCalendar(), WorkCalendar("AU", "NSW", working_days=[1, 
     deadline_time=st.times(),
 )
 def test_every_window_opens_before_its_deadline_on_a_working_day(
-    monday: dt.date, tz: str, calendar: WorkCalendar, open_weekday: int, deadline_weekday: int,
-    open_time: dt.time, deadline_time: dt.time,
+    monday: dt.date,
+    tz: str,
+    calendar: WorkCalendar,
+    open_weekday: int,
+    deadline_weekday: int,
+    open_time: dt.time,
+    deadline_time: dt.time,
 ) -> None:
     year, number, _ = monday.isocalendar()
     week = f"{year}-W{number:02d}"
     window = checkin_window(
-        week, tz=tz, open_weekday=open_weekday, open_time=open_time,
-        deadline_weekday=deadline_weekday, deadline_time=deadline_time, calendar=calendar,
+        week,
+        tz=tz,
+        open_weekday=open_weekday,
+        open_time=open_time,
+        deadline_weekday=deadline_weekday,
+        deadline_time=deadline_time,
+        calendar=calendar,
     )
     assert window.opens_at < window.deadline_at
     local_deadline = window.deadline_at.astimezone(ZoneInfo(tz))

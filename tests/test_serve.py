@@ -26,11 +26,17 @@ def test_serve_starts_answers_health_and_stops(tmp_path: Path) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "MicrosoftAppId"):
         env.pop(name, None)
     subprocess.run([statbot, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
-    subprocess.run([statbot, "org", "apply", str(EXAMPLE_ORG)], env=env, check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [statbot, "org", "apply", str(EXAMPLE_ORG)], env=env, check=True, capture_output=True, timeout=60
+    )
     port = _free_port()
     server = subprocess.Popen(
-        [statbot, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [statbot, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

@@ -15,11 +15,14 @@ from storage.uow import SqlUnitOfWorkFactory
 
 
 @pytest.fixture
-async def client(engine: AsyncEngine, uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+async def client(
+    engine: AsyncEngine, uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock
+) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
     settings = Settings(STATBOT_DATABASE_URL=db_url)
-    async with open_runtime(settings, clock=clock, engine=engine) as runtime, TestClient(
-        TestServer(runtime.web_app(), host="127.0.0.1", port=0)
-    ) as client:
+    async with (
+        open_runtime(settings, clock=clock, engine=engine) as runtime,
+        TestClient(TestServer(runtime.web_app(), host="127.0.0.1", port=0)) as client,
+    ):
         yield client
 
 

@@ -92,12 +92,24 @@ class Slack:
             sent.update(slack_signature(secret, body, int(time.time()) if timestamp is None else timestamp))
         return await self.client.post("/slack/events", data=body, headers=sent)
 
-    async def command(self, text: str, *, user: str = HEAD, channel: str = "C0GENERAL1",
-                      trigger: str | None = None, **kw: Any) -> Any:
+    async def command(
+        self,
+        text: str,
+        *,
+        user: str = HEAD,
+        channel: str = "C0GENERAL1",
+        trigger: str | None = None,
+        **kw: Any,
+    ) -> Any:
         fields = dict(parse_qsl(fixture_text("slack_slash_command.form.txt"), keep_blank_values=True))
-        fields.update(command="/stat", text=text, user_id=user, channel_id=channel,
-                      response_url=self.api.response_url(self.next_id("cmd")),
-                      trigger_id=trigger or self.next_id("trigger."))
+        fields.update(
+            command="/stat",
+            text=text,
+            user_id=user,
+            channel_id=channel,
+            response_url=self.api.response_url(self.next_id("cmd")),
+            trigger_id=trigger or self.next_id("trigger."),
+        )
         return await self.post(form_body(fields), "application/x-www-form-urlencoded", **kw)
 
     async def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> Any:
@@ -111,8 +123,16 @@ class Slack:
         event.update(text=text, user=user, channel=f"D{user}")
         return await self.event(event, **kw)
 
-    async def click(self, button: dict[str, Any], *, user: str = HEAD, channel: str | None = None,
-                    trigger: str | None = None, message: dict[str, Any] | None = None, **kw: Any) -> Any:
+    async def click(
+        self,
+        button: dict[str, Any],
+        *,
+        user: str = HEAD,
+        channel: str | None = None,
+        trigger: str | None = None,
+        message: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> Any:
         """A click on ``button``; with ``message`` (a message the fake keeps, see
         ``FakeSlackApi.message``) the payload carries it, as Slack sends a click in a
         posted message, and the response_url can replace it."""
@@ -130,23 +150,44 @@ class Slack:
             payload["container"] = {"type": "message", "message_ts": "1.2", "channel_id": channel}
         if message is not None and channel is not None:
             payload["message"] = message
-            payload["container"] = {"type": "message", "message_ts": message["ts"], "channel_id": channel,
-                                    "is_ephemeral": False}
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": channel,
+                "is_ephemeral": False,
+            }
             payload["response_url"] = self.api.response_url(key, message=(channel, message["ts"]))
-            block_id = next(b["block_id"] for b in message["blocks"]
-                            if button["action_id"] in json.dumps(b.get("elements", [])))
+            block_id = next(
+                b["block_id"]
+                for b in message["blocks"]
+                if button["action_id"] in json.dumps(b.get("elements", []))
+            )
             payload["actions"][0]["block_id"] = block_id
         return await self.post(interactive_body(payload), "application/x-www-form-urlencoded", **kw)
 
-    async def submit(self, view: dict[str, Any], values: dict[str, str], *, user: str = HEAD,
-                     view_id: str = "VFORM1", view_hash: str = "h1", previous: str | None = None,
-                     trigger: str | None = None, **kw: Any) -> Any:
+    async def submit(
+        self,
+        view: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user: str = HEAD,
+        view_id: str = "VFORM1",
+        view_hash: str = "h1",
+        previous: str | None = None,
+        trigger: str | None = None,
+        **kw: Any,
+    ) -> Any:
         payload = fixture_json("slack_view_submission.json")
         payload["user"]["id"] = user
         # Slack gives every click on Submit its own trigger_id.
         payload["trigger_id"] = trigger or self.next_id("trig.submit.")
-        payload["view"] = {**view, "id": view_id, "hash": view_hash, "previous_view_id": previous,
-                           "state": {"values": state_for(view, values)}}
+        payload["view"] = {
+            **view,
+            "id": view_id,
+            "hash": view_hash,
+            "previous_view_id": previous,
+            "state": {"values": state_for(view, values)},
+        }
         return await self.post(interactive_body(payload), "application/x-www-form-urlencoded", **kw)
 
     # --- reading the fake's records --------------------------------------------------
@@ -169,9 +210,10 @@ def buttons_in(blocks: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi(users={HEAD: HEAD_EMAIL, LEADER: LEADER_EMAIL, OPS: OPS_EMAIL,
-                               STRANGER: "nobody@example.org"},
-                        channels={"citistat": "C0CITISTAT", "general": "C0GENERAL1"})
+    fake = FakeSlackApi(
+        users={HEAD: HEAD_EMAIL, LEADER: LEADER_EMAIL, OPS: OPS_EMAIL, STRANGER: "nobody@example.org"},
+        channels={"citistat": "C0CITISTAT", "general": "C0GENERAL1"},
+    )
     await fake.start()
     yield fake
     await fake.close()
@@ -186,19 +228,28 @@ def _settings(db_url: str, api: FakeSlackApi) -> Settings:
     )
 
 
-async def _slack(settings: Settings, engine: AsyncEngine, clock: FakeClock, api: FakeSlackApi, *,
-                 uow: Any = None, **options: Any) -> AsyncIterator[Slack]:
+async def _slack(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: FakeClock,
+    api: FakeSlackApi,
+    *,
+    uow: Any = None,
+    **options: Any,
+) -> AsyncIterator[Slack]:
     """statbot as `serve` builds it (the runtime), on the test's database and clock."""
-    async with open_runtime(settings, clock=clock, engine=engine, uow=uow,
-                            slack=SlackOptions(per_channel_interval=0, **options)) as runtime:
+    async with open_runtime(
+        settings, clock=clock, engine=engine, uow=uow, slack=SlackOptions(per_channel_interval=0, **options)
+    ) as runtime:
         assert runtime.slack is not None
         async with TestClient(TestServer(runtime.web_app(), host="127.0.0.1", port=0)) as client:
             yield Slack(client, api, runtime.slack)
 
 
 @pytest.fixture
-async def slack(engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
-                api: FakeSlackApi) -> AsyncIterator[Slack]:
+async def slack(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> AsyncIterator[Slack]:
     async for s in _slack(_settings(db_url, api), engine, clock, api, process_before_response=True):
         yield s
 
@@ -221,13 +272,17 @@ async def test_the_adapter_builds_each_client_once_and_closes_what_it_opened(
     assert adapter.client is turn is adapter.app.client and adapter.people.client is turn
     assert turn.base_url == api.url
     assert {type(h).__name__ for h in turn.retry_handlers} >= {
-        "AsyncRateLimitErrorRetryHandler", "AsyncServerErrorRetryHandler"}
+        "AsyncRateLimitErrorRetryHandler",
+        "AsyncServerErrorRetryHandler",
+    }
     # The outbox's client: no SDK retries of 429 or 5xx (the sender retries), a short
     # timeout, and one session the adapter opened.
     assert adapter.gateway.sender.client is outbox and adapter.gateway.people.client is outbox
     assert outbox is not turn and outbox.token == turn.token and outbox.base_url == api.url
     assert not {type(h).__name__ for h in outbox.retry_handlers} & {
-        "AsyncRateLimitErrorRetryHandler", "AsyncServerErrorRetryHandler"}
+        "AsyncRateLimitErrorRetryHandler",
+        "AsyncServerErrorRetryHandler",
+    }
     assert outbox.timeout == 20 and outbox.session is session and not session.closed
     await adapter.close()
     assert session.closed
@@ -284,8 +339,9 @@ async def test_no_signing_secret_means_http_refused(
 
 async def test_retried_event_is_acknowledged_and_processed_once(slack: Slack) -> None:
     first = await slack.dm("help", event_id="EvSAME")
-    retry = await slack.dm("help", event_id="EvSAME", headers={"X-Slack-Retry-Num": "1",
-                                                               "X-Slack-Retry-Reason": "http_timeout"})
+    retry = await slack.dm(
+        "help", event_id="EvSAME", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert first.status == 200 and retry.status == 200
     assert len(slack.api.ok_calls("chat.postMessage")) == 1
 
@@ -304,8 +360,12 @@ async def test_retried_command_and_click_are_processed_once(
     # A block_actions click that Slack re-sends (same trigger_id) opens one modal, not two.
     button = await _prompt_button(slack, org_uow, clock)
     first = await slack.click(button, channel=f"D{HEAD}", trigger="trig.click")
-    retry = await slack.click(button, channel=f"D{HEAD}", trigger="trig.click",
-                              headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = await slack.click(
+        button,
+        channel=f"D{HEAD}",
+        trigger="trig.click",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     assert first.status == retry.status == 200
     (opened,) = slack.api.ok_calls("views.open")
     assert opened.params["trigger_id"] == "trig.click"
@@ -384,8 +444,9 @@ async def test_commitments_of_a_mentioned_person(slack: Slack) -> None:
     assert "Fix the hotline" in json.dumps(slack.responses()[-1])
 
 
-async def test_report_opens_the_check_in_modal(slack: Slack, org_uow: SqlUnitOfWorkFactory,
-                                               clock: FakeClock) -> None:
+async def test_report_opens_the_check_in_modal(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     await _open_sanitation(org_uow, clock)
     await slack.command("report", trigger="trig.report")
     (opened,) = slack.api.ok_calls("views.open")
@@ -420,7 +481,13 @@ async def test_direct_message_gets_a_message_in_the_dm(slack: Slack) -> None:
     [
         {"type": "message", "subtype": "message_changed", "channel": "DX", "channel_type": "im"},
         {"type": "message", "bot_id": "BBOT", "text": "hi", "channel": "DX", "channel_type": "im"},
-        {"type": "message", "user": HEAD, "text": "status", "channel": "C0GENERAL1", "channel_type": "channel"},
+        {
+            "type": "message",
+            "user": HEAD,
+            "text": "status",
+            "channel": "C0GENERAL1",
+            "channel_type": "channel",
+        },
         {"type": "message", "user": HEAD, "channel": "DX", "channel_type": "im"},
         {"type": "app_mention", "user": HEAD, "text": "<@UBOT> hi", "channel": "C0GENERAL1"},
     ],
@@ -445,11 +512,14 @@ async def test_report_typed_in_a_dm_gets_a_button_that_opens_the_modal(
 # --- buttons ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["not json", json.dumps([1, 2]), json.dumps({"ids": {}}),
-                                   json.dumps({"a": "x", "ids": {"n": 1}})])
+@pytest.mark.parametrize(
+    "value",
+    ["not json", json.dumps([1, 2]), json.dumps({"ids": {}}), json.dumps({"a": "x", "ids": {"n": 1}})],
+)
 async def test_damaged_button_values_are_acked_and_ignored(slack: Slack, value: str) -> None:
-    response = await slack.click({"action_id": "statbot:x:0", "value": value, "type": "button"},
-                                 channel="D0HEAD0001")
+    response = await slack.click(
+        {"action_id": "statbot:x:0", "value": value, "type": "button"}, channel="D0HEAD0001"
+    )
     assert response.status == 200
     assert [c.method for c in slack.api.calls if c.method != "auth.test"] == []
 
@@ -463,8 +533,11 @@ def contexts_in(blocks: list[dict[str, Any]]) -> str:
 
 
 async def test_stale_button_in_a_channel_answers_ephemerally(slack: Slack) -> None:
-    button = {"action_id": "statbot:escalation.ack:0", "type": "button",
-              "value": json.dumps({"a": "nosuch.action", "ids": {"escalation": "1"}})}
+    button = {
+        "action_id": "statbot:escalation.ack:0",
+        "type": "button",
+        "value": json.dumps({"a": "nosuch.action", "ids": {"escalation": "1"}}),
+    }
     await slack.click(button, channel="C0CITISTAT")
     (answer,) = slack.responses()
     assert answer["response_type"] == "ephemeral"
@@ -541,9 +614,16 @@ async def _sanitation_history(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -
         for metric in metrics:
             for week in ("2026-W45", "2026-W46", "2026-W47", "2026-W48"):
                 assert metric.id is not None
-                await uow.readings.add(Reading(unit_id=unit.id, metric_id=metric.id, week=week,
-                                               value=float(GOOD[f"m.{metric.key}"]), updated_at=clock.now(),
-                                               updated_by=None))
+                await uow.readings.add(
+                    Reading(
+                        unit_id=unit.id,
+                        metric_id=metric.id,
+                        week=week,
+                        value=float(GOOD[f"m.{metric.key}"]),
+                        updated_at=clock.now(),
+                        updated_by=None,
+                    )
+                )
         await uow.commit()
     return unit.id
 
@@ -628,8 +708,12 @@ async def test_resubmitted_view_is_processed_once(
     before = len(slack.api.ok_calls("chat.postMessage"))
     first = await slack.submit(modal, GOOD, trigger="trig.submit")
     # The same payload again, as Slack re-sends it.
-    retry = await slack.submit(modal, GOOD, trigger="trig.submit",
-                               headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = await slack.submit(
+        modal,
+        GOOD,
+        trigger="trig.submit",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     assert first.status == retry.status == 200
     (receipt,) = slack.api.ok_calls("chat.postMessage")[before:]
     assert "Thanks! Recorded" in json.dumps(receipt.params)
@@ -699,8 +783,9 @@ class _SlowUow:
         await asyncio.sleep(self._delay)
         return await self._inner.__aenter__()
 
-    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self._inner.__aexit__(t, e, tb)
 
 
@@ -709,13 +794,18 @@ async def test_ack_under_three_seconds_with_a_slow_database(
 ) -> None:
     await _open_sanitation(org_uow, clock)
     slow: Any = lambda: _SlowUow(org_uow(), 1.2)  # noqa: E731 - every transaction waits
-    async for s in _slack(_settings(db_url, api), engine, clock, api, uow=slow, process_before_response=False,
-                          form_deadline=0.5):
+    async for s in _slack(
+        _settings(db_url, api), engine, clock, api, uow=slow, process_before_response=False, form_deadline=0.5
+    ):
         started = time.perf_counter()
         command = await s.command("status")
         dm = await s.dm("status")
-        modal = {"type": "modal", "callback_id": "statbot_form", "blocks": [],
-                 "private_metadata": json.dumps({"a": "checkin.submit", "ids": {"checkin": "1"}})}
+        modal = {
+            "type": "modal",
+            "callback_id": "statbot_form",
+            "blocks": [],
+            "private_metadata": json.dumps({"a": "checkin.submit", "ids": {"checkin": "1"}}),
+        }
         submitted = await s.submit(modal, {})
         acked = time.perf_counter() - started
         assert command.status == dm.status == submitted.status == 200
@@ -735,8 +825,10 @@ async def test_ack_under_three_seconds_with_a_slow_database(
 def _long_digest(lines: int) -> Any:
     from bot.messages import Card, Heading, Reply, paragraph
 
-    parts = (Heading(text="CitiStat digest · 2026-W49"),
-             *(paragraph(f"Line {n:03d} of the digest") for n in range(lines)))
+    parts = (
+        Heading(text="CitiStat digest · 2026-W49"),
+        *(paragraph(f"Line {n:03d} of the digest") for n in range(lines)),
+    )
     return Reply(messages=(Card(parts=parts, summary="CitiStat digest for 2026-W49"),))
 
 
@@ -746,7 +838,9 @@ def _messages_needed(reply: Any) -> int:
     return sum(len(render_card_messages(card)) for card in reply.messages)
 
 
-async def test_a_long_digest_arrives_complete_in_the_dm(slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_long_digest_arrives_complete_in_the_dm(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reply = _long_digest(400)
     assert _messages_needed(reply) > 5  # more than one response_url can carry
 
@@ -784,8 +878,12 @@ async def test_a_reply_of_four_messages_stays_in_the_response_url(
 def _huge_form(action: str = "checkin.submit") -> Any:
     from bot.messages import Form, NumberInput
 
-    return Form(action=action, ids={"checkin": "1"}, title="Weekly check-in",
-                inputs=tuple(NumberInput(name=f"m.metric_{n}", label=f"Metric {n}") for n in range(101)))
+    return Form(
+        action=action,
+        ids={"checkin": "1"},
+        title="Weekly check-in",
+        inputs=tuple(NumberInput(name=f"m.metric_{n}", label=f"Metric {n}") for n in range(101)),
+    )
 
 
 async def test_report_with_a_form_too_long_for_slack_says_so(
@@ -841,8 +939,13 @@ async def test_submission_answered_with_a_form_too_long_for_slack_says_so(
 
 
 async def test_no_startup_warning_about_an_unused_token(
-    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi,
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    engine: AsyncEngine,
+    org_uow: SqlUnitOfWorkFactory,
+    db_url: str,
+    clock: FakeClock,
+    api: FakeSlackApi,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")  # how statbot is configured in production
     async for s in _slack(_settings(db_url, api), engine, clock, api, process_before_response=True):
@@ -900,8 +1003,11 @@ async def _escalate_to_the_channel(slack: Slack, org_uow: SqlUnitOfWorkFactory, 
 
 def _posted_card(slack: Slack, channel: str) -> dict[str, Any]:
     """Sanitation's escalation message in ``channel`` as Slack keeps it (with its block_ids)."""
-    (message,) = [m for (c, _), m in slack.api.messages.items()
-                  if c == channel and "Needs attention · Sanitation" in json.dumps(m["blocks"], ensure_ascii=False)]
+    (message,) = [
+        m
+        for (c, _), m in slack.api.messages.items()
+        if c == channel and "Needs attention · Sanitation" in json.dumps(m["blocks"], ensure_ascii=False)
+    ]
     return message
 
 
@@ -922,7 +1028,10 @@ async def test_acknowledge_in_the_channel_replaces_the_buttons_for_everyone(
     escalation_id = await _escalate_to_the_channel(slack, org_uow, clock)
     card = _posted_card(slack, CITISTAT)
     assert [b["text"]["text"] for b in statbot_buttons(card["blocks"])] == [
-        "Acknowledge", "Snooze 2 days", "Ask the unit"]
+        "Acknowledge",
+        "Snooze 2 days",
+        "Ask the unit",
+    ]
     await slack.click(_button(card, "Acknowledge"), user=OPS, channel=CITISTAT, message=card)
     (answer,) = slack.responses()  # one answer: the update, no ephemeral copy of it
     assert answer["replace_original"] is True
@@ -935,13 +1044,19 @@ async def test_acknowledge_in_the_channel_replaces_the_buttons_for_everyone(
     # Everything else is kept as it was: what the item is, who was asked, the policy note.
     others = [b for b in card["blocks"] if b["type"] != "actions"]
     assert [b for b in answer["blocks"] if b not in others] == [
-        b for b in answer["blocks"] if b["type"] == "context" and "Acknowledged by" in json.dumps(b)]
+        b for b in answer["blocks"] if b["type"] == "context" and "Acknowledged by" in json.dumps(b)
+    ]
     assert len(answer["blocks"]) == len(card["blocks"])
     # What the channel now shows, and what is stored.
     now_shown = slack.api.message(CITISTAT, card["ts"])
-    assert statbot_buttons(now_shown["blocks"]) == [] and "Acknowledged by Luis Ortega" in json.dumps(now_shown)
+    assert statbot_buttons(now_shown["blocks"]) == [] and "Acknowledged by Luis Ortega" in json.dumps(
+        now_shown
+    )
     assert slack.api.ok_calls("chat.postEphemeral") == []
-    assert (await _escalation_state(org_uow, escalation_id)) == ("acknowledged", await pid(org_uow, OPS_EMAIL))
+    assert (await _escalation_state(org_uow, escalation_id)) == (
+        "acknowledged",
+        await pid(org_uow, OPS_EMAIL),
+    )
 
 
 async def test_a_refused_acknowledge_answers_privately_and_leaves_the_message(

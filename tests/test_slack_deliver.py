@@ -39,12 +39,18 @@ async def api() -> AsyncIterator[FakeSlackApi]:
 
 
 @pytest.fixture
-async def adapter(engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
-                  api: FakeSlackApi) -> AsyncIterator[SlackAdapter]:
-    settings = Settings(STATBOT_DATABASE_URL=db_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s",
-                        STATBOT_SLACK_API_URL=api.url)
-    async with open_runtime(settings, clock=clock, engine=engine,
-                            slack=SlackOptions(per_channel_interval=0)) as runtime:
+async def adapter(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> AsyncIterator[SlackAdapter]:
+    settings = Settings(
+        STATBOT_DATABASE_URL=db_url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="s",
+        STATBOT_SLACK_API_URL=api.url,
+    )
+    async with open_runtime(
+        settings, clock=clock, engine=engine, slack=SlackOptions(per_channel_interval=0)
+    ) as runtime:
         slack = runtime.slack
         assert slack is not None
         # Tests do not wait real seconds for backoff.
@@ -169,9 +175,16 @@ async def test_unreadable_payload_fails_for_good(
     adapter: SlackAdapter, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
     async with org_uow() as work:
-        await work.deliveries.enqueue(Delivery(audience="channel:citistat", payload={"kind": "telegram"},
-                                               idempotency_key="bad", state="pending", created_at=clock.now(),
-                                               next_attempt_at=clock.now()))
+        await work.deliveries.enqueue(
+            Delivery(
+                audience="channel:citistat",
+                payload={"kind": "telegram"},
+                idempotency_key="bad",
+                state="pending",
+                created_at=clock.now(),
+                next_attempt_at=clock.now(),
+            )
+        )
         await work.commit()
     assert (await drain(org_uow, adapter.gateway, clock)).failed == 1
 
@@ -181,20 +194,29 @@ async def test_digest_with_buttons_and_chart_goes_to_the_leadership_channel(
 ) -> None:
     png = b"\x89PNG\r\n\x1a\nfake chart"
     async with org_uow() as work:
-        await work.digest_source.save_chart(StoredChart(ref="chart-w49-sanitation", png=png,
-                                                        alt_text="Missed pickups, 12 weeks",
-                                                        created_at=clock.now(), title="Sanitation"))
+        await work.digest_source.save_chart(
+            StoredChart(
+                ref="chart-w49-sanitation",
+                png=png,
+                alt_text="Missed pickups, 12 weeks",
+                created_at=clock.now(),
+                title="Sanitation",
+            )
+        )
         await work.commit()
     digest = Card(
         parts=(
             Heading(text="CitiStat digest · 2026-W49"),
-            paragraph("Missed pickups off target 3 weeks — owner ",
-                      Mention(email=HEAD_EMAIL, name="Robert Hayes")),
+            paragraph(
+                "Missed pickups off target 3 weeks — owner ", Mention(email=HEAD_EMAIL, name="Robert Hayes")
+            ),
             Image(ref="chart-w49-sanitation", alt_text="Missed pickups, 12 weeks"),
-            Buttons(buttons=(
-                Button(label="Ask about this", action="followup.ask", ids={"unit": "sanitation"}),
-                Button(label="Acknowledge", action="escalation.ack", ids={"escalation": "7"}),
-            )),
+            Buttons(
+                buttons=(
+                    Button(label="Ask about this", action="followup.ask", ids={"unit": "sanitation"}),
+                    Button(label="Acknowledge", action="escalation.ack", ids={"escalation": "7"}),
+                )
+            ),
         ),
         summary="CitiStat digest for 2026-W49: 1 item needs attention",
     )
@@ -210,13 +232,22 @@ async def test_digest_with_buttons_and_chart_goes_to_the_leadership_channel(
     assert posted.params["channel"] == "C0CITISTAT"
     blocks = json.dumps(posted.params["blocks"])
     assert f"<@{HEAD}>" in blocks
-    values = [json.loads(e["value"]) for b in posted.params["blocks"] if b["type"] == "actions"
-              for e in b["elements"]]
-    assert values == [{"a": "followup.ask", "ids": {"unit": "sanitation"}},
-                      {"a": "escalation.ack", "ids": {"escalation": "7"}}]
+    values = [
+        json.loads(e["value"])
+        for b in posted.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert values == [
+        {"a": "followup.ask", "ids": {"unit": "sanitation"}},
+        {"a": "escalation.ack", "ids": {"escalation": "7"}},
+    ]
     # files_upload_v2: get an upload URL, upload the bytes, complete into the channel.
     assert [m for m in api.methods() if m.startswith("files") or m == "upload"] == [
-        "files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
     assert list(api.uploads.values()) == [png]
     complete = api.ok_calls("files.completeUploadExternal")[0].params
     assert complete["channel_id"] == "C0CITISTAT"
@@ -233,9 +264,7 @@ async def test_missing_chart_still_sends_the_card_once(
     assert api.ok_calls("conversations.list") == []  # a channel id needs no lookup
 
 
-async def test_link_people_reports_who_is_missing(
-    org_uow: SqlUnitOfWorkFactory, api: FakeSlackApi
-) -> None:
+async def test_link_people_reports_who_is_missing(org_uow: SqlUnitOfWorkFactory, api: FakeSlackApi) -> None:
     client = AsyncWebClient(token="x", base_url=api.url)
     report = await link_people(org_uow, client)
     assert sorted(report.linked) == sorted([HEAD_EMAIL, LEADER_EMAIL])
@@ -300,8 +329,12 @@ def _rows(api: FakeSlackApi) -> list[str]:
 
 @pytest.mark.parametrize(("status", "retry_after"), [(500, 1), (429, 120)])
 async def test_a_failed_later_part_is_resent_alone_by_the_outbox(
-    adapter: SlackAdapter, org_uow: SqlUnitOfWorkFactory, clock: FakeClock, api: FakeSlackApi,
-    status: int, retry_after: int,
+    adapter: SlackAdapter,
+    org_uow: SqlUnitOfWorkFactory,
+    clock: FakeClock,
+    api: FakeSlackApi,
+    status: int,
+    retry_after: int,
 ) -> None:
     from adapters.slack.render import render_card_messages
 
@@ -310,8 +343,9 @@ async def test_a_failed_later_part_is_resent_alone_by_the_outbox(
     assert parts >= 3
     await _enqueue(org_uow, clock, "channel:C0CITISTAT", card, "long")
     # Part 1 goes out; part 2 keeps failing for longer than the sender retries in process.
-    api.fail("chat.postMessage", status=status, times=10 if status == 500 else 1,
-             retry_after=retry_after, after=1)
+    api.fail(
+        "chat.postMessage", status=status, times=10 if status == 500 else 1, retry_after=retry_after, after=1
+    )
     first = await drain(org_uow, adapter.gateway, clock)
     assert (first.sent, first.retried) == (0, 1)
     assert len(api.ok_calls("chat.postMessage")) == 1
@@ -331,8 +365,11 @@ async def test_a_failed_later_part_is_resent_alone_by_the_outbox(
 async def _digest_with_chart(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> bytes:
     png = b"\x89PNG\r\n\x1a\nfake chart"
     async with org_uow() as work:
-        await work.digest_source.save_chart(StoredChart(ref="chart-1", png=png, alt_text="Missed pickups",
-                                                        created_at=clock.now(), title="Sanitation"))
+        await work.digest_source.save_chart(
+            StoredChart(
+                ref="chart-1", png=png, alt_text="Missed pickups", created_at=clock.now(), title="Sanitation"
+            )
+        )
         await work.commit()
     card = Card(parts=(Heading(text="Digest"), Image(ref="chart-1", alt_text="Missed pickups")), summary="d")
     await _enqueue(org_uow, clock, "channel:citistat", card, "digest")
@@ -392,8 +429,9 @@ async def test_one_send_never_waits_past_its_budget(api: FakeSlackApi) -> None:
 
     # However many attempts are allowed, a delivery's waiting stops at its budget (well
     # inside the outbox lease) and the outbox takes over.
-    sender = SlackSender(AsyncWebClient(token="x", base_url=api.url), max_attempts=100,
-                         sleep=sleep, monotonic=lambda: now[0])
+    sender = SlackSender(
+        AsyncWebClient(token="x", base_url=api.url), max_attempts=100, sleep=sleep, monotonic=lambda: now[0]
+    )
     api.fail("chat.postMessage", status=429, retry_after=4, times=100)
     with pytest.raises(DeliveryError) as caught:
         await sender.call("chat.postMessage", channel="C1", text="hi", deadline=sender.deadline())

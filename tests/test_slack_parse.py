@@ -45,7 +45,11 @@ def test_plain_text_never_fails(text: str) -> None:
 def test_direct_message_from_the_docs_fixture() -> None:
     message = parse.parse_message(_json("slack_event_message_im.json"))
     assert message is not None
-    assert (message.user_id, message.channel_id, message.key) == ("U2147483697", "D024BE91L", "event:Ev0PV52K21")
+    assert (message.user_id, message.channel_id, message.key) == (
+        "U2147483697",
+        "D024BE91L",
+        "event:Ev0PV52K21",
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,12 +78,19 @@ def test_home_opened_only_for_the_home_tab() -> None:
 
 def test_button_value_round_trip() -> None:
     body = _json("slack_block_actions.json")
-    action = {"action_id": "statbot:checkin.open:0", "action_ts": "1.2",
-              "value": json.dumps({"a": "checkin.open", "ids": {"checkin": "4"}})}
+    action = {
+        "action_id": "statbot:checkin.open:0",
+        "action_ts": "1.2",
+        "value": json.dumps({"a": "checkin.open", "ids": {"checkin": "4"}}),
+    }
     click = parse.parse_button(body, action)
     assert click is not None
-    assert (click.action, click.ids, click.channel_id, click.in_dm) == ("checkin.open", {"checkin": "4"}, "C111",
-                                                                         False)
+    assert (click.action, click.ids, click.channel_id, click.in_dm) == (
+        "checkin.open",
+        {"checkin": "4"},
+        "C111",
+        False,
+    )
     assert click.key == "action:111.222.valid"
 
 
@@ -88,8 +99,10 @@ def test_what_render_writes_parse_reads() -> None:
     from adapters.slack.render import render_card
     from bot.messages import Button, Buttons, Card
 
-    card = Card(parts=(Buttons(buttons=(Button(label="Ack", action="escalation.ack", ids={"escalation": "7"}),)),),
-                summary="s")
+    card = Card(
+        parts=(Buttons(buttons=(Button(label="Ack", action="escalation.ack", ids={"escalation": "7"}),)),),
+        summary="s",
+    )
     (element,) = [e for b in render_card(card) if b["type"] == "actions" for e in b["elements"]]
     assert element["action_id"].startswith(wire.ACTION_PREFIX)
     click = parse.parse_button(_json("slack_block_actions.json"), {**element, "action_ts": "1.2"})
@@ -110,7 +123,10 @@ def test_submission_reads_values_and_metadata() -> None:
     submission = parse.parse_submission(body)
     assert submission is not None
     assert (submission.action, submission.ids, submission.values) == (
-        "checkin.submit", {"checkin": "9"}, {"hspI": "test"})
+        "checkin.submit",
+        {"checkin": "9"},
+        {"hspI": "test"},
+    )
     assert not submission.stacked
     # A re-sent payload is recognised; a new click on Submit of the same view (same id and
     # hash, as after field errors or Back) is a new submission.

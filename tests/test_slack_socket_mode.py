@@ -64,19 +64,35 @@ class Slack:
     async def command(self, text: str, *, user: str = HEAD, trigger: str | None = None) -> str:
         payload = fixture_json("slack_socket_mode_envelope_slash_command.json")["payload"]
         payload.update(
-            command="/stat", text=text, user_id=user, channel_id="C0GENERAL1",
-            response_url=self.api.response_url(self.next_id("cmd")), trigger_id=trigger or self.next_id("trig."),
+            command="/stat",
+            text=text,
+            user_id=user,
+            channel_id="C0GENERAL1",
+            response_url=self.api.response_url(self.next_id("cmd")),
+            trigger_id=trigger or self.next_id("trig."),
         )
         return await self.socket.push(slash_command_envelope(payload, envelope_id=self.next_id("env-cmd-")))
 
-    async def dm(self, text: str, *, user: str = HEAD, event_id: str | None = None,
-                 retry_attempt: int = 0, retry_reason: str = "") -> str:
+    async def dm(
+        self,
+        text: str,
+        *,
+        user: str = HEAD,
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> str:
         body = fixture_json("slack_event_message_im.json")
         body["event"].update(text=text, user=user, channel=f"D{user}")
         body["event_id"] = event_id or self.next_id("Ev")
-        return await self.socket.push(events_api_envelope(
-            body, envelope_id=self.next_id("env-ev-"), retry_attempt=retry_attempt, retry_reason=retry_reason
-        ))
+        return await self.socket.push(
+            events_api_envelope(
+                body,
+                envelope_id=self.next_id("env-ev-"),
+                retry_attempt=retry_attempt,
+                retry_reason=retry_reason,
+            )
+        )
 
     async def click(self, button: dict[str, Any], *, channel: str, user: str = HEAD) -> str:
         payload = fixture_json("slack_block_actions.json")
@@ -91,8 +107,13 @@ class Slack:
     async def submit(self, view: dict[str, Any], values: dict[str, str], *, user: str = HEAD) -> str:
         payload = fixture_json("slack_view_submission.json")
         payload["user"]["id"] = user
-        payload["view"] = {**view, "id": "VFORM1", "hash": "h1", "previous_view_id": None,
-                           "state": {"values": state_for(view, values)}}
+        payload["view"] = {
+            **view,
+            "id": "VFORM1",
+            "hash": "h1",
+            "previous_view_id": None,
+            "state": {"values": state_for(view, values)},
+        }
         return await self.socket.push(interactive_envelope(payload, envelope_id=self.next_id("env-view-")))
 
     def responses(self) -> list[dict[str, Any]]:
@@ -104,8 +125,10 @@ class Slack:
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi(users={HEAD: HEAD_EMAIL, STRANGER: "nobody@example.org"},
-                        channels={"citistat": "C0CITISTAT", "general": "C0GENERAL1"})
+    fake = FakeSlackApi(
+        users={HEAD: HEAD_EMAIL, STRANGER: "nobody@example.org"},
+        channels={"citistat": "C0CITISTAT", "general": "C0GENERAL1"},
+    )
     await fake.start()
     yield fake
     await fake.close()
@@ -119,8 +142,9 @@ async def socket(api: FakeSlackApi) -> AsyncIterator[FakeSocketMode]:
     await fake.close()
 
 
-def _container(engine: AsyncEngine, uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
-               api: FakeSlackApi) -> Container:
+def _container(
+    engine: AsyncEngine, uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> Container:
     # A Socket Mode install: bot token and app-level token, no signing secret, no public URL.
     settings = Settings(
         STATBOT_DATABASE_URL=db_url,
@@ -134,17 +158,25 @@ def _container(engine: AsyncEngine, uow: SqlUnitOfWorkFactory, db_url: str, cloc
 
 def _adapter(container: Container) -> SlackAdapter:
     # As `statbot serve` builds it: production mode, acks before the work.
-    return SlackAdapter.create(container, StatBot(container.uow, container.clock), Metrics(),
-                               per_channel_interval=0)
+    return SlackAdapter.create(
+        container, StatBot(container.uow, container.clock), Metrics(), per_channel_interval=0
+    )
 
 
 @pytest.fixture
-async def slack(engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
-                api: FakeSlackApi, socket: FakeSocketMode) -> AsyncIterator[Slack]:
+async def slack(
+    engine: AsyncEngine,
+    org_uow: SqlUnitOfWorkFactory,
+    db_url: str,
+    clock: FakeClock,
+    api: FakeSlackApi,
+    socket: FakeSocketMode,
+) -> AsyncIterator[Slack]:
     # As `statbot serve` builds it (the runtime): production mode, acks before the work.
     settings = _container(engine, org_uow, db_url, clock, api).settings
-    async with open_runtime(settings, clock=clock, engine=engine,
-                            slack=SlackOptions(per_channel_interval=0)) as runtime:
+    async with open_runtime(
+        settings, clock=clock, engine=engine, slack=SlackOptions(per_channel_interval=0)
+    ) as runtime:
         await runtime.start_platforms()
         assert runtime.slack is not None
         yield Slack(api, socket, runtime.slack)
@@ -182,7 +214,11 @@ async def test_start_without_app_token_refuses(
 
 @pytest.mark.parametrize("app_token", ["xoxb-pasted-the-bot-token", "xapp-1-revoked"])
 async def test_a_refused_app_token_fails_start_at_once(
-    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi,
+    engine: AsyncEngine,
+    org_uow: SqlUnitOfWorkFactory,
+    db_url: str,
+    clock: FakeClock,
+    api: FakeSlackApi,
     app_token: str,
 ) -> None:
     # slack-sdk alone would log and retry every 10 s for ever, and `statbot serve` would hang
@@ -244,8 +280,11 @@ async def test_retried_event_is_acked_and_processed_once(slack: Slack) -> None:
 
 
 async def test_stale_button_in_a_channel_is_acked_and_answered_ephemerally(slack: Slack) -> None:
-    button = {"action_id": "statbot:escalation.ack:0", "type": "button",
-              "value": json.dumps({"a": "nosuch.action", "ids": {"escalation": "1"}})}
+    button = {
+        "action_id": "statbot:escalation.ack:0",
+        "type": "button",
+        "value": json.dumps({"a": "nosuch.action", "ids": {"escalation": "1"}}),
+    }
     envelope_id = await slack.click(button, channel="C0CITISTAT")
     assert (await slack.socket.wait_ack(envelope_id)).payload is None
     await _done(slack, slack.responses, "the button's answer")
@@ -254,16 +293,21 @@ async def test_stale_button_in_a_channel_is_acked_and_answered_ephemerally(slack
     assert "out of date" in json.dumps(answer)
 
 
-async def test_modal_field_errors_travel_in_the_ack(slack: Slack, org_uow: SqlUnitOfWorkFactory,
-                                                    clock: FakeClock) -> None:
+async def test_modal_field_errors_travel_in_the_ack(
+    slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     clock.set(ny(2026, 12, 3, 9, 30))  # Thursday of 2026-W49, after the 09:00 opening
     await open_due_checkins(org_uow, clock)
     await slack.socket.wait_ack(await slack.command("report"))
     await _done(slack, lambda: slack.api.ok_calls("views.open"), "the check-in modal")
     raw = slack.api.ok_calls("views.open")[0].params["view"]
     modal = json.loads(raw) if isinstance(raw, str) else raw
-    typed = {"m.missed_pickups": "lots", "m.tons_collected": "1950", "m.recycling_diversion": "26",
-             "m.missed_pickups_48h": "92"}
+    typed = {
+        "m.missed_pickups": "lots",
+        "m.tons_collected": "1950",
+        "m.recycling_diversion": "26",
+        "m.missed_pickups_48h": "92",
+    }
     ack = await slack.socket.wait_ack(await slack.submit(modal, typed))
     # Over HTTP this is the response body; over Socket Mode it is the ack's payload.
     assert ack.payload is not None and ack.payload["response_action"] == "errors"
@@ -289,8 +333,10 @@ async def test_events_statbot_does_not_act_on_are_still_acked(slack: Slack) -> N
 async def test_refresh_request_reconnects_with_a_new_url_and_keeps_working(slack: Slack) -> None:
     first = slack.socket.current
     await slack.socket.ask_to_reconnect()
-    await wait_until(lambda: len(slack.socket.connections) == 2 and slack.socket.connections[1].open,
-                     what="a second connection")
+    await wait_until(
+        lambda: len(slack.socket.connections) == 2 and slack.socket.connections[1].open,
+        what="a second connection",
+    )
     assert len(slack.api.ok_calls("apps.connections.open")) == 2  # a fresh one-time URL
     await wait_until(lambda: not first.open, what="the old connection to close")
     envelope_id = await slack.dm("status")
@@ -300,8 +346,12 @@ async def test_refresh_request_reconnects_with_a_new_url_and_keeps_working(slack
 
 
 async def test_close_disconnects_cleanly(
-    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock,
-    api: FakeSlackApi, socket: FakeSocketMode
+    engine: AsyncEngine,
+    org_uow: SqlUnitOfWorkFactory,
+    db_url: str,
+    clock: FakeClock,
+    api: FakeSlackApi,
+    socket: FakeSocketMode,
 ) -> None:
     adapter = _adapter(_container(engine, org_uow, db_url, clock, api))
     before = asyncio.all_tasks()
@@ -309,8 +359,9 @@ async def test_close_disconnects_cleanly(
     slack = Slack(api, socket, adapter)
     await slack.socket.wait_ack(await slack.dm("status"))
     await adapter.close()
-    await wait_until(lambda: socket.connections and not socket.connections[0].open,
-                     what="the server to see the close")
+    await wait_until(
+        lambda: socket.connections and not socket.connections[0].open, what="the server to see the close"
+    )
     # No reconnection after close, and nothing of the SDK left running in the loop.
     assert len(api.ok_calls("apps.connections.open")) == 1
     assert len(socket.connections) == 1

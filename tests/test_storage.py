@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy.exc import StatementError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, StatementError
 
-from bot.checkins.models import CheckIn
+from bot.checkins.models import CheckIn, CheckInState
 from bot.clock import FakeClock
-from bot.deliveries.models import Delivery
+from bot.commitments.models import CommitmentStatus
+from bot.deliveries.models import Delivery, DeliveryState
+from bot.escalations.models import EscalationState
 from storage.uow import SqlUnitOfWorkFactory
 
 
@@ -128,14 +131,24 @@ async def test_leaving_without_commit_rolls_back(org_uow: SqlUnitOfWorkFactory, 
         assert await uow.checkins.for_week("2026-W48") == []
 
 
-async def test_a_slow_batch_hands_back_what_it_can_no_longer_send_safely(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+async def test_a_slow_batch_hands_back_what_it_can_no_longer_send_safely(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
     from bot.deliveries.jobs import LEASE, SEND_MARGIN, drain
 
     now = clock.now()
     async with org_uow() as uow:
         for key in ("a", "b"):
-            await uow.deliveries.enqueue(Delivery(audience="person:1", payload={"x": key}, idempotency_key=key,
-                                                  state="pending", created_at=now, next_attempt_at=now))
+            await uow.deliveries.enqueue(
+                Delivery(
+                    audience="person:1",
+                    payload={"x": key},
+                    idempotency_key=key,
+                    state="pending",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
         await uow.commit()
     sent: list[str] = []
 
@@ -166,3 +179,91 @@ async def test_old_event_ids_are_forgotten(org_uow: SqlUnitOfWorkFactory, clock:
     async with org_uow() as uow:
         assert not await uow.events.first_time("slack", "Ev-new", clock.now())
         assert await uow.events.first_time("slack", "Ev-old", clock.now())
+
+
+async def _one_row_of_each_state_table(uow: SqlUnitOfWorkFactory, now: dt.datetime) -> None:
+    """A check-in, a commitment with its first update, an escalation and a delivery."""
+    from bot.commitments.service import open_commitment
+    from bot.escalations.models import Escalation
+
+    unit_id = await _unit_id(uow)
+    async with uow() as work:
+        unit = await work.units.get(unit_id)
+        assert unit is not None
+        checkin = await work.checkins.add(_checkin(unit_id, now))
+        assert checkin.id is not None
+        await open_commitment(
+            work,
+            unit=unit,
+            owner_id=unit.head_id,
+            text="Fix it",
+            due_on=now.date(),
+            origin="command",
+            by=unit.head_id,
+            now=now,
+        )
+        await work.escalations.add(
+            Escalation(
+                kind="missed_checkin",
+                subject_id=checkin.id,
+                unit_id=unit_id,
+                episode="1",
+                policy={},
+                state=EscalationState.ACTIVE,
+                step=0,
+                next_step_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await work.deliveries.enqueue(
+            Delivery(
+                audience="person:1",
+                payload={},
+                idempotency_key="k",
+                state=DeliveryState.PENDING,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        await work.commit()
+
+
+STATE_COLUMNS = [
+    ("checkins", "state"),
+    ("commitments", "status"),
+    ("commitment_updates", "status"),
+    ("escalations", "state"),
+    ("deliveries", "state"),
+]
+
+
+@pytest.mark.parametrize(("table", "column"), STATE_COLUMNS)
+async def test_the_database_refuses_an_unknown_state(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, table: str, column: str
+) -> None:
+    await _one_row_of_each_state_table(org_uow, clock.now())
+    async with org_uow() as uow:
+        # Past the repositories (which refuse it too): the CHECK constraint says no.
+        with pytest.raises(IntegrityError):
+            await uow.session.execute(text(f"UPDATE {table} SET {column} = 'closed'"))
+
+
+async def test_states_come_back_as_members_and_unknown_ones_are_refused(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    await _one_row_of_each_state_table(org_uow, clock.now())
+    async with org_uow() as uow:
+        (checkin,) = await uow.checkins.for_week("2026-W48")
+        (commitment,) = await uow.commitments.all_open()
+        (escalation,) = await uow.escalations.active()
+        (delivery,) = await uow.deliveries.for_audience("person:1")
+        (history,) = await uow.commitments.updates(commitment.id or 0)
+    assert checkin.state is CheckInState.OPEN
+    assert commitment.status is CommitmentStatus.OPEN and history.status is CommitmentStatus.OPEN
+    assert escalation.state is EscalationState.ACTIVE
+    assert delivery.state is DeliveryState.PENDING
+    checkin.state = "closed"  # type: ignore[assignment]
+    async with org_uow() as uow:
+        with pytest.raises(StatementError, match="'closed' is not a valid CheckInState"):
+            await uow.checkins.save(checkin)

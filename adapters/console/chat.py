@@ -24,7 +24,7 @@ from adapters.console.render import (
 )
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Audience, Delivery, DeliveryState
 from bot.messages import Button, Card, ChoiceInput, Form, Reply
 from bot.org.models import Person
 from bot.org.schema import LeadershipChannel
@@ -53,7 +53,7 @@ class ConsoleGateway:
     """Deliveries "sent" to the console are shown when their addressee is at the keyboard."""
 
     async def send(self, delivery: Delivery) -> str | None:
-        if not delivery.audience.startswith(("person:", "channel:")):
+        if Audience.parse(delivery.audience) is None:
             raise DeliveryError(f"unknown audience {delivery.audience}", permanent=True)
         return "console"
 
@@ -198,7 +198,7 @@ class ConsoleChat:
                     for d in await uow.deliveries.for_audience(
                         audience, since_id=self.seen.get(audience, self.session_start)
                     )
-                    if d.state == "sent"
+                    if d.state == DeliveryState.SENT
                 ]
                 if new:
                     self.seen[audience] = max(d.id or 0 for d in new)

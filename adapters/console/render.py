@@ -51,6 +51,8 @@ _STATUS_MARK: dict[Status, tuple[str, str, str]] = {
     "red": ("○", "attention", "red"),
     "none": ("", "", ""),
 }
+
+
 def _status(status: Status) -> RichText:
     symbol, word, colour = _STATUS_MARK[status]
     return RichText(f"{symbol} {word}", style=colour) if symbol else RichText("")

@@ -45,8 +45,14 @@ PERSONAS = {
 
 
 def buttons_of(reply: Reply) -> list[Button]:
-    return [b for m in reply.messages if isinstance(m, Card) for p in m.parts if isinstance(p, Buttons)
-            for b in p.buttons]
+    return [
+        b
+        for m in reply.messages
+        if isinstance(m, Card)
+        for p in m.parts
+        if isinstance(p, Buttons)
+        for b in p.buttons
+    ]
 
 
 def recorded(reply: Reply, fill: Button) -> bool:

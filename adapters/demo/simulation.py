@@ -32,6 +32,7 @@ from bot.weeks import week_of
 Action = Callable[[], Awaitable[None]]
 Reactor = Callable[[Delivery, Card], Awaitable[None]]
 
+
 @dataclass
 class Pending:
     at: dt.datetime

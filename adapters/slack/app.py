@@ -340,8 +340,14 @@ class SlackAdapter:
         if not await self._first_time(command.key):
             return
         person, text = await self._text(command.user_id, command.text, command.mentioned)
-        where = Where(person, command.user_id, trigger_id=command.trigger_id, respond=respond,
-                      channel=command.channel_id, replay_text=text or "help")
+        where = Where(
+            person,
+            command.user_id,
+            trigger_id=command.trigger_id,
+            respond=respond,
+            channel=command.channel_id,
+            replay_text=text or "help",
+        )
         if person is None or person.id is None:
             await self.router.show(Reply.text(REFUSAL), where)
             return

@@ -45,7 +45,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.wire import REPLAY
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Audience, Delivery
 from bot.messages import Button, Buttons, Card, Form, Heading, Image, Message
 from bot.ports import DeliveryError, UnitOfWorkFactory
 
@@ -55,9 +55,20 @@ _MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Message)
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 # Slack errors that retrying the same call can never fix.
 PERMANENT = {
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "invalid_blocks_format",
-    "msg_too_long", "no_text", "user_not_found", "users_not_found", "account_inactive",
-    "cannot_dm_bot", "restricted_action", "invalid_arguments", "too_many_attachments",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "user_not_found",
+    "users_not_found",
+    "account_inactive",
+    "cannot_dm_bot",
+    "restricted_action",
+    "invalid_arguments",
+    "too_many_attachments",
 }
 # Seconds one delivery may spend waiting on Slack (pauses, backoff) before it goes back to
 # the outbox.  With the outbox client's 20 s timeout for the call in flight and the people
@@ -200,14 +211,20 @@ class SlackSender:
         """files_upload_v2's three steps, each with this sender's pauses and retries
         (the SDK's files_upload_v2 would make them without)."""
         method = "files.getUploadURLExternal"
-        got = await self.call(method, filename=filename, length=len(content), alt_txt=alt_txt,
-                              deadline=deadline)
+        got = await self.call(
+            method, filename=filename, length=len(content), alt_txt=alt_txt, deadline=deadline
+        )
         url, file_id = got.get("upload_url"), got.get("file_id")
         if not isinstance(url, str) or not isinstance(file_id, str):
             raise DeliveryError(f"{method}: no upload_url or file_id")
         await self._post_file(url, content, deadline)
-        await self.call("files.completeUploadExternal", files=[{"id": file_id, "title": title}],
-                        channel_id=channel, thread_ts=thread_ts, deadline=deadline)
+        await self.call(
+            "files.completeUploadExternal",
+            files=[{"id": file_id, "title": title}],
+            channel_id=channel,
+            thread_ts=thread_ts,
+            deadline=deadline,
+        )
 
     async def _post_file(self, url: str, content: bytes, deadline: float | None) -> None:
         last = "no attempt"
@@ -314,8 +331,12 @@ def form_as_card(form: Form, replay_text: str | None = None) -> Card:
     title and intro with a button that opens it — the check-in's own button, or a replay
     of the text turn that asked for it."""
     if "checkin" in form.ids:
-        button = Button(label="Open the form", action="checkin.open", ids={"checkin": form.ids["checkin"]},
-                        style="primary")
+        button = Button(
+            label="Open the form",
+            action="checkin.open",
+            ids={"checkin": form.ids["checkin"]},
+            style="primary",
+        )
     elif replay_text:
         button = Button(label="Open the form", action=REPLAY, ids={"text": replay_text}, style="primary")
     else:
@@ -362,23 +383,24 @@ class SlackGateway:
             raise
 
     async def _channel(self, audience: str, deadline: float | None = None) -> str:
-        kind, _, name = audience.partition(":")
+        to = Audience.parse(audience)
+        person_id, name = (to.person_id, to.channel_name) if to else (None, None)
         try:
-            if kind == "person" and name.isdigit() and int(name) not in self._dm:
+            if person_id is not None and person_id not in self._dm:
                 await self._load_dm_channels()
-            if kind == "person" and name.isdigit() and int(name) in self._dm:
-                return self._dm[int(name)]
-            if kind == "person" and name.isdigit():
+            if person_id is not None and person_id in self._dm:
+                return self._dm[person_id]
+            if person_id is not None:
                 async with self.uow() as uow:
-                    person = await uow.people.get(int(name))
+                    person = await uow.people.get(person_id)
                 if person is None or not person.active:
                     raise DeliveryError(f"{audience}: no such active person", permanent=True)
                 channel = await self.people.dm_channel(person)
                 if channel is None:
                     raise DeliveryError(f"{person.email} has no Slack user with that e-mail", permanent=True)
-                self._dm[int(name)] = channel
+                self._dm[person_id] = channel
                 return channel
-            if kind == "channel" and name:
+            if name is not None:
                 channel = await self.channels.resolve(name, deadline=deadline)
                 if channel is None:
                     raise DeliveryError(
@@ -419,7 +441,11 @@ class SlackGateway:
             if index < progress.sent:
                 continue
             response = await self.sender.call(
-                "chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False,
+                "chat.postMessage",
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
                 deadline=deadline,
             )
             if progress.first_ts is None:
@@ -456,6 +482,6 @@ class SlackGateway:
             # Slack refuses this file for good; the card already carries its description.
             log.error("Slack refused chart %s for %s: %s", image.ref, channel, exc)
         except Exception:
-            log.exception("chart %s for %s could not be prepared; the card shows its description",
-                          image.ref, channel)
-
+            log.exception(
+                "chart %s for %s could not be prepared; the card shows its description", image.ref, channel
+            )

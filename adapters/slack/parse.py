@@ -231,9 +231,11 @@ def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:
     if action is None or ids is None or not isinstance(values, Mapping):
         return None
     blocks = view.get("blocks")
-    block_ids = tuple(
-        b["block_id"] for b in blocks if isinstance(b, Mapping) and isinstance(b.get("block_id"), str)
-    ) if isinstance(blocks, list) else ()
+    block_ids = (
+        tuple(b["block_id"] for b in blocks if isinstance(b, Mapping) and isinstance(b.get("block_id"), str))
+        if isinstance(blocks, list)
+        else ()
+    )
     return FormSubmission(
         user_id=user_id,
         action=action,

@@ -71,21 +71,26 @@ class ReplyRouter:
         if not cards:
             return
         mention_ids = await self.people.mention_ids(cards)
-        messages = [(card, blocks) for card in cards
-                    for blocks in render_card_messages(card, mention_ids=mention_ids)]
+        messages = [
+            (card, blocks) for card in cards for blocks in render_card_messages(card, mention_ids=mention_ids)
+        ]
         if where.respond is not None and len(messages) > RESPONSE_URL_USES - 1:
             # Keeping one use spare; Slack refuses the 6th answer, so the rest would be lost.
             try:
                 dm = await self._in_dm(where)
             except (DeliveryError, SlackApiError) as exc:
                 log.warning("a long reply cannot go to the DM: %s", exc)
-                cut = note(f"This answer is long ({len(messages)} messages) and only its start fits "
-                           "here; open a direct message with statbot for the rest.")
+                cut = note(
+                    f"This answer is long ({len(messages)} messages) and only its start fits "
+                    "here; open a direct message with statbot for the rest."
+                )
                 shown = messages[: RESPONSE_URL_USES - 2]
                 messages = [*shown, *((cut, blocks) for blocks in render_card_messages(cut))]
             else:
-                told = note(f"This answer is long ({len(messages)} messages), "
-                            "so I sent it to you in a direct message.")
+                told = note(
+                    f"This answer is long ({len(messages)} messages), "
+                    "so I sent it to you in a direct message."
+                )
                 for blocks in render_card_messages(told):
                     await self._post(told, blocks, where, private=True)
                 where = dm
@@ -97,8 +102,10 @@ class ReplyRouter:
                 await self._post(card, blocks, where, private=reply.private)
 
     async def to_dm(self, person: Person, user_id: str, cards: list[Card]) -> None:
-        await self.show(Reply(messages=tuple(cards)), Where(person, user_id,
-                                                            dm_channel=await self._dm_of(person, user_id)))
+        await self.show(
+            Reply(messages=tuple(cards)),
+            Where(person, user_id, dm_channel=await self._dm_of(person, user_id)),
+        )
 
     async def _in_dm(self, where: Where) -> Where:
         return Where(where.person, where.user_id, dm_channel=await self._dm_of(where.person, where.user_id))

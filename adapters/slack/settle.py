@@ -80,9 +80,12 @@ async def _replace(reply: Reply, source: Source) -> bool:
 
 def _is_statbot_actions(block: Mapping[str, Any]) -> bool:
     elements = block.get("elements")
-    return block.get("type") == "actions" and isinstance(elements, list) and any(
-        isinstance(e, Mapping) and str(e.get("action_id", "")).startswith(ACTION_PREFIX)
-        for e in elements
+    return (
+        block.get("type") == "actions"
+        and isinstance(elements, list)
+        and any(
+            isinstance(e, Mapping) and str(e.get("action_id", "")).startswith(ACTION_PREFIX) for e in elements
+        )
     )
 
 

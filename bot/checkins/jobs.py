@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
 from bot.checkins import cards
-from bot.checkins.models import CheckIn
+from bot.checkins.models import CheckIn, CheckInState
 from bot.checkins.schedule import CheckinWindow, reminder_times, weeks_to_open
 from bot.clock import Clock
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Delivery, DeliveryKey
 from bot.deliveries.service import enqueue
 from bot.org.context import OrgContext, load_context
 from bot.org.models import Person, Unit
@@ -100,7 +100,7 @@ async def _open_one(
     checkin = CheckIn(
         unit_id=unit.id,
         week=window.week,
-        state="open" if excuse is None else "excused",
+        state=CheckInState.OPEN if excuse is None else CheckInState.EXCUSED,
         opened_at=max(now, window.opens_at) if excuse is None else now,
         deadline_at=window.deadline_at,
         respondent_id=respondent_id,
@@ -136,12 +136,12 @@ async def _open_one(
         open_commitments=len(open_commitments),
         moved_note=moved,
     )
-    assert respondent.id is not None
+    assert respondent.id is not None and stored.id is not None
     await enqueue(
         uow,
         audience=Delivery.to_person(respondent.id),
         message=card,
-        key=f"checkin:{stored.id}:prompt",
+        key=DeliveryKey.checkin_prompt(stored.id),
         now=now,
         # Opened late at night after downtime: the prompt waits for working hours.
         not_before=ctx.calendar.next_working_moment(now, respondent.timezone),
@@ -181,7 +181,7 @@ async def send_due_reminders(uow_factory: UnitOfWorkFactory, clock: Clock) -> in
                 uow,
                 audience=Delivery.to_person(respondent.id),
                 message=card,
-                key=f"checkin:{checkin.id}:reminder:{number}",
+                key=DeliveryKey.checkin_reminder(checkin.id, number),
                 now=now,
             )
             await uow.commit()

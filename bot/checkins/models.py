@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
-CheckInState = Literal["open", "submitted", "excused"]
+
+class CheckInState(StrEnum):
+    """Where a unit's weekly check-in stands; the values are what the database stores."""
+
+    OPEN = "open"
+    SUBMITTED = "submitted"  # on time or late: see CheckIn.late
+    EXCUSED = "excused"  # holiday, or away with no deputy
 
 
 @dataclass(slots=True)
 class CheckIn:
     unit_id: int
     week: str
-    state: str
+    state: CheckInState
     opened_at: dt.datetime
     deadline_at: dt.datetime
     # Who was asked: the head, or the deputy standing in for an away head.

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from bot.audit import AuditEntry
 from bot.checkins import forms
 from bot.checkins.forms import CommitmentChange, MetricContext, Validated
-from bot.checkins.models import CheckIn, Reading, ReadingRevision
+from bot.checkins.models import CheckIn, CheckInState, Reading, ReadingRevision
 from bot.checkins.status import metric_status
 from bot.commitments import service as commitments
-from bot.commitments.models import Commitment
+from bot.commitments.models import Commitment, CommitmentStatus
 from bot.digests.models import AUDIENCE
 from bot.org.context import OrgContext
 from bot.org.models import Metric, Person, Unit
@@ -118,7 +118,9 @@ async def recently_submitted(uow: UnitOfWork, person: Person, now: dt.datetime |
         for checkin in await uow.checkins.for_unit(unit.id, limit=1):
             submitted = checkin.submitted_at
             editable = (
-                checkin.state == "submitted" and submitted is not None and now - submitted <= EDITABLE_FOR
+                checkin.state == CheckInState.SUBMITTED
+                and submitted is not None
+                and now - submitted <= EDITABLE_FOR
             )
             if editable and (latest is None or checkin.week > latest.week):
                 latest = checkin
@@ -325,7 +327,7 @@ async def store(
             detail={"text": validated.new.text, "checkin": checkin.id},
         )
     if not edited:
-        checkin.state = "submitted"
+        checkin.state = CheckInState.SUBMITTED
         checkin.submitted_at = now
         checkin.submitted_by = person.id
         checkin.late = now > checkin.deadline_at
@@ -353,8 +355,8 @@ async def store(
 # What each choice of the form does to a commitment: its audit action and default note.
 _CHANGES = {
     forms.KEEP: ("commitment.updated", "still on track", None),
-    forms.DONE: ("commitment.done", "done", "done"),
-    forms.DROPPED: ("commitment.dropped", "dropped", "dropped"),
+    forms.DONE: ("commitment.done", "done", CommitmentStatus.DONE),
+    forms.DROPPED: ("commitment.dropped", "dropped", CommitmentStatus.DROPPED),
     forms.MOVED: ("commitment.moved", "moved", None),
 }
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
-CommitmentStatus = Literal["open", "done", "dropped"]
+
+class CommitmentStatus(StrEnum):
+    """A commitment's (or follow-up's) status; the values are what the database stores."""
+
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
 CommitmentOrigin = Literal["checkin", "command", "followup"]
 
 
@@ -16,7 +25,7 @@ class Commitment:
     owner_id: int
     text: str
     due_on: dt.date
-    status: str
+    status: CommitmentStatus
     origin: str
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -34,7 +43,7 @@ class CommitmentUpdate:
     commitment_id: int
     at: dt.datetime
     by: int | None
-    status: str
+    status: CommitmentStatus
     due_on: dt.date
     note: str = ""
     id: int | None = None

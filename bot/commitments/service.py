@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
 from bot.commitments import cards
-from bot.commitments.models import Commitment, CommitmentUpdate
+from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.org.context import OrgContext, load_context
@@ -60,7 +60,7 @@ async def open_commitment(
             owner_id=owner_id,
             text=text,
             due_on=due_on,
-            status="open",
+            status=CommitmentStatus.OPEN,
             origin=origin,
             created_at=now,
             updated_at=now,
@@ -70,7 +70,9 @@ async def open_commitment(
     )
     assert commitment.id is not None
     await uow.commitments.add_update(
-        CommitmentUpdate(commitment_id=commitment.id, at=now, by=by, status="open", due_on=due_on, note=note)
+        CommitmentUpdate(
+            commitment_id=commitment.id, at=now, by=by, status=CommitmentStatus.OPEN, due_on=due_on, note=note
+        )
     )
     await uow.audit.record(
         AuditEntry(
@@ -92,7 +94,7 @@ async def change(
     now: dt.datetime,
     action: str,
     note: str,
-    status: str | None = None,
+    status: CommitmentStatus | None = None,
     due_on: dt.date | None = None,
     answer: str | None = None,
 ) -> Commitment:
@@ -105,7 +107,7 @@ async def change(
     if status is not None and status != commitment.status:
         detail["status"] = {"from": commitment.status, "to": status}
         commitment.status = status
-        commitment.closed_at = None if status == "open" else now
+        commitment.closed_at = None if status == CommitmentStatus.OPEN else now
     if due_on is not None and due_on != commitment.due_on:
         detail["due_on"] = {"from": commitment.due_on.isoformat(), "to": due_on.isoformat()}
         commitment.due_on = due_on
@@ -153,11 +155,11 @@ async def close(
     by: int | None,
     now: dt.datetime,
     *,
-    status: str = "done",
+    status: CommitmentStatus = CommitmentStatus.DONE,
     note: str = "",
 ) -> Commitment:
     """Mark an open commitment done or dropped; raises NotOpen when it is not open."""
-    if commitment.status != "open":
+    if commitment.status != CommitmentStatus.OPEN:
         raise NotOpen(commitment)
     return await change(
         uow, commitment, by=by, now=now, action=f"commitment.{status}", note=note or status, status=status
@@ -271,7 +273,7 @@ async def answer(
         now=now,
         action="followup.answered",
         note="answered",
-        status="done",
+        status=CommitmentStatus.DONE,
         answer=text[:3000],
     )
     asker = await uow.people.get(followup.asked_by) if followup.asked_by is not None else None

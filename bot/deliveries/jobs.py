@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Delivery, DeliveryState
 from bot.ports import ChatGateway, DeliveryError, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -131,16 +131,16 @@ async def _send_one(
     except DeliveryError as exc:
         delivery.last_error = str(exc)[:2000]
         if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
-            delivery.state = "failed"
+            delivery.state = DeliveryState.FAILED
             result.failed += 1
             log.error("delivery %s to %s failed for good: %s", delivery.id, delivery.audience, exc)
         else:
             wait = dt.timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(delivery.attempts)
-            delivery.state = "pending"
+            delivery.state = DeliveryState.PENDING
             delivery.next_attempt_at = clock.now() + wait
             result.retried += 1
     else:
-        delivery.state = "sent"
+        delivery.state = DeliveryState.SENT
         delivery.sent_at = clock.now()
         delivery.last_error = None
         result.sent += 1

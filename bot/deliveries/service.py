@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Audience, Delivery, DeliveryKey, DeliveryState
 from bot.messages import Card, Form
 from bot.ports import UnitOfWork
 
@@ -15,19 +15,19 @@ from bot.ports import UnitOfWork
 async def enqueue(
     uow: UnitOfWork,
     *,
-    audience: str,
+    audience: Audience | str,
     message: Card | Form,
-    key: str,
+    key: DeliveryKey | str,
     now: dt.datetime,
     not_before: dt.datetime | None = None,
 ) -> bool:
     """Store a message for ``audience``; False when ``key`` was already enqueued."""
     return await uow.deliveries.enqueue(
         Delivery(
-            audience=audience,
+            audience=str(audience),
             payload=message.model_dump(mode="json"),
-            idempotency_key=key,
-            state="pending",
+            idempotency_key=str(key),
+            state=DeliveryState.PENDING,
             created_at=now,
             next_attempt_at=not_before or now,
         )

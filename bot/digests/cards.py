@@ -244,8 +244,7 @@ def summary_card(digest: Digest) -> Card:
     parts: list[Part] = [
         Heading(text=f"Leadership digest · {digest.week}"),
         Note(
-            text=f"{digest.organisation} · week of {digest.starts_on:%a %d %b} – "
-            f"{digest.ends_on:%a %d %b %Y}"
+            text=f"{digest.organisation} · week of {digest.starts_on:%a %d %b} – {digest.ends_on:%a %d %b %Y}"
         ),
         Facts(facts=facts),
     ]
@@ -419,8 +418,11 @@ def promises_card(digest: Digest) -> Card:
         parts.append(
             Buttons(
                 buttons=tuple(
-                    Button(label=f"Ask about #{p.commitment_id}", action="followup.ask",
-                           ids={"commitment": str(p.commitment_id)})
+                    Button(
+                        label=f"Ask about #{p.commitment_id}",
+                        action="followup.ask",
+                        ids={"commitment": str(p.commitment_id)},
+                    )
                     for p in broken[:5]
                 )
             )
@@ -479,8 +481,11 @@ def cadence_card(digest: Digest) -> Card:
 def charts_card(digest: Digest, chart_refs: Sequence[Image]) -> Card | None:
     if not chart_refs:
         return None
-    parts: list[Part] = [Heading(text=f"Trends needing attention · last {len(digest.charts[0].weeks)} weeks")
-                         if digest.charts else Heading(text="Trends")]
+    parts: list[Part] = [
+        Heading(text=f"Trends needing attention · last {len(digest.charts[0].weeks)} weeks")
+        if digest.charts
+        else Heading(text="Trends")
+    ]
     parts.extend(chart_refs)
     return Card(parts=tuple(parts), summary="Trend charts of the metrics needing attention")
 

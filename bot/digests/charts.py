@@ -73,8 +73,14 @@ def render_trend_chart(series: Sequence[ChartSeries], *, title: str = "") -> tup
         points = [(x, v) for x, v in zip(xs, s.values, strict=True) if v is not None]
         colour = _COLOURS.get(s.status, _COLOURS["none"])
         if points:
-            axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", markersize=3,
-                      color=colour, linewidth=1.6)
+            axes.plot(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                marker="o",
+                markersize=3,
+                color=colour,
+                linewidth=1.6,
+            )
         axes.axhline(s.target, color="#566573", linestyle="--", linewidth=1)
         axes.set_title(f"{s.unit_name}\n{s.metric_name}", fontsize=8)
         labels = [w.split("-")[1] for w in s.weeks]

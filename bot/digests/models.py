@@ -313,6 +313,7 @@ def without_units(digest: Digest, hidden: Iterable[str]) -> Digest:
 
 # --- what a digest record keeps ---------------------------------------------------------
 
+
 class PostedDigest(_Model):
     """The content of a digest record: the digest as posted (so everyone discusses the
     same numbers), what it flagged (next week's cadence asks whether a leader acted on
@@ -368,11 +369,17 @@ class DigestRecord:
 
     @classmethod
     def of(
-        cls, audience: str, week: str, built_at: dt.datetime, posted: PostedDigest, *,
+        cls,
+        audience: str,
+        week: str,
+        built_at: dt.datetime,
+        posted: PostedDigest,
+        *,
         posted_at: dt.datetime | None = None,
     ) -> DigestRecord:
-        return cls(audience=audience, week=week, built_at=built_at, content=posted.to_content(),
-                   posted_at=posted_at)
+        return cls(
+            audience=audience, week=week, built_at=built_at, content=posted.to_content(), posted_at=posted_at
+        )
 
     @property
     def posted(self) -> PostedDigest:

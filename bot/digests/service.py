@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar import local_moment
 from bot.clock import Clock
-from bot.deliveries.models import Delivery
+from bot.deliveries.models import Delivery, DeliveryKey
 from bot.deliveries.service import enqueue
 from bot.digests.builder import build_digest
 from bot.digests.cards import digest_cards
@@ -122,7 +122,7 @@ async def _enqueue_all(
         cards = digest_cards(variant.digest, chart_refs=[variant.chart] if variant.chart else [])
         for audience in variant.audiences:
             for n, card in enumerate(cards):
-                key = f"digest:{week}:{audience}:{n}{tag}"
+                key = DeliveryKey.digest(week, audience, n, tag)
                 count += await enqueue(uow, audience=audience, message=card, key=key, now=now)
     return count
 

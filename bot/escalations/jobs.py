@@ -20,9 +20,8 @@ from bot.clock import Clock
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.escalations import cards
-from bot.escalations.models import Escalation
+from bot.escalations.models import RUNNING, Escalation, EscalationState
 from bot.escalations.policy import DEFAULT_QUIET_AFTER_DAYS, Chain, Kind
-from bot.escalations.service import ACTIVE
 from bot.escalations.steps import next_due, step_at
 from bot.escalations.subject import end_of_day, subject_of
 from bot.org.context import OrgContext, load_context
@@ -31,7 +30,6 @@ from bot.permissions import channel_may_see
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-
 
 
 def _today(now: dt.datetime, tz: str) -> dt.date:
@@ -108,7 +106,7 @@ async def _start(
                 "quiet_after_days": policy.quiet_after_days,
                 "chain": chain.model_dump(mode="json"),
             },
-            state="active",
+            state=EscalationState.ACTIVE,
             step=0,
             next_step_at=due,
             created_at=now,
@@ -172,18 +170,18 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
     ctx = await load_context(uow)
     assert escalation.id is not None
     current = await uow.escalations.get(escalation.id)
-    if current is None or current.state not in ACTIVE:
+    if current is None or current.state not in RUNNING:
         return 0
     escalation = current
     subject = await subject_of(uow, escalation, now)
     if subject is None or subject.resolved:
-        escalation.state, escalation.next_step_at, escalation.updated_at = "resolved", None, now
+        escalation.state, escalation.next_step_at, escalation.updated_at = EscalationState.RESOLVED, None, now
         await uow.escalations.save(escalation)
         return 0
     if escalation.state == "snoozed":
         if escalation.snoozed_until is not None and escalation.snoozed_until > now:
             return 0
-        escalation.state = "active"
+        escalation.state = EscalationState.ACTIVE
     chain = Chain.model_validate(escalation.policy["chain"])
     sent = 0
     # Steps whose recipient does not exist (no deputy) are passed over at once.
@@ -191,7 +189,7 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
         index = escalation.step
         step = step_at(chain, index)
         if step is None:
-            escalation.state, escalation.next_step_at = "exhausted", None
+            escalation.state, escalation.next_step_at = EscalationState.EXHAUSTED, None
             break
         assert escalation.id is not None
         notify = step.notify
@@ -229,7 +227,7 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
         sent += 1
         following = step_at(chain, index + 1)
         if following is None:
-            escalation.state, escalation.next_step_at = "exhausted", None
+            escalation.state, escalation.next_step_at = EscalationState.EXHAUSTED, None
         else:
             tz = (
                 await _recipient_zone(

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 EscalationKind = Literal["missed_checkin", "overdue_commitment", "quiet_commitment", "unanswered_followup"]
-EscalationState = Literal["active", "acknowledged", "snoozed", "resolved", "exhausted"]
+
+
+class EscalationState(StrEnum):
+    """Where an escalation chain stands; the values are what the database stores."""
+
+    ACTIVE = "active"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+    EXHAUSTED = "exhausted"  # every step taken, nobody acted
+
+
+# The states in which a chain still takes steps (a snoozed one wakes up).
+RUNNING = (EscalationState.ACTIVE, EscalationState.SNOOZED)
 
 
 @dataclass(slots=True)
@@ -18,7 +32,7 @@ class Escalation:
     # Distinguishes successive chains on the same subject (e.g. a due date moved).
     episode: str
     policy: dict[str, Any]
-    state: str
+    state: EscalationState
     step: int
     next_step_at: dt.datetime | None
     created_at: dt.datetime

@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 from bot.audit import AuditEntry
 from bot.commitments import service as commitments
 from bot.commitments.models import Commitment
-from bot.escalations.models import Escalation
+from bot.escalations.models import RUNNING, Escalation, EscalationState
 from bot.org.context import OrgContext
 from bot.org.models import Person
 from bot.ports import UnitOfWork
 
-ACTIVE = ("active", "snoozed")
 MAX_SNOOZE_DAYS = 30
 # Kinds whose subject is a commitment that can be marked done from the escalation.
 FINISHABLE = ("overdue_commitment", "quiet_commitment")
@@ -35,7 +34,7 @@ async def _stop(
     person: Person,
     now: dt.datetime,
     *,
-    state: str,
+    state: EscalationState,
     action: str,
     next_step_at: dt.datetime | None = None,
     detail: dict[str, Any] | None = None,
@@ -55,9 +54,11 @@ async def _stop(
 
 
 async def acknowledge(uow: UnitOfWork, escalation: Escalation, person: Person, now: dt.datetime) -> None:
-    if escalation.state not in ACTIVE:
+    if escalation.state not in RUNNING:
         raise Settled(escalation)
-    await _stop(uow, escalation, person, now, state="acknowledged", action="escalation.acknowledged")
+    await _stop(
+        uow, escalation, person, now, state=EscalationState.ACKNOWLEDGED, action="escalation.acknowledged"
+    )
 
 
 def wake_time(ctx: OrgContext, person: Person, days: int, now: dt.datetime) -> dt.datetime:
@@ -74,7 +75,7 @@ async def snooze(
     """Snooze until the start of a working day; returns when the chain wakes up."""
     if not 1 <= days <= MAX_SNOOZE_DAYS:
         raise ValueError(f"snooze for 1 to {MAX_SNOOZE_DAYS} days, not {days}")
-    if escalation.state not in ACTIVE:
+    if escalation.state not in RUNNING:
         raise Settled(escalation)
     wake = wake_time(ctx, person, days, now)
     escalation.snoozed_until = wake
@@ -83,7 +84,7 @@ async def snooze(
         escalation,
         person,
         now,
-        state="snoozed",
+        state=EscalationState.SNOOZED,
         action="escalation.snoozed",
         next_step_at=wake,
         detail={"until": wake.isoformat()},
@@ -101,5 +102,5 @@ async def finish(
         await commitments.close(uow, commitment, person.id, now, note="done (from an escalation)")
     except commitments.NotOpen:
         closed = False
-    await _stop(uow, escalation, person, now, state="resolved", action="escalation.done")
+    await _stop(uow, escalation, person, now, state=EscalationState.RESOLVED, action="escalation.done")
     return closed

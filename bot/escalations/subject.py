@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.checkins.models import CheckInState
+from bot.commitments.models import CommitmentStatus
 from bot.escalations.models import Escalation
 from bot.org.models import Person, Unit
 from bot.ports import UnitOfWork
@@ -52,12 +54,12 @@ async def subject_of(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) 
             kind=escalation.kind,
             week=checkin.week,
             quiet_since=checkin.deadline_at,
-            resolved=checkin.state != "open",
+            resolved=checkin.state != CheckInState.OPEN,
         )
     commitment = await uow.commitments.get(escalation.subject_id)
     if commitment is None:
         return None
-    closed = commitment.status != "open"
+    closed = commitment.status != CommitmentStatus.OPEN
     if escalation.kind in ("overdue_commitment", "unanswered_followup"):
         moved = commitment.due_on.isoformat() != escalation.episode
         return Subject(

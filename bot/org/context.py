@@ -45,9 +45,16 @@ async def load_context(uow: UnitOfWork) -> OrgContext:
         raise NoOrganisationError()
     stored_policies = await uow.org.policies()
     key = json.dumps(
-        [settings.name, settings.timezone, settings.holiday_country, settings.holiday_subdivision,
-         settings.options, [(p.name, p.definition) for p in stored_policies]],
-        sort_keys=True, default=str,
+        [
+            settings.name,
+            settings.timezone,
+            settings.holiday_country,
+            settings.holiday_subdivision,
+            settings.options,
+            [(p.name, p.definition) for p in stored_policies],
+        ],
+        sort_keys=True,
+        default=str,
     )
     cached = _CACHE.get(key)
     if cached is not None:

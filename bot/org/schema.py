@@ -71,14 +71,14 @@ def _check_time(value: object) -> dt.time:
         if value < 24 * 60:
             return dt.time(value // 60, value % 60)
         written = f"{value // 60}:{value % 60:02d}"
-        raise ValueError(f"{written} is not a time of day; write it like \"09:00\"")
+        raise ValueError(f'{written} is not a time of day; write it like "09:00"')
     if isinstance(value, str):
         match = _TIME.match(value.strip())
         if match:
             hour, minute = int(match.group(1)), int(match.group(2))
             if hour < 24 and minute < 60:
                 return dt.time(hour, minute)
-    raise ValueError(f"{value!r} is not a time of day; write it like \"09:00\"")
+    raise ValueError(f'{value!r} is not a time of day; write it like "09:00"')
 
 
 def _has_calendar(country: str) -> bool:
@@ -433,9 +433,7 @@ def _cross_references(raw: Mapping[str, Any]) -> Iterator[str]:
         else:
             emails[email] = index
     policies = {
-        p.get("name")
-        for _, p in _entries(raw, "escalation_policies")
-        if isinstance(p.get("name"), str)
+        p.get("name") for _, p in _entries(raw, "escalation_policies") if isinstance(p.get("name"), str)
     }
     unit_keys: dict[str, int] = {}
     for index, unit in _entries(raw, "units"):

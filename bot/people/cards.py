@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import Action
 from bot.checkins.cards import fill_button, local
-from bot.checkins.models import CheckIn
+from bot.checkins.models import CheckIn, CheckInState
 from bot.commitments.models import Commitment
 from bot.messages import Button, Buttons, Card, Divider, Fact, Facts, Heading, Note, Part, paragraph
 from bot.messages.text import possessive
@@ -78,7 +78,7 @@ def home_card(home: Home) -> Card:
                     Fact(
                         label=f"{unit.name} · {latest.week}",
                         value=state,
-                        status="green" if latest.state != "open" else "amber",
+                        status="green" if latest.state != CheckInState.OPEN else "amber",
                     ),
                 )
             )

@@ -18,7 +18,6 @@ from bot.ports import UnitOfWork
 __all__ = ["SHOW_DIGEST", "away", "home_card"]
 
 
-
 async def away(uow: UnitOfWork, person: Person, start: dt.date, end: dt.date, now: dt.datetime) -> Reply:
     stand_ins = await service.away(uow, person, start, end, now)
     return Reply.text(cards.away_text(start, end, stand_ins))

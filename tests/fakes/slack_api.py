@@ -31,6 +31,7 @@ from aiohttp import web
 # Slack: "You can use a response_url up to five times within 30 minutes".
 RESPONSE_URL_USES = 5
 
+
 @dataclass
 class Call:
     method: str
@@ -214,8 +215,15 @@ class FakeSlackApi:
     def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         match method:
             case "auth.test":
-                return {"ok": True, "url": "https://riverton.slack.com/", "team": "Riverton",
-                        "user": "statbot", "team_id": "T111", "user_id": "UBOT", "bot_id": "BBOT"}
+                return {
+                    "ok": True,
+                    "url": "https://riverton.slack.com/",
+                    "team": "Riverton",
+                    "user": "statbot",
+                    "team_id": "T111",
+                    "user_id": "UBOT",
+                    "bot_id": "BBOT",
+                }
             case "chat.postMessage" | "chat.update":
                 channel, ts = str(p.get("channel")), p.get("ts") or self._ts()
                 self._keep(channel, ts, p.get("text", ""), p.get("blocks"))
@@ -227,8 +235,14 @@ class FakeSlackApi:
                     return {"ok": False, "error": "expired_trigger_id"}
                 view = p.get("view")
                 view = json.loads(view) if isinstance(view, str) else view
-                return {"ok": True, "view": {**(view or {}), "id": p.get("view_id") or f"V{next(self._ids)}",
-                                              "hash": f"h{next(self._ids)}"}}
+                return {
+                    "ok": True,
+                    "view": {
+                        **(view or {}),
+                        "id": p.get("view_id") or f"V{next(self._ids)}",
+                        "hash": f"h{next(self._ids)}",
+                    },
+                }
             case "users.info":
                 user = p.get("user", "")
                 if user not in self.users:
@@ -244,8 +258,11 @@ class FakeSlackApi:
                 users = str(p.get("users", ""))
                 return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
             case "conversations.list":
-                return {"ok": True, "channels": [{"id": i, "name": n} for n, i in self.channels.items()],
-                        "response_metadata": {"next_cursor": ""}}
+                return {
+                    "ok": True,
+                    "channels": [{"id": i, "name": n} for n, i in self.channels.items()],
+                    "response_metadata": {"next_cursor": ""},
+                }
             case "files.getUploadURLExternal":
                 file_id = f"F{next(self._ids)}"
                 return {"ok": True, "upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}

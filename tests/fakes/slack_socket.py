@@ -160,12 +160,18 @@ class FakeSocketMode:
         connection = Connection(ticket, ws, time.monotonic())
         self.connections.append(connection)
         if self.hello:
-            await ws.send_json({
-                "type": "hello",
-                "num_connections": len(self.open_connections),
-                "debug_info": {"host": "applink-fake", "build_number": 1, "approximate_connection_time": 18060},
-                "connection_info": {"app_id": APP_ID},
-            })
+            await ws.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": len(self.open_connections),
+                    "debug_info": {
+                        "host": "applink-fake",
+                        "build_number": 1,
+                        "approximate_connection_time": 18060,
+                    },
+                    "connection_info": {"app_id": APP_ID},
+                }
+            )
         try:
             async for message in ws:
                 if message.type == WSMsgType.PING:

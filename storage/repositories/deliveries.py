@@ -1,0 +1,71 @@
+"""The outbox: deliveries enqueued once per key, claimed in batches under a lease."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, func, or_, select, update
+
+from bot.deliveries.models import Delivery, DeliveryState
+from storage.records import DeliveryRecord
+from storage.repositories.base import Repo, insert_ignore, rowcount, values_of
+
+
+class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
+    domain, record = Delivery, DeliveryRecord
+
+    async def enqueue(self, delivery: Delivery) -> bool:
+        new_id = await insert_ignore(self.session, DeliveryRecord, values_of(delivery))
+        if new_id is not None:
+            delivery.id = new_id
+        return new_id is not None
+
+    async def claim_due(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> list[Delivery]:
+        due = or_(
+            and_(DeliveryRecord.state == DeliveryState.PENDING, DeliveryRecord.next_attempt_at <= now),
+            and_(DeliveryRecord.state == DeliveryState.SENDING, DeliveryRecord.lease_until < now),
+        )
+        # One statement claims the whole batch.  The due condition is repeated outside
+        # the subquery: on PostgreSQL a concurrent claimer that waited for the row lock
+        # re-checks it against the row as the winner left it, and skips the row.
+        oldest = select(DeliveryRecord.id).where(due).order_by(DeliveryRecord.id).limit(limit)
+        rows = (
+            await self.session.scalars(
+                update(DeliveryRecord)
+                .where(DeliveryRecord.id.in_(oldest.scalar_subquery()), due)
+                .values(state=DeliveryState.SENDING, lease_until=now + lease)
+                .returning(DeliveryRecord)
+                .execution_options(synchronize_session=False, populate_existing=True)
+            )
+        ).all()
+        return sorted(self._map(rows), key=lambda d: d.id or 0)
+
+    async def release(self, delivery_id: int, lease_until: dt.datetime) -> bool:
+        result = await self.session.execute(
+            update(DeliveryRecord)
+            .where(
+                DeliveryRecord.id == delivery_id,
+                DeliveryRecord.state == DeliveryState.SENDING,
+                DeliveryRecord.lease_until == lease_until,
+            )
+            .values(state=DeliveryState.PENDING, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result) == 1
+
+    async def last_id(self) -> int:
+        return int(await self.session.scalar(select(func.max(DeliveryRecord.id))) or 0)
+
+    async def since(self, since_id: int, *, limit: int = 1000) -> list[Delivery]:
+        return await self._all(DeliveryRecord.id > since_id, limit=limit)
+
+    async def for_audience(self, audience: str, *, since_id: int = 0) -> list[Delivery]:
+        return await self._all(DeliveryRecord.audience == audience, DeliveryRecord.id > since_id)
+
+    async def pending_count(self) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(DeliveryRecord)
+            .where(DeliveryRecord.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
+        )
+        return int(count or 0)
