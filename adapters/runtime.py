@@ -17,6 +17,7 @@ the block stops what was started, in reverse order: schedulers, platform adapter
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -79,9 +80,10 @@ class Runtime:
     def platforms(self) -> list[str]:
         return list(self.gateways)
 
-    @property
+    @functools.cached_property
     def gateway(self) -> ChatGateway | None:
-        """Where deliveries leave: the one platform, a router over several, or None."""
+        """Where deliveries leave: the one platform, a router over several, or None.
+        Built once, so every sender of this process shares the router's people cache."""
         return route(self.gateways, self.uow)
 
     async def check_migrated(self) -> None:
