@@ -1,0 +1,171 @@
+"""The Teams adapter: parse → core → render → reply, over the transport (transport.py).
+
+Each activity is recorded with ``uow.events.first_time("teams", <conversation>|<id>)``
+before anything else, so a redelivery (Teams retries when an answer is slow) is dropped.
+On an install (conversationUpdate) and on every message the sender is linked to the org
+person by e-mail/UPN, looked up through the connector, and the conversation reference of
+their personal chat is stored for proactive messages.
+
+Card clicks: an Action.Execute invoke is answered with the refreshed card (the first
+message of the reply; a form with field errors re-renders in place with what was typed
+kept); an Action.Submit message gets the reply as new messages and, when the click
+settled its item, the card it came from is updated for everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from adapters import logs
+from adapters.container import Container
+from adapters.metrics import Metrics
+from adapters.teams import parse
+from adapters.teams.gateway import TeamsGateway, TeamsSender
+from adapters.teams.render import render_card_messages, render_form
+from adapters.teams.transport import TeamsTransport, Turn
+from bot.conversation import StatBot
+from bot.messages import Card, Form, Reply
+from bot.org.models import Person
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
+
+
+class TeamsAdapter:
+    def __init__(
+        self, container: Container, bot: StatBot, metrics: Metrics, *, sender: TeamsSender | None = None
+    ):
+        self.container = container
+        self.bot = bot
+        self.metrics = metrics
+        self.transport = TeamsTransport(container.settings, self._turn)
+        self.gateway = TeamsGateway(
+            sender or TeamsSender(self.transport),
+            container.uow,
+            charts=self._chart,
+            public_url=container.settings.public_url,
+        )
+
+    async def handle_http(self, request: Any) -> Any:
+        return await self.transport.handle_http(request)
+
+    async def close(self) -> None:
+        return None
+
+    async def _chart(self, ref: str) -> bytes | None:
+        async with self.container.uow() as uow:
+            stored = await uow.digest_source.chart(ref)
+        return None if stored is None else stored.png
+
+    # --- one turn --------------------------------------------------------------------------
+
+    async def _turn(self, turn: Turn) -> dict[str, Any] | None:
+        activity = turn.activity
+        parsed = parse.parse(activity)
+        logs.bind(platform="teams", event_kind=str(activity.get("type")))
+        if isinstance(parsed, parse.Ignored):
+            return None
+        async with self.container.uow() as uow:
+            new = await uow.events.first_time("teams", parsed.key, self.container.clock.now())
+            await uow.commit()
+        if not new:
+            log.info("Teams redelivery ignored")
+            return None
+        match parsed:
+            case parse.Install():
+                await self._install(turn, parsed)
+                return None
+            case parse.TextMessage():
+                person = await self._link(turn, parsed.sender.user_id, store=parsed.personal)
+                if person is None or person.id is None:
+                    await self._show(turn, Reply.text(REFUSAL))
+                    return None
+                await self._show(turn, await self.bot.on_text(person.id, parsed.text or "help"))
+                return None
+            case parse.Submission():
+                return await self._submitted(turn, parsed)
+        return None
+
+    async def _install(self, turn: Turn, install: parse.Install) -> None:
+        for member in install.members or (
+            (parse.sender_of(turn.activity).user_id,) if install.personal else ()
+        ):
+            await self._link(turn, member, store=install.personal)
+        if install.personal:
+            await self._show(turn, Reply.text("Hello! I'm statbot. Type `help` to see what I can do."))
+
+    async def _link(self, turn: Turn, user_id: str, *, store: bool) -> Person | None:
+        """The org person behind a Teams user, linked by e-mail/UPN on first sight; the
+        personal conversation's reference stored (or refreshed) when ``store``."""
+        async with self.container.uow() as uow:
+            person = await uow.people.by_teams_id(user_id)
+        if person is None:
+            email = parse.email_of(await turn.member(user_id))
+            if email is None:
+                return None
+            async with self.container.uow() as uow:
+                person = await uow.people.by_email(email)
+                if person is None or not person.active:
+                    return None
+                person.teams_user_id = user_id
+                await uow.people.save(person)
+                await uow.commit()
+        if store:
+            reference = parse.reference_of(turn.activity)
+            reference["user"] = {"id": user_id, **({"name": person.name} if person.name else {})}
+            reference.pop("activityId", None)
+            if person.teams_conversation != reference:
+                async with self.container.uow() as uow:
+                    fresh = await uow.people.get(person.id) if person.id is not None else None
+                    if fresh is not None:
+                        fresh.teams_conversation = reference
+                        fresh.teams_user_id = user_id
+                        if fresh.unreachable and fresh.unreachable.startswith("Teams"):
+                            fresh.unreachable = None
+                        await uow.people.save(fresh)
+                        await uow.commit()
+                        person = fresh
+        return person
+
+    async def _mention_ids(self) -> dict[str, str]:
+        async with self.container.uow() as uow:
+            people = await uow.people.all()
+        return {p.email.lower(): p.teams_user_id for p in people if p.teams_user_id}
+
+    async def _cards(self, message: Card | Form) -> list[dict[str, Any]]:
+        ids = await self._mention_ids()
+        if isinstance(message, Form):
+            return [render_form(message, mention_ids=ids)]
+        images = await self.gateway._images(message)
+        return render_card_messages(message, mention_ids=ids, images=images)
+
+    async def _show(self, turn: Turn, reply: Reply) -> None:
+        for message in reply.messages:
+            await turn.reply(await self._cards(message))
+
+    async def _submitted(self, turn: Turn, submission: parse.Submission) -> dict[str, Any] | None:
+        person = await self._link(turn, submission.sender.user_id, store=False)
+        if person is None or person.id is None:
+            reply = Reply.text(REFUSAL)
+        elif submission.kind == "form":
+            reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
+        else:
+            reply = await self.bot.on_button(person.id, submission.action, submission.ids)
+        messages = list(reply.messages)
+        if submission.invoke:
+            if not messages:
+                return None
+            first, *rest = messages
+            body = (await self._cards(first))[0]
+            for message in rest:
+                await turn.reply(await self._cards(message))
+            return body
+        if reply.settles_source and submission.card_activity_id and messages:
+            first, *rest = messages
+            await turn.update(submission.card_activity_id, (await self._cards(first))[0])
+            messages = rest
+        for message in messages:
+            await turn.reply(await self._cards(message))
+        return None

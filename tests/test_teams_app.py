@@ -1,0 +1,258 @@
+"""Contract tests: real-shaped activities posted to the real POST /api/messages (botbuilder's
+CloudAdapter, auth off, loopback), replies going to a fake Bot Connector on 127.0.0.1."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.runtime import TeamsOptions, open_runtime
+from adapters.settings import Settings
+from bot.checkins.jobs import open_due_checkins
+from bot.clock import FakeClock
+from bot.deliveries.jobs import drain
+from storage.uow import SqlUnitOfWorkFactory
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.helpers import ny, person
+
+PAYLOADS = Path("/work/shared/reference/payloads")
+HEAD, HEAD_EMAIL = "29:head-robert", "robert.hayes@riverton.gov"
+STRANGER = "29:stranger"
+BOT = {"id": "28:statbot", "name": "statbot"}
+TENANT = "tenant-1"
+GOOD = {
+    "in.m.missed_pickups": "110",
+    "in.m.tons_collected": "1950",
+    "in.m.recycling_diversion": "26",
+    "in.m.missed_pickups_48h": "92",
+}
+
+
+class Teams:
+    def __init__(self, client: TestClient, connector: FakeBotConnector, runtime: Any) -> None:  # type: ignore[type-arg]
+        self.client = client
+        self.connector = connector
+        self.runtime = runtime
+        self._ids = itertools.count(1)
+
+    def activity(self, user: str, *, personal: bool = True, **extra: Any) -> dict[str, Any]:
+        conversation: dict[str, Any] = (
+            {"id": f"a:dm-{user}", "conversationType": "personal", "tenantId": TENANT}
+            if personal
+            else {
+                "id": "19:chan@thread.tacv2;messageid=1",
+                "conversationType": "channel",
+                "isGroup": True,
+                "tenantId": TENANT,
+            }
+        )
+        return {
+            "type": "message",
+            "id": f"m{next(self._ids)}",
+            "channelId": "msteams",
+            "serviceUrl": self.connector.url,
+            "from": {"id": user, "name": "Someone", "aadObjectId": "aad-" + user},
+            "recipient": BOT,
+            "conversation": conversation,
+            "channelData": {"tenant": {"id": TENANT}},
+            **extra,
+        }
+
+    async def post(self, activity: dict[str, Any]) -> Any:
+        return await self.client.post("/api/messages", json=activity)
+
+    async def say(self, user: str, text: str, **kw: Any) -> Any:
+        response = await self.post(self.activity(user, text=text, **kw))
+        assert response.status in (200, 201), await response.text()
+        return response
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeBotConnector]:
+    fake = FakeBotConnector(members={HEAD: {"name": "Robert Hayes", "email": HEAD_EMAIL.upper()}})
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def teams(
+    engine: AsyncEngine,
+    org_uow: SqlUnitOfWorkFactory,
+    db_url: str,
+    clock: FakeClock,
+    connector: FakeBotConnector,
+) -> AsyncIterator[Teams]:
+    settings = Settings(STATBOT_DATABASE_URL=db_url)
+    async with open_runtime(
+        settings, clock=clock, engine=engine, uow=org_uow, teams=TeamsOptions()
+    ) as runtime:
+        assert runtime.teams is not None and runtime.gateways["teams"] is runtime.teams.gateway
+        async with TestClient(TestServer(runtime.web_app(), host="127.0.0.1", port=0)) as client:
+            yield Teams(client, connector, runtime)
+
+
+async def test_personal_message_links_the_person_by_email_and_answers_status(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory
+) -> None:
+    await teams.say(HEAD, "stat status")
+    replies = teams.connector.to(f"a:dm-{HEAD}")
+    assert len(replies) == 1 and replies[0].cards[0]["type"] == "AdaptiveCard"
+    assert replies[0].cards[0]["version"] == "1.5"
+    linked = await person(org_uow, HEAD_EMAIL)
+    assert linked.teams_user_id == HEAD
+    assert linked.teams_conversation is not None
+    assert linked.teams_conversation["serviceUrl"] == teams.connector.url
+    assert teams.connector.member_lookups == [HEAD]
+    # Known now: no second look-up; "status" without the word stat gives the same answer.
+    await teams.say(HEAD, "status")
+    assert teams.connector.member_lookups == [HEAD]
+    first, second = teams.connector.to(f"a:dm-{HEAD}")
+    assert first.cards == second.cards
+
+
+async def test_a_redelivered_activity_is_processed_once(teams: Teams) -> None:
+    activity = teams.activity(HEAD, text="commit Fix the hotline by Friday")
+    for _ in range(2):
+        response = await teams.post(activity)
+        assert response.status == 201
+    assert len(teams.connector.to(f"a:dm-{HEAD}")) == 1
+    await teams.say(HEAD, "commitments")
+    assert any("Fix the hotline" in t for t in teams.connector.texts())
+
+
+async def test_channel_message_with_mention_markup_is_a_command(teams: Teams) -> None:
+    payload = json.loads((PAYLOADS / "teams_message_channel_mention.json").read_text())
+    assert payload["text"].startswith("<at>")
+    await teams.say(
+        HEAD,
+        "<at>statbot</at> stat help",
+        personal=False,
+        entities=[{"type": "mention", "text": "<at>statbot</at>", "mentioned": BOT}],
+    )
+    replies = teams.connector.to("19:chan@thread.tacv2;messageid=1")
+    assert len(replies) == 1
+    assert any("commit" in t for t in teams.connector.texts())
+
+
+async def test_a_stranger_is_told_to_ask_an_admin(teams: Teams) -> None:
+    await teams.say(STRANGER, "status")
+    assert any("don't know you" in t for t in teams.connector.texts())
+
+
+async def test_personal_install_stores_the_reference_and_greets(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory
+) -> None:
+    payload = json.loads((PAYLOADS / "teams_conversation_update_bot_added_personal.json").read_text())
+    activity = {
+        **payload,
+        "serviceUrl": teams.connector.url,
+        "from": {"id": HEAD},
+        "recipient": BOT,
+        "membersAdded": [{"id": BOT["id"]}, {"id": HEAD}],
+        "conversation": {"conversationType": "personal", "id": f"a:dm-{HEAD}", "tenantId": TENANT},
+    }
+    response = await teams.post(activity)
+    assert response.status == 201
+    linked = await person(org_uow, HEAD_EMAIL)
+    assert (
+        linked.teams_conversation is not None
+        and linked.teams_conversation["conversation"]["id"] == f"a:dm-{HEAD}"
+    )
+    assert len(teams.connector.to(f"a:dm-{HEAD}")) == 1
+
+
+async def test_an_app_id_without_a_token_gets_401(
+    engine: AsyncEngine,
+    org_uow: SqlUnitOfWorkFactory,
+    db_url: str,
+    clock: FakeClock,
+    connector: FakeBotConnector,
+) -> None:
+    settings = Settings(
+        STATBOT_DATABASE_URL=db_url,
+        MicrosoftAppId="00000000-0000-0000-0000-000000000001",
+        MicrosoftAppPassword="pw",
+    )
+    async with open_runtime(settings, clock=clock, engine=engine, uow=org_uow) as runtime:
+        assert runtime.teams is not None
+        async with TestClient(TestServer(runtime.web_app(), host="127.0.0.1", port=0)) as client:
+            t = Teams(client, connector, runtime)
+            response = await t.post(t.activity(HEAD, text="status"))
+            assert response.status == 401
+    assert connector.posted == []
+
+
+async def test_proactive_prompt_to_stored_readings_through_the_card(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    await teams.say(HEAD, "help")  # links Robert and stores his conversation
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    teams.connector.fail(429, times=1)
+    teams.connector.fail(502, times=1)
+    result = await drain(org_uow, teams.runtime.gateway, clock)
+    assert result
+    prompts = [p for p in teams.connector.to(f"a:dm-{HEAD}")][1:]
+    assert len(prompts) == 1, "sent once despite a 429 and a 502"
+    assert teams.connector.refused == [429, 502]
+    card = prompts[0].cards[0]
+    submit = _find(card, "Action.Execute")
+    assert submit is not None
+    # The prompt's button opens the form in place of the card (Action.Execute invoke).
+    response = await teams.post(_invoke(teams, HEAD, submit["data"]))
+    assert response.status == 200
+    opened = await response.json()
+    assert opened["statusCode"] == 200 and opened["type"] == "application/vnd.microsoft.card.adaptive"
+    form_submit = _find(opened["value"], "Action.Execute")
+    assert form_submit is not None and form_submit["data"]["statbot"] == "form"
+    # A bad value comes back on the same card, with what was typed kept.
+    data = {**form_submit["data"], **GOOD, "in.m.missed_pickups": "lots"}
+    response = await teams.post(_invoke(teams, HEAD, data))
+    assert response.status == 200
+    body = await response.json()
+    field = next(e for e in body["value"]["body"] if e.get("id") == "in.m.missed_pickups")
+    assert field["value"] == "lots"
+    assert any(e.get("color") == "Attention" for e in body["value"]["body"])
+    # Action.Submit with good values (strings) stores the readings.
+    resubmit = _find(body["value"], "Action.Execute")
+    assert resubmit is not None
+    await teams.say(HEAD, "", value={**resubmit["data"], **GOOD})
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+    assert {r.value for r in readings} >= {110.0, 1950.0, 26.0, 92.0}
+
+
+def _invoke(teams: Teams, user: str, data: dict[str, Any]) -> dict[str, Any]:
+    activity = teams.activity(user)
+    activity.update(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": "statbot", "data": data}, "trigger": "manual"},
+    )
+    return activity
+
+
+def _find(node: Any, kind: str) -> dict[str, Any] | None:
+    if isinstance(node, dict):
+        if node.get("type") == kind:
+            return node
+        for value in node.values():
+            found = _find(value, kind)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _find(value, kind)
+            if found is not None:
+                return found
+    return None
