@@ -220,7 +220,7 @@ async def test_proactive_prompt_to_stored_readings_through_the_card(
     body = await response.json()
     field = next(e for e in body["value"]["body"] if e.get("id") == "in.m.missed_pickups")
     assert field["value"] == "lots"
-    assert any(e.get("color") == "Attention" for e in body["value"]["body"])
+    assert any(run.get("color") == "Attention" for e in body["value"]["body"] for run in e.get("inlines", []))
     # Action.Submit with good values (strings) stores the readings.
     resubmit = _find(body["value"], "Action.Execute")
     assert resubmit is not None

@@ -1,8 +1,9 @@
 """Cards and forms → Adaptive Cards (schema 1.5) for Teams.  Pure, golden-tested; no botbuilder.
 
-User text is shown literally: paragraphs without mentions become RichTextBlocks of
-TextRuns (never parsed as markdown), and every other place that Teams reads as markdown
-(TextBlock, FactSet) gets the markdown characters backslash-escaped.  ``<at>`` in user text
+User text is shown literally: headings, notes, hints, errors and paragraphs without
+mentions become RichTextBlocks of TextRuns (never parsed as markdown); the two places
+Teams reads as markdown (a paragraph with a mention, which needs a TextBlock, and
+FactSet) get the markdown characters backslash-escaped.  ``<at>`` in user text
 is broken with a word joiner, so it can never become a mention: mentions are built only
 from Mention spans, as ``<at>name</at>`` plus an entity in ``msteams.entities`` naming the
 person's Teams id (people without a Teams id are shown by name).
@@ -52,7 +53,9 @@ VERB = "statbot"
 # Teams refuses messages over ~28 KB (the whole activity); leave room for the envelope.
 MESSAGE_BYTES = 24_000
 BUTTON_TITLE = 40
-_MARKDOWN = re.compile(r"([\\`*_\[\]()#~>|!{}+\-.])")
+# Characters that start markdown anywhere, and those that do only at the start of a line.
+_MARKDOWN = re.compile(r"([\\`*_\[\]~])")
+_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+\.)", re.MULTILINE)
 _AT_TAG = re.compile(r"<(/?)(at)", re.IGNORECASE)
 _WJ = "\u2060"
 _BARS = "▁▂▃▄▅▆▇█"
@@ -73,7 +76,18 @@ def no_mention(raw: str) -> str:
 
 def escape_markdown(raw: str) -> str:
     """User text for a TextBlock or FactSet: markdown characters escaped, no mentions."""
-    return _MARKDOWN.sub(r"\\\1", no_mention(raw))
+    escaped = _MARKDOWN.sub(r"\\\1", no_mention(raw))
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def _rich(text: str, *, wrap_block: dict[str, Any] | None = None, **run: Any) -> dict[str, Any]:
+    """Literal text (a RichTextBlock's TextRun is never read as markdown)."""
+    block: dict[str, Any] = {
+        "type": "RichTextBlock",
+        "inlines": [{"type": "TextRun", "text": no_mention(text) or " ", **run}],
+    }
+    block.update(wrap_block or {})
+    return block
 
 
 @dataclass
@@ -170,16 +184,7 @@ def _button(button: Button) -> dict[str, Any]:
 def _part(part: Part, ctx: _Ctx) -> list[dict[str, Any]]:
     match part:
         case Heading(text=text):
-            return [
-                {
-                    "type": "TextBlock",
-                    "text": escape_markdown(text),
-                    "weight": "Bolder",
-                    "size": "Medium",
-                    "style": "heading",
-                    "wrap": True,
-                }
-            ]
+            return [_rich(text, weight="Bolder", size="Medium")]
         case Paragraph():
             return [_paragraph(part, ctx)]
         case Facts(facts=facts):
@@ -203,7 +208,7 @@ def _part(part: Part, ctx: _Ctx) -> list[dict[str, Any]]:
                         {
                             "type": "Column",
                             "width": "stretch",
-                            "items": [{"type": "TextBlock", "text": escape_markdown(label), "wrap": True}],
+                            "items": [_rich(label)],
                         },
                         {
                             "type": "Column",
@@ -223,33 +228,16 @@ def _part(part: Part, ctx: _Ctx) -> list[dict[str, Any]]:
         case Image(ref=ref, alt_text=alt, title=title):
             url = ctx.images.get(ref)
             if url is None:
-                return [
-                    {
-                        "type": "TextBlock",
-                        "text": escape_markdown(f"[chart: {alt}]"),
-                        "wrap": True,
-                        "isSubtle": True,
-                    }
-                ]
+                return [_rich(f"[chart: {alt}]", isSubtle=True)]
             items: list[dict[str, Any]] = []
             if title:
-                items.append(
-                    {"type": "TextBlock", "text": escape_markdown(title), "weight": "Bolder", "wrap": True}
-                )
+                items.append(_rich(title, weight="Bolder"))
             items.append({"type": "Image", "url": url, "altText": alt, "size": "Stretch"})
             return items
         case Buttons(buttons=buttons):
             return [{"type": "ActionSet", "actions": [_button(b) for b in buttons]}]
         case Note(text=text):
-            return [
-                {
-                    "type": "TextBlock",
-                    "text": escape_markdown(text),
-                    "isSubtle": True,
-                    "size": "Small",
-                    "wrap": True,
-                }
-            ]
+            return [_rich(text, isSubtle=True, size="Small")]
         case Divider():
             return [
                 {
@@ -267,7 +255,7 @@ def _envelope(body: list[dict[str, Any]], summary: str, entities: list[dict[str,
         "$schema": SCHEMA,
         "version": VERSION,
         "fallbackText": no_mention(summary),
-        "body": body or [{"type": "TextBlock", "text": escape_markdown(summary) or " ", "wrap": True}],
+        "body": body or [_rich(summary)],
         "msteams": {"width": "Full"},
     }
     if entities:
@@ -300,7 +288,7 @@ def render_card_messages(
     groups: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
     body: list[dict[str, Any]] = []
     entities: list[dict[str, Any]] = []
-    for part in card.parts:
+    for part in (piece for whole in card.parts for piece in _pieces(whole)):
         ctx = _Ctx(mention_ids or {}, images or {})
         elements = _part(part, ctx)
         trial = _envelope([*body, *elements], card.summary, _merge(entities, ctx.entities))
@@ -317,6 +305,51 @@ def render_card_messages(
         summary = card.summary if total == 1 else f"{card.summary} ({index}/{total})"
         cards.append(_envelope(group_body, summary, group_entities))
     return cards
+
+
+# A paragraph longer than this is cut into several (at spaces when it can be), so no
+# single element can exceed a message.
+PARAGRAPH_CHARS = 6000
+
+
+def _pieces(part: Part) -> list[Part]:
+    if not isinstance(part, Paragraph) or sum(len(_span_len(s)) for s in part.spans) <= PARAGRAPH_CHARS:
+        return [part]
+    pieces: list[Paragraph] = []
+    current: list[Text | Mention | Link] = []
+    size = 0
+    for span in part.spans:
+        if isinstance(span, Text) and len(span.text) > PARAGRAPH_CHARS:
+            rest = span.text
+            while rest:
+                room = PARAGRAPH_CHARS - size
+                cut = rest.rfind(" ", 0, room) + 1 if len(rest) > room else len(rest)
+                cut = cut if cut > 0 else room
+                current.append(span.model_copy(update={"text": rest[:cut]}))
+                size += cut
+                rest = rest[cut:]
+                if size >= PARAGRAPH_CHARS or (rest and cut < room):
+                    pieces.append(Paragraph(spans=tuple(current)))
+                    current, size = [], 0
+            continue
+        if size + len(_span_len(span)) > PARAGRAPH_CHARS and current:
+            pieces.append(Paragraph(spans=tuple(current)))
+            current, size = [], 0
+        current.append(span)
+        size += len(_span_len(span))
+    if current:
+        pieces.append(Paragraph(spans=tuple(current)))
+    return list(pieces)
+
+
+def _span_len(span: Text | Mention | Link) -> str:
+    match span:
+        case Text(text=text):
+            return text
+        case Mention(name=name):
+            return name
+        case Link(text=text, url=url):
+            return text + url
 
 
 def _merge(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -403,48 +436,20 @@ def render_form(
 ) -> dict[str, Any]:
     """The form as an Adaptive Card with inputs; errors next to their fields."""
     ctx = _Ctx(mention_ids or {}, images or {})
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": escape_markdown(form.title),
-            "weight": "Bolder",
-            "size": "Medium",
-            "style": "heading",
-            "wrap": True,
-        }
-    ]
+    body: list[dict[str, Any]] = [_rich(form.title, weight="Bolder", size="Medium")]
     for part in form.intro:
         body.extend(_part(part, ctx))
     known = {inp.name for inp in form.inputs}
     general = [message for name, message in form.errors.items() if name not in known]
     for message in general:
-        body.append(
-            {"type": "TextBlock", "text": escape_markdown(message), "color": "Attention", "wrap": True}
-        )
+        body.append(_rich(message, color="Attention"))
     for inp in form.inputs:
         body.append(_input(inp))
         if inp.hint:
-            body.append(
-                {
-                    "type": "TextBlock",
-                    "text": escape_markdown(inp.hint),
-                    "isSubtle": True,
-                    "size": "Small",
-                    "wrap": True,
-                    "spacing": "None",
-                }
-            )
+            body.append(_rich(inp.hint, isSubtle=True, size="Small", wrap_block={"spacing": "None"}))
         error = form.errors.get(inp.name)
         if error:
-            body.append(
-                {
-                    "type": "TextBlock",
-                    "text": escape_markdown(error),
-                    "color": "Attention",
-                    "wrap": True,
-                    "spacing": "None",
-                }
-            )
+            body.append(_rich(error, color="Attention", wrap_block={"spacing": "None"}))
     card = _envelope(body, form.title, ctx.entities)
     card["actions"] = [
         {
