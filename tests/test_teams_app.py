@@ -256,3 +256,99 @@ def _find(node: Any, kind: str) -> dict[str, Any] | None:
             if found is not None:
                 return found
     return None
+
+
+OPS, OPS_EMAIL = "29:ops-luis", "luis.ortega@riverton.gov"  # Sanitation's leader
+
+
+async def _escalate(teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> int:
+    """Sanitation misses its check-in; the sweeps climb the chain to its leader (on Teams),
+    and the outbox posts each step through the Teams gateway.  Returns the escalation id."""
+    import datetime as dt
+
+    from bot.escalations.jobs import sweep
+
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    end = ny(2026, 12, 10, 12)
+    while clock.now() < end:
+        await sweep(org_uow, clock)
+        async with org_uow() as uow:
+            due = [e.next_step_at for e in await uow.escalations.active() if e.next_step_at]
+        clock.set(min([*(t for t in due if t > clock.now()), clock.now() + dt.timedelta(hours=6), end]))
+    await drain(org_uow, teams.runtime.gateway, clock)
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None
+        (escalation,) = [e for e in await uow.escalations.active() if e.unit_id == unit.id]
+    assert escalation.id is not None
+    return escalation.id
+
+
+def _escalation_card(teams: Teams, user: str) -> tuple[str, dict[str, Any]]:
+    for posted in teams.connector.to(f"a:dm-{user}"):
+        for card in posted.cards:
+            if "Acknowledge" in json.dumps(card) and "Sanitation" in json.dumps(card, ensure_ascii=False):
+                return posted.id, card
+    raise AssertionError("no escalation card")
+
+
+def _action(card: dict[str, Any], title: str) -> dict[str, Any]:
+    return next(a for a in _walk(card, "Action.Execute") if a["title"] == title)
+
+
+def _walk(node: Any, kind: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == kind:
+            out.append(node)
+        for value in node.values():
+            out.extend(_walk(value, kind))
+    elif isinstance(node, list):
+        for value in node:
+            out.extend(_walk(value, kind))
+    return out
+
+
+async def test_acknowledge_by_invoke_replaces_the_card_with_what_happened(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    teams.connector.members[OPS] = {"name": "Luis Ortega", "userPrincipalName": OPS_EMAIL}
+    await teams.say(HEAD, "help")
+    await teams.say(OPS, "help")
+    escalation_id = await _escalate(teams, org_uow, clock)
+    message_id, card = _escalation_card(teams, OPS)
+    activity = _invoke(teams, OPS, _action(card, "Acknowledge")["data"])
+    activity["replyToId"] = message_id
+    response = await teams.post(activity)
+    assert response.status == 200
+    body = await response.json()
+    settled = body["value"]
+    assert _walk(settled, "Action.Execute") == []
+    shown = json.dumps(settled, ensure_ascii=False)
+    assert "Acknowledged by Luis Ortega" in shown
+    # The rest of the card is kept: the same blocks, the buttons row swapped for a note.
+    assert len(settled["body"]) == len(card["body"])
+    async with org_uow() as uow:
+        escalation = await uow.escalations.get(escalation_id)
+    assert escalation is not None and escalation.state == "acknowledged"
+    assert escalation.acted_by == (await person(org_uow, OPS_EMAIL)).id
+    # The same click again (a stale card elsewhere) changes nothing and says so.
+    again = _invoke(teams, OPS, _action(card, "Acknowledge")["data"])
+    response = await teams.post(again)
+    assert response.status == 200
+
+
+async def test_action_submit_click_updates_the_card_in_place(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    teams.connector.members[OPS] = {"name": "Luis Ortega", "email": OPS_EMAIL}
+    await teams.say(HEAD, "help")
+    await teams.say(OPS, "help")
+    await _escalate(teams, org_uow, clock)
+    message_id, card = _escalation_card(teams, OPS)
+    await teams.say(OPS, "", value=_action(card, "Snooze 2 days")["data"], replyToId=message_id)
+    (update,) = teams.connector.updated
+    assert update.id == message_id
+    assert _walk(update.cards, "Action.Execute") == []
+    assert "Snoozed" in json.dumps(update.cards, ensure_ascii=False)

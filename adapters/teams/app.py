@@ -17,19 +17,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
 from adapters.teams import parse
 from adapters.teams.gateway import TeamsGateway, TeamsSender
-from adapters.teams.render import render_card_messages, render_form
+from adapters.teams.render import render_card, render_card_messages, render_form
 from adapters.teams.transport import TeamsTransport, Turn
 from bot.conversation import StatBot
-from bot.messages import Card, Form, Reply
+from bot.messages import Buttons, Card, Form, Message, Note, Part, Reply
 from bot.org.models import Person
 
 log = logging.getLogger(__name__)
 
+_MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Message)
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
 
 
@@ -153,19 +156,67 @@ class TeamsAdapter:
             reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
         else:
             reply = await self.bot.on_button(person.id, submission.action, submission.ids)
-        messages = list(reply.messages)
+        messages: list[Card | Form] = list(reply.messages)
+        replacement: dict[str, Any] | None = None
+        if reply.settles_source and messages:
+            settled = await self._settled(turn, person, submission, reply)
+            if settled is not None:
+                replacement = render_card(settled, mention_ids=await self._mention_ids())
+                messages = [m for m in messages if isinstance(m, Form)]
         if submission.invoke:
-            if not messages:
-                return None
-            first, *rest = messages
-            body = (await self._cards(first))[0]
-            for message in rest:
+            # The invoke's answer replaces the clicked card: the settled card, else the
+            # first message of the reply (a form re-rendered with its errors, the next step).
+            if replacement is None and messages:
+                replacement = (await self._cards(messages[0]))[0]
+                messages = messages[1:]
+            for message in messages:
                 await turn.reply(await self._cards(message))
-            return body
-        if reply.settles_source and submission.card_activity_id and messages:
-            first, *rest = messages
-            await turn.update(submission.card_activity_id, (await self._cards(first))[0])
-            messages = rest
+            return replacement
+        if replacement is not None and submission.card_activity_id:
+            await turn.update(submission.card_activity_id, replacement)
+        elif reply.settles_source and submission.card_activity_id and messages:
+            await turn.update(submission.card_activity_id, (await self._cards(messages[0]))[0])
+            messages = messages[1:]
         for message in messages:
             await turn.reply(await self._cards(message))
         return None
+
+    async def _settled(
+        self, turn: Turn, person: Person | None, submission: parse.Submission, reply: Reply
+    ) -> Card | None:
+        """The clicked card as statbot sent it, its buttons replaced by what the click did
+        (so nobody else clicks a stale button); None when that card is not found."""
+        said = " ".join(m.summary for m in reply.messages if isinstance(m, Card) and m.summary.strip())
+        if not said or not submission.card_activity_id:
+            return None
+        audience = parse.audience_of(turn.activity, person.id if person is not None else None)
+        if audience is None:
+            return None
+        async with self.container.uow() as uow:
+            sent = list(await uow.deliveries.for_audience(audience))
+        for delivery in reversed(sent):
+            first = (delivery.platform_ref or "").split(";")[0]
+            if first != submission.card_activity_id:
+                continue
+            try:
+                original = _MESSAGE.validate_python(delivery.payload)
+            except ValidationError:
+                return None
+            if not isinstance(original, Card):
+                return None
+            return settled_card(original, said)
+        return None
+
+
+def settled_card(card: Card, said: str) -> Card | None:
+    """``card`` with its first row of buttons replaced by a note saying ``said`` and any
+    further rows dropped; None when it has no buttons."""
+    parts: list[Part] = []
+    replaced = False
+    for part in card.parts:
+        if not isinstance(part, Buttons):
+            parts.append(part)
+        elif not replaced:
+            parts.append(Note(text=said))
+            replaced = True
+    return card.model_copy(update={"parts": tuple(parts)}) if replaced else None

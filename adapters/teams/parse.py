@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.teams import wire
+from bot.deliveries.models import Delivery
 
 _AT = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _STAT_WORD = re.compile(r"^\s*/?stat\b[\s:,]*", re.IGNORECASE)
@@ -198,6 +199,25 @@ def reference_of(activity: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(conversation.get("id"), str) and ";messageid=" in conversation["id"]:
         conversation["id"] = conversation["id"].split(";messageid=")[0]
     return ref
+
+
+def channel_audience_name(activity: Mapping[str, Any]) -> str | None:
+    """``<team id>/<channel id>`` of a channel activity (the org file's Teams channel form)."""
+    data = activity.get("channelData") or {}
+    team = (data.get("team") or {}).get("id") or data.get("teamsTeamId")
+    channel = (data.get("channel") or {}).get("id") or data.get("teamsChannelId")
+    if not team or not channel:
+        return None
+    return f"{team}/{channel}"
+
+
+def audience_of(activity: Mapping[str, Any], person_id: int | None) -> str | None:
+    """The delivery audience this activity's conversation is: the person's own chat or a
+    team channel."""
+    if is_personal(activity):
+        return Delivery.to_person(person_id) if person_id is not None else None
+    name = channel_audience_name(activity)
+    return Delivery.to_channel(name, "teams") if name else None
 
 
 def tenant_of(reference: Mapping[str, Any]) -> str:
