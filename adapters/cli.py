@@ -498,8 +498,17 @@ def manifest_slack() -> None:
 def manifest_teams(
     out_file: Annotated[Path, typer.Option("--out", help="The .zip to write.")] = Path("statbot-teams.zip"),
 ) -> None:
-    """Write the Teams app package."""
-    not_yet("statbot manifest teams")
+    """Write the Teams app package: manifest.json (the bot id from MicrosoftAppId, personal
+    and team scopes, the command list) and its two icons, to upload in Teams."""
+    from adapters.teams.manifest import teams_package
+
+    config = settings()
+    try:
+        package = teams_package(config.microsoft_app_id, public_url=config.public_url)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    out_file.write_bytes(package)
+    out.print(f"wrote {out_file}", highlight=False)
 
 
 def main() -> None:
