@@ -168,7 +168,7 @@ async def open_runtime(
             runtime.slack = _slack_adapter(container, bot, metrics, slack or SlackOptions())
             stack.push_async_callback(runtime.slack.close)
             runtime.gateways["slack"] = runtime.slack.gateway
-        if platforms and (settings.teams_enabled or teams is not None):
+        if platforms and (settings.teams_enabled or settings.teams_emulator or teams is not None):
             runtime.teams = _teams_adapter(container, bot, metrics, teams or TeamsOptions())
             stack.push_async_callback(runtime.teams.close)
             runtime.gateways["teams"] = runtime.teams.gateway
