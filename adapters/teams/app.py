@@ -55,7 +55,7 @@ class TeamsAdapter:
         return await self.transport.handle_http(request)
 
     async def close(self) -> None:
-        return None
+        await self.transport.close()
 
     async def _chart(self, ref: str) -> bytes | None:
         async with self.container.uow() as uow:

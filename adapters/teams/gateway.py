@@ -28,6 +28,7 @@ from adapters.teams import parse
 from adapters.teams.render import render_card_messages, render_form
 from bot.deliveries.models import Audience, Delivery
 from bot.messages import Card, Form, Image, Message
+from bot.org.models import Person
 from bot.ports import DeliveryError, UnitOfWorkFactory
 
 _MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Message)
@@ -35,6 +36,9 @@ RETRIED = {429, 412, 502, 504}
 PER_CONVERSATION = 7
 PER_TENANT = 30
 SEND_BUDGET = 45.0
+# How often everyone (references, mention ids) is re-read; a person missing from that
+# read, or without a reference in it, is read alone when a delivery names them.
+PEOPLE_REFRESH = 60.0
 # Charts are embedded as data URIs up to this size (government clouds refuse image URLs).
 INLINE_IMAGE_BYTES = 16_000
 
@@ -51,25 +55,36 @@ class Poster(Protocol):
 
 
 class _Window:
-    """At most ``rate`` starts in any one second."""
+    """At most ``rate`` starts in any one second, spread evenly (a burst of starts arrives
+    as a burst, and the connector counts arrivals): one start every ``1 / rate`` seconds,
+    with ``margin`` below the limit for the jitter between a start and its arrival."""
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: int, margin: float = 0.97) -> None:
         self.rate = rate
+        self.interval = 1.0 / (rate * margin)
+        # One below the limit in any second: a start and its arrival are not the same instant.
+        self.limit = max(rate - 1, 1)
         self.starts: deque[float] = deque()
         self.lock = asyncio.Lock()
         self.paused_until = 0.0
+        self.next_start = 0.0
 
     async def acquire(self) -> None:
         async with self.lock:
             while True:
                 now = time.monotonic()
-                if now < self.paused_until:
-                    await asyncio.sleep(self.paused_until - now)
+                wait = max(self.paused_until, self.next_start) - now
+                if wait > 0:
+                    await asyncio.sleep(wait)
                     continue
                 while self.starts and now - self.starts[0] >= 1.0:
                     self.starts.popleft()
-                if len(self.starts) < self.rate:
+                if len(self.starts) < self.limit:
                     self.starts.append(now)
+                    # On the ideal schedule, not from a late wake-up (a busy loop wakes
+                    # sleepers late, and that lateness would add up): the one-second
+                    # window still bounds any catch-up burst.
+                    self.next_start = max(self.next_start, now - self.interval) + self.interval
                     return
                 await asyncio.sleep(1.0 - (now - self.starts[0]) + 0.001)
 
@@ -155,6 +170,9 @@ class TeamsGateway:
         self.uow = uow_factory
         self.charts = charts
         self.public_url = public_url
+        self._by_id: dict[int, Person] = {}
+        self._mention_ids: dict[str, str] = {}
+        self._loaded_at = -1e9
 
     async def send(self, delivery: Delivery) -> str | None:
         try:
@@ -184,35 +202,55 @@ class TeamsGateway:
             done = index + 1
         return first if len(cards) == 1 else f"{first};sent={done}"
 
+    async def _people(self, person_id: int | None) -> tuple[list[Person], dict[str, str]]:
+        """Everyone (for mentions and channel references), read at most every few seconds:
+        a prompt sweep sends to the whole org.  Someone not seen yet is read alone."""
+        now = time.monotonic()
+        if now - self._loaded_at >= PEOPLE_REFRESH:
+            async with self.uow() as uow:
+                people = list(await uow.people.all())
+            self._by_id = {p.id: p for p in people if p.id is not None}
+            self._mention_ids = {p.email.lower(): p.teams_user_id for p in people if p.teams_user_id}
+            self._loaded_at = now
+        elif person_id is not None and (
+            person_id not in self._by_id or not self._by_id[person_id].teams_conversation
+        ):
+            async with self.uow() as uow:
+                found = await uow.people.get(person_id)
+            if found is not None:
+                self._by_id[person_id] = found
+                if found.teams_user_id:
+                    self._mention_ids[found.email.lower()] = found.teams_user_id
+        return list(self._by_id.values()), self._mention_ids
+
     async def _reference(self, audience: str) -> tuple[dict[str, Any], dict[str, str]]:
         to = Audience.parse(audience)
-        async with self.uow() as uow:
-            people = list(await uow.people.all())
-        mention_ids = {p.email.lower(): p.teams_user_id for p in people if p.teams_user_id}
         channel = Delivery.channel_of(audience)
+        people, mention_ids = await self._people(to.person_id if to is not None else None)
         if channel is not None and channel[0] == "teams":
             stored = next((p.teams_conversation for p in people if p.teams_conversation), None)
             if stored is None:
                 raise DeliveryError("no Teams conversation stored yet: install the app first")
             _, _, channel_id = channel[1].rpartition("/")
             tenant = parse.tenant_of(stored)
+            conversation = {
+                "id": channel_id,
+                "isGroup": True,
+                "conversationType": "channel",
+                "tenantId": tenant,
+            }
             return (
                 {
                     "bot": stored.get("bot"),
                     "channelId": "msteams",
                     "serviceUrl": stored.get("serviceUrl"),
-                    "conversation": {
-                        "id": channel_id,
-                        "isGroup": True,
-                        "conversationType": "channel",
-                        "tenantId": tenant,
-                    },
+                    "conversation": conversation,
                 },
                 mention_ids,
             )
         if to is None or to.person_id is None:
             raise DeliveryError(f"unknown audience {audience!r}", permanent=True)
-        person = next((p for p in people if p.id == to.person_id), None)
+        person = self._by_id.get(to.person_id)
         if person is None or not person.active:
             raise DeliveryError(f"{audience}: no such active person", permanent=True)
         if not person.teams_conversation:

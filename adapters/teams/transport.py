@@ -13,9 +13,10 @@ the Microsoft 365 Agents SDK replaces this file.
   ``adaptiveCard/action``; it is answered as ``InvokeResponse(200,
   AdaptiveCardInvokeResponse(...))`` — the SDK's own ``on_adaptive_card_invoke`` path
   serialises twice and answers 500.
-* ``send`` / ``update`` post proactively with ``continue_conversation`` and the stored
-  reference.  The connector's own HTTP retries are turned off (msrest retries every 5xx,
-  POST included, three times in a thread): the gateway retries itself, knowing what
+* ``send_one`` / ``update`` post proactively to the stored reference, through a connector
+  client built as ``continue_conversation`` builds one but kept per service URL.  The
+  connector's own HTTP retries are turned off (msrest retries every 5xx, POST included,
+  three times in a thread): the gateway retries itself, knowing what
   already went out, so nothing is sent twice.  Failures become ``SendFailed`` with the
   HTTP status and Retry-After.
 """
@@ -28,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
@@ -70,14 +71,6 @@ def _activity(card: Mapping[str, Any] | None, text: str | None) -> Activity:
     if card is not None:
         activity.attachments = [Attachment(content_type=CARD, content=dict(card))]
     return activity
-
-
-def _no_sdk_retries(context: TurnContext) -> None:
-    client = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-    config = getattr(client, "config", None)
-    policy = getattr(config, "retry_policy", None)
-    if policy is not None:
-        policy.retries = 0
 
 
 def _failure(exc: Exception) -> SendFailed:
@@ -155,6 +148,7 @@ class TeamsTransport:
         self.app_id = settings.microsoft_app_id or ""
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config(settings)))
         self.bot = _Bot(handler)
+        self._clients: dict[str, Any] = {}
 
         async def on_error(context: TurnContext, error: Exception) -> None:
             # Class only: the SDK's messages can carry activity text.
@@ -177,51 +171,52 @@ class TeamsTransport:
             return web.json_response({"error": "not an activity"}, status=400)
         return response if response is not None else web.Response(status=201)
 
+    async def _client(self, service_url: str) -> Any:
+        """One connector client per service URL (clouds and regions differ), built the way
+        ``continue_conversation`` builds one, kept for the process: building one per send
+        costs ~12 ms of CPU in msrest alone.  Its credentials refresh their own token."""
+        client = self._clients.get(service_url)
+        if client is None:
+            factory = self.adapter.bot_framework_authentication.create_connector_factory(
+                self.adapter.create_claims_identity(self.app_id)
+            )
+            client = await factory.create(service_url, None)
+            policy = getattr(getattr(client, "config", None), "retry_policy", None)
+            if policy is not None:
+                policy.retries = 0
+            self._clients[service_url] = client
+        return client
+
+    def _outgoing(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> Activity:
+        ref = ConversationReference().deserialize(dict(reference))
+        return TurnContext.apply_conversation_reference(_activity(card, None), ref)
+
     async def send_one(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> str:
         """Post one card to a stored conversation; the id Teams gave the message."""
-        ref = ConversationReference().deserialize(dict(reference))
-        ids: list[str] = []
-
-        errors: list[Exception] = []
-
-        async def callback(context: TurnContext) -> None:
-            _no_sdk_retries(context)
-            try:
-                sent = await context.send_activity(_activity(card, None))
-            except Exception as exc:
-                # The adapter would hand it to on_turn_error and return normally.
-                errors.append(exc)
-                return
-            ids.append(sent.id if sent is not None and sent.id else "")
-
+        activity = self._outgoing(reference, card)
         try:
-            await self.adapter.continue_conversation(ref, callback, self.app_id)
+            client = await self._client(activity.service_url)
+            sent = await client.conversations.send_to_conversation(activity.conversation.id, activity)
         except Exception as exc:
-            errors.append(exc)
-        if errors:
-            raise _failure(errors[0]) from None
-        return ids[0] if ids else ""
+            raise _failure(exc) from None
+        return str(getattr(sent, "id", "") or "")
 
     async def update(self, reference: Mapping[str, Any], activity_id: str, card: Mapping[str, Any]) -> None:
-        ref = ConversationReference().deserialize(dict(reference))
-
-        errors: list[Exception] = []
-
-        async def callback(context: TurnContext) -> None:
-            _no_sdk_retries(context)
-            activity = _activity(card, None)
-            activity.id = activity_id
-            try:
-                await context.update_activity(activity)
-            except Exception as exc:
-                errors.append(exc)
-
+        activity = self._outgoing(reference, card)
+        activity.id = activity_id
         try:
-            await self.adapter.continue_conversation(ref, callback, self.app_id)
+            client = await self._client(activity.service_url)
+            await client.conversations.update_activity(activity.conversation.id, activity_id, activity)
         except Exception as exc:
-            errors.append(exc)
-        if errors:
-            raise _failure(errors[0]) from None
+            raise _failure(exc) from None
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            try:
+                await client.__aexit__(None, None, None)  # closes its HTTP session
+            except Exception:  # pragma: no cover - closing is best effort
+                log.debug("closing a connector client failed", exc_info=True)
+        self._clients.clear()
 
 
 def _loopback(request: web.Request) -> bool:
