@@ -81,6 +81,9 @@ def build_web_app(
     app.router.add_get("/metrics", prometheus)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/api/messages", teams_messages)
+    # Teams' hosted chart images (a URL under STATBOT_PUBLIC_URL with a signed id).
+    for method, path, handler in getattr(teams, "routes", list)():
+        app.router.add_route(method, path, handler)
     return app
 
 

@@ -352,3 +352,31 @@ async def test_action_submit_click_updates_the_card_in_place(
     assert update.id == message_id
     assert _walk(update.cards, "Action.Execute") == []
     assert "Snoozed" in json.dumps(update.cards, ensure_ascii=False)
+
+
+async def test_a_large_chart_is_hosted_under_a_signed_url_and_a_small_one_inline(teams: Teams) -> None:
+    from adapters.teams.gateway import INLINE_IMAGE_BYTES, image_url
+
+    adapter = teams.runtime.teams
+    big = b"\x89PNG" + bytes(INLINE_IMAGE_BYTES)
+    url = image_url("2026-W49-all", big, "https://stat.example.gov", adapter.chart_signature)
+    assert url is not None and url.startswith("https://stat.example.gov/teams/charts/2026-W49-all/")
+    signature = url.rsplit("/", 1)[1].removesuffix(".png")
+    assert len(signature) == 32 and signature != adapter.chart_signature("2026-W50-all")
+    # Served by the bot only with the right signature, and only charts it stored.
+    wrong = await teams.client.get(f"/teams/charts/2026-W49-all/{'0' * 32}.png")
+    assert wrong.status == 404
+    missing = await teams.client.get(f"/teams/charts/2026-W49-all/{signature}.png")
+    assert missing.status == 404  # signed, but no such chart stored
+    from bot.digests.ports import StoredChart
+
+    async with teams.runtime.uow() as uow:
+        await uow.digest_source.save_chart(
+            StoredChart(ref="2026-W49-all", png=big, alt_text="chart", created_at=teams.runtime.clock.now())
+        )
+        await uow.commit()
+    served = await teams.client.get(f"/teams/charts/2026-W49-all/{signature}.png")
+    assert served.status == 200 and served.content_type == "image/png"
+    assert await served.read() == big
+    small = image_url("r", b"\x89PNG" + bytes(100), "https://stat.example.gov", adapter.chart_signature)
+    assert small is not None and small.startswith("data:image/png;base64,")

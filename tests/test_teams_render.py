@@ -246,6 +246,7 @@ def test_mention_markup_and_the_stat_word_are_removed() -> None:
 def test_small_charts_are_inline_and_large_ones_hosted() -> None:
     small = image_url("r1", b"\x89PNG" + b"0" * 100, "https://stat.example.gov")
     assert small is not None and small.startswith("data:image/png;base64,")
-    big = image_url("r2", b"0" * INLINE_IMAGE_BYTES, "https://stat.example.gov/")
-    assert big == "https://stat.example.gov/charts/r2.png"
-    assert image_url("r2", b"0" * INLINE_IMAGE_BYTES, None) is None
+    big = image_url("r 2", b"0" * INLINE_IMAGE_BYTES, "https://stat.example.gov/", lambda ref: "sig")
+    assert big == "https://stat.example.gov/teams/charts/r%202/sig.png"
+    assert image_url("r2", b"0" * INLINE_IMAGE_BYTES, None, lambda ref: "sig") is None
+    assert image_url("r2", b"0" * INLINE_IMAGE_BYTES, "https://stat.example.gov", None) is None

@@ -14,16 +14,21 @@ settled its item, the card it came from is updated for everyone.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
 from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
 from adapters.teams import parse
-from adapters.teams.gateway import TeamsGateway, TeamsSender
+from adapters.teams.gateway import CHART_PATH, TeamsGateway, TeamsSender
 from adapters.teams.render import render_card, render_card_messages, render_form
 from adapters.teams.transport import TeamsTransport, Turn
 from bot.conversation import StatBot
@@ -49,13 +54,40 @@ class TeamsAdapter:
             container.uow,
             charts=self._chart,
             public_url=container.settings.public_url,
+            signer=self.chart_signature,
+        )
+        password = container.settings.microsoft_app_password
+        # Stable across replicas and restarts when a password is set; else (the Emulator,
+        # local tests) per process.
+        self._chart_key = (
+            password.get_secret_value().encode()
+            if password and password.get_secret_value()
+            else secrets.token_bytes(32)
         )
 
-    async def handle_http(self, request: Any) -> Any:
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
         return await self.transport.handle_http(request)
 
     async def close(self) -> None:
         await self.transport.close()
+
+    def chart_signature(self, ref: str) -> str:
+        return hmac.new(self._chart_key, b"teams-chart:" + ref.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def routes(self) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]]:
+        """Routes the web app adds for Teams beside /api/messages: the hosted charts."""
+        return [("GET", CHART_PATH + "/{ref}/{signature}.png", self._serve_chart)]
+
+    async def _serve_chart(self, request: web.Request) -> web.StreamResponse:
+        ref, signature = request.match_info["ref"], request.match_info["signature"]
+        if not hmac.compare_digest(self.chart_signature(ref), signature):
+            return web.Response(status=404)
+        png = await self._chart(ref)
+        if png is None:
+            return web.Response(status=404)
+        return web.Response(
+            body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=86400"}
+        )
 
     async def _chart(self, ref: str) -> bytes | None:
         async with self.container.uow() as uow:

@@ -21,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -41,6 +42,7 @@ SEND_BUDGET = 45.0
 PEOPLE_REFRESH = 60.0
 # Charts are embedded as data URIs up to this size (government clouds refuse image URLs).
 INLINE_IMAGE_BYTES = 16_000
+CHART_PATH = "/teams/charts"
 
 ChartLoader = Callable[[str], Awaitable[bytes | None]]
 
@@ -59,11 +61,11 @@ class _Window:
     as a burst, and the connector counts arrivals): one start every ``1 / rate`` seconds,
     with ``margin`` below the limit for the jitter between a start and its arrival."""
 
-    def __init__(self, rate: int, margin: float = 0.97) -> None:
+    def __init__(self, rate: int, margin: float = 0.94) -> None:
         self.rate = rate
         self.interval = 1.0 / (rate * margin)
-        # One below the limit in any second: a start and its arrival are not the same instant.
-        self.limit = max(rate - 1, 1)
+        # Below the limit in any second: a start and its arrival are not the same instant.
+        self.limit = max(rate - 2, 1)
         self.starts: deque[float] = deque()
         self.lock = asyncio.Lock()
         self.paused_until = 0.0
@@ -165,8 +167,10 @@ class TeamsGateway:
         *,
         charts: ChartLoader | None = None,
         public_url: str | None = None,
+        signer: Callable[[str], str] | None = None,
     ) -> None:
         self.sender = sender
+        self.signer = signer
         self.uow = uow_factory
         self.charts = charts
         self.public_url = public_url
@@ -263,16 +267,20 @@ class TeamsGateway:
             if isinstance(part, Image) and self.charts is not None:
                 png = await self.charts(part.ref)
                 if png is not None:
-                    url = image_url(part.ref, png, self.public_url)
+                    url = image_url(part.ref, png, self.public_url, self.signer)
                     if url is not None:
                         images[part.ref] = url
         return images
 
 
-def image_url(ref: str, png: bytes, public_url: str | None) -> str | None:
-    """A data URI when the image is small enough, else a URL under STATBOT_PUBLIC_URL."""
+def image_url(
+    ref: str, png: bytes, public_url: str | None, signer: Callable[[str], str] | None = None
+) -> str | None:
+    """A data URI when the image is small enough (government clouds refuse image URLs),
+    else a URL under STATBOT_PUBLIC_URL carrying an unguessable signature of the ref,
+    which the bot serves (``/teams/charts/...``); None when neither is possible."""
     if len(png) * 4 // 3 <= INLINE_IMAGE_BYTES:
         return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    if public_url:
-        return f"{public_url.rstrip('/')}/charts/{ref}.png"
+    if public_url and signer is not None:
+        return f"{public_url.rstrip('/')}{CHART_PATH}/{quote(ref, safe='')}/{signer(ref)}.png"
     return None
