@@ -198,6 +198,11 @@ async def _link_people(runtime: Runtime) -> None:
         report = await link_people(runtime.uow, client)
         for line in report.lines():
             out.print(line, markup=False, highlight=False)
+    if runtime.teams is not None and runtime.slack is None:
+        # Teams alone: people become reachable when the app is installed for them.
+        for person in await runtime.teams.mark_unreachable():
+            line = f"{person.email}: not reachable yet ({person.unreachable})"
+            out.print(line, markup=False, highlight=False)
     if len(runtime.platforms) > 1:
         for person in await mark_unreachable(runtime.uow, runtime.platforms):
             out.print(

@@ -50,3 +50,22 @@ def test_without_an_app_id_it_says_what_is_missing(tmp_path: Path, monkeypatch: 
     result = runner.invoke(app, ["manifest", "teams", "--out", str(out)])
     assert result.exit_code == 2
     assert "MicrosoftAppId" in result.output and not out.exists()
+
+
+def test_org_apply_with_teams_lists_who_has_not_installed_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import EXAMPLE_ORG
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STATBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("STATBOT_TEAMS_EMULATOR", "1")
+    for name in ("SLACK_BOT_TOKEN", "MicrosoftAppId", "MICROSOFTAPPID"):
+        monkeypatch.delenv(name, raising=False)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["org", "apply", str(EXAMPLE_ORG)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "robert.hayes@riverton.gov: not reachable yet (Teams: the app is not installed for them)"
+        in result.output
+    )

@@ -38,6 +38,7 @@ from bot.org.models import Person
 log = logging.getLogger(__name__)
 
 _MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Message)
+NOT_INSTALLED = "Teams: the app is not installed for them"
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
 
 
@@ -70,6 +71,23 @@ class TeamsAdapter:
 
     async def close(self) -> None:
         await self.transport.close()
+
+    async def mark_unreachable(self) -> list[Person]:
+        """With Teams the only platform: store why each person without a stored
+        conversation cannot be reached (shown by `org apply` and the digest); returns them."""
+        missing: list[Person] = []
+        async with self.container.uow() as uow:
+            for person in await uow.people.all():
+                if not person.active:
+                    continue
+                reason = None if person.teams_conversation else NOT_INSTALLED
+                if reason is not None:
+                    missing.append(person)
+                if person.unreachable != reason:
+                    person.unreachable = reason
+                    await uow.people.save(person)
+            await uow.commit()
+        return missing
 
     def chart_signature(self, ref: str) -> str:
         return hmac.new(self._chart_key, b"teams-chart:" + ref.encode(), hashlib.sha256).hexdigest()[:32]
