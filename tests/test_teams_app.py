@@ -380,3 +380,42 @@ async def test_a_large_chart_is_hosted_under_a_signed_url_and_a_small_one_inline
     assert await served.read() == big
     small = image_url("r", b"\x89PNG" + bytes(100), "https://stat.example.gov", adapter.chart_signature)
     assert small is not None and small.startswith("data:image/png;base64,")
+
+
+COMMANDS = [
+    ("help", "commitments"),
+    ("status", "Sanitation"),
+    ("status sanitation", "Sanitation"),
+    ("commitments", "commitment"),
+    ("overdue", "overdue"),
+    ("commit Fix the hotline by 2026-12-20", "Fix the hotline"),
+    ("away 2026-12-07 2026-12-09", "away"),
+    ("digest", "for leaders and analysts"),
+    ("ask sanitation Why are pickups late?", "for leaders and analysts"),
+    ("done 9999", "no commitment #9999"),
+    ("update 9999 moving on", "no commitment #9999"),
+    ("status nosuchunit", "There is no unit"),
+    ("commit", "commit needs what you promise"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COMMANDS)
+@pytest.mark.parametrize("how", ["bare", "stat word", "channel mention"])
+async def test_every_text_command(teams: Teams, text: str, expected: str, how: str) -> None:
+    if how == "bare":
+        await teams.say(HEAD, text)
+        conversation = f"a:dm-{HEAD}"
+    elif how == "stat word":
+        await teams.say(HEAD, f"stat {text}")
+        conversation = f"a:dm-{HEAD}"
+    else:
+        await teams.say(
+            HEAD,
+            f"<at>statbot</at> {text}",
+            personal=False,
+            entities=[{"type": "mention", "text": "<at>statbot</at>", "mentioned": BOT}],
+        )
+        conversation = "19:chan@thread.tacv2;messageid=1"
+    (answer,) = teams.connector.to(conversation)
+    shown = json.dumps(answer.cards, ensure_ascii=False).replace("\\\\", "")
+    assert expected.lower() in shown.lower()
