@@ -419,3 +419,22 @@ async def test_every_text_command(teams: Teams, text: str, expected: str, how: s
     (answer,) = teams.connector.to(conversation)
     shown = json.dumps(answer.cards, ensure_ascii=False).replace("\\\\", "")
     assert expected.lower() in shown.lower()
+
+
+async def test_without_an_app_id_a_client_off_loopback_gets_401(teams: Teams) -> None:
+    from unittest import mock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    assert teams.runtime.teams is not None
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        ("203.0.113.7", 50000) if name == "peername" else default
+    )
+    request = make_mocked_request(
+        "POST", "/api/messages", headers={"Content-Type": "application/json"}, transport=transport
+    )
+    assert request.remote == "203.0.113.7"
+    response = await teams.runtime.teams.handle_http(request)
+    assert response.status == 401
+    assert teams.connector.posted == []
