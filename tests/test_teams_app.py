@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +21,58 @@ from storage.uow import SqlUnitOfWorkFactory
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.helpers import ny, person
 
-PAYLOADS = Path("/work/shared/reference/payloads")
+# Shaped as Teams sends them (the Bot Framework's documented payloads).
+CHANNEL_MENTION: dict[str, Any] = {
+    "type": "message",
+    "channelId": "msteams",
+    "text": "<at>statbot</at> stat help",
+    "id": "1759944781430",
+    "channelData": {
+        "teamsChannelId": "19:chan@thread.tacv2",
+        "teamsTeamId": "19:team@thread.tacv2",
+        "channel": {"id": "19:chan@thread.tacv2"},
+        "team": {"id": "19:team@thread.tacv2"},
+        "tenant": {"id": "tenant-1"},
+    },
+    "recipient": {"id": "28:statbot", "name": "statbot"},
+    "conversation": {
+        "id": "19:chan@thread.tacv2;messageid=1759881511856",
+        "isGroup": True,
+        "conversationType": "channel",
+        "tenantId": "tenant-1",
+    },
+    "entities": [
+        {"mentioned": {"id": "28:statbot", "name": "statbot"}, "text": "<at>statbot</at>", "type": "mention"},
+        {
+            "locale": "en-US",
+            "country": "US",
+            "platform": "Web",
+            "timezone": "America/New_York",
+            "type": "clientInfo",
+        },
+    ],
+    "textFormat": "plain",
+    "attachments": [
+        {
+            "contentType": "text/html",
+            "content": '<p><span itemtype="http://schema.skype.com/Mention" itemscope="" itemid="0">statbot</span>'
+            "&nbsp;stat help</p>",
+        }
+    ],
+    "timestamp": "2025-10-08T17:33:01.4953744Z",
+    "locale": "en-US",
+}
+PERSONAL_INSTALL: dict[str, Any] = {
+    "membersAdded": [{"id": "28:statbot"}, {"id": "29:<userID>", "aadObjectId": "***"}],
+    "type": "conversationUpdate",
+    "timestamp": "2019-04-23T10:17:44.349Z",
+    "id": "f:5f85c2ad",
+    "channelId": "msteams",
+    "from": {"id": "29:<USERID>", "aadObjectId": "***"},
+    "conversation": {"conversationType": "personal", "id": "***"},
+    "recipient": {"id": "28:statbot", "name": "statbot"},
+    "channelData": {"tenant": {"id": "tenant-1"}},
+}
 HEAD, HEAD_EMAIL = "29:head-robert", "robert.hayes@riverton.gov"
 STRANGER = "29:stranger"
 BOT = {"id": "28:statbot", "name": "statbot"}
@@ -129,17 +179,18 @@ async def test_a_redelivered_activity_is_processed_once(teams: Teams) -> None:
 
 
 async def test_channel_message_with_mention_markup_is_a_command(teams: Teams) -> None:
-    payload = json.loads((PAYLOADS / "teams_message_channel_mention.json").read_text())
-    assert payload["text"].startswith("<at>")
-    await teams.say(
-        HEAD,
-        "<at>statbot</at> stat help",
-        personal=False,
-        entities=[{"type": "mention", "text": "<at>statbot</at>", "mentioned": BOT}],
-    )
-    replies = teams.connector.to("19:chan@thread.tacv2;messageid=1")
-    assert len(replies) == 1
+    activity = {
+        **CHANNEL_MENTION,
+        "serviceUrl": teams.connector.url,
+        "from": {"id": HEAD, "name": "Robert Hayes", "aadObjectId": "aad-robert"},
+    }
+    response = await teams.post(activity)
+    assert response.status == 201
+    (reply,) = teams.connector.to(CHANNEL_MENTION["conversation"]["id"])
+    assert reply.reply_to is None or reply.reply_to == CHANNEL_MENTION["id"]
     assert any("commit" in t for t in teams.connector.texts())
+    # Robert is linked, but a channel is not where his proactive messages go.
+    assert teams.connector.member_lookups == [HEAD]
 
 
 async def test_a_stranger_is_told_to_ask_an_admin(teams: Teams) -> None:
@@ -150,9 +201,8 @@ async def test_a_stranger_is_told_to_ask_an_admin(teams: Teams) -> None:
 async def test_personal_install_stores_the_reference_and_greets(
     teams: Teams, org_uow: SqlUnitOfWorkFactory
 ) -> None:
-    payload = json.loads((PAYLOADS / "teams_conversation_update_bot_added_personal.json").read_text())
     activity = {
-        **payload,
+        **PERSONAL_INSTALL,
         "serviceUrl": teams.connector.url,
         "from": {"id": HEAD},
         "recipient": BOT,
