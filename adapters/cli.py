@@ -198,6 +198,11 @@ async def _link_people(runtime: Runtime) -> None:
         report = await link_people(runtime.uow, client)
         for line in report.lines():
             out.print(line, markup=False, highlight=False)
+    if runtime.teams is not None and runtime.slack is None:
+        # Teams alone: people become reachable when the app is installed for them.
+        for person in await runtime.teams.mark_unreachable():
+            line = f"{person.email}: not reachable yet ({person.unreachable})"
+            out.print(line, markup=False, highlight=False)
     if len(runtime.platforms) > 1:
         for person in await mark_unreachable(runtime.uow, runtime.platforms):
             out.print(
@@ -498,8 +503,17 @@ def manifest_slack() -> None:
 def manifest_teams(
     out_file: Annotated[Path, typer.Option("--out", help="The .zip to write.")] = Path("statbot-teams.zip"),
 ) -> None:
-    """Write the Teams app package."""
-    not_yet("statbot manifest teams")
+    """Write the Teams app package: manifest.json (the bot id from MicrosoftAppId, personal
+    and team scopes, the command list) and its two icons, to upload in Teams."""
+    from adapters.teams.manifest import teams_package
+
+    config = settings()
+    try:
+        package = teams_package(config.microsoft_app_id, public_url=config.public_url)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    out_file.write_bytes(package)
+    out.print(f"wrote {out_file}", highlight=False)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from adapters.slack.app import SlackAdapter
+    from adapters.teams.app import TeamsAdapter
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,14 @@ class SlackOptions:
     per_channel_interval: float = 1.0
 
 
+@dataclass(frozen=True)
+class TeamsOptions:
+    """Asks for the Teams adapter even without MicrosoftAppId (tests, the Emulator: only
+    loopback clients are then served).  ``sender`` replaces the paced sender (benches)."""
+
+    sender: Any = None
+
+
 NO_PLATFORM = "no Slack or Teams credentials"
 
 
@@ -60,6 +69,7 @@ class Runtime:
     metrics: Metrics
     bot: StatBot
     slack: SlackAdapter | None = None
+    teams: TeamsAdapter | None = None
     # Platform name → the gateway that sends its deliveries.
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -92,7 +102,7 @@ class Runtime:
     def web_app(self) -> web.Application:
         from adapters.server import build_web_app
 
-        return build_web_app(self.container, self.metrics, slack=self.slack)
+        return build_web_app(self.container, self.metrics, slack=self.slack, teams=self.teams)
 
     def scheduler(self) -> AsyncIOScheduler:
         """The sweeps and the delivery sender as APScheduler jobs; call ``start()`` in the
@@ -131,6 +141,7 @@ async def open_runtime(
     clock: Clock | None = None,
     platforms: bool = True,
     slack: SlackOptions | None = None,
+    teams: TeamsOptions | None = None,
     gateways: Mapping[str, ChatGateway] | None = None,
     engine: Engine | None = None,
     uow: UnitOfWorkFactory | None = None,
@@ -159,6 +170,10 @@ async def open_runtime(
             runtime.slack = _slack_adapter(container, bot, metrics, slack or SlackOptions())
             stack.push_async_callback(runtime.slack.close)
             runtime.gateways["slack"] = runtime.slack.gateway
+        if platforms and (settings.teams_enabled or settings.teams_emulator or teams is not None):
+            runtime.teams = _teams_adapter(container, bot, metrics, teams or TeamsOptions())
+            stack.push_async_callback(runtime.teams.close)
+            runtime.gateways["teams"] = runtime.teams.gateway
         runtime.gateways.update(gateways or {})
         yield runtime
     finally:
@@ -181,3 +196,12 @@ def _slack_adapter(
         form_deadline=options.form_deadline,
         per_channel_interval=options.per_channel_interval,
     )
+
+
+def _teams_adapter(
+    container: Container, bot: StatBot, metrics: Metrics, options: TeamsOptions
+) -> TeamsAdapter:
+    # Imported here: botbuilder is slow to import and most commands never need it.
+    from adapters.teams.app import TeamsAdapter
+
+    return TeamsAdapter(container, bot, metrics, sender=options.sender)

@@ -69,18 +69,21 @@ def build_web_app(
         return await slack.handle_http(request)
 
     async def teams_messages(request: web.Request) -> web.StreamResponse:
-        if teams is not None:
-            return await teams.handle_http(request)
         if not container.settings.microsoft_app_id and not is_loopback(request):
             return web.json_response(
                 {"error": "unauthenticated activities are accepted from loopback only"}, status=401
             )
-        return web.json_response({"error": "the Teams adapter is not available yet"}, status=501)
+        if teams is None:
+            return web.json_response({"error": "Teams is not configured on this statbot"}, status=501)
+        return await teams.handle_http(request)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
     app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/api/messages", teams_messages)
+    # Teams' hosted chart images (a URL under STATBOT_PUBLIC_URL with a signed id).
+    for method, path, handler in getattr(teams, "routes", list)():
+        app.router.add_route(method, path, handler)
     return app
 
 

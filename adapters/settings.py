@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFTAPPTYPE")
     )
 
+    # Teams without MicrosoftAppId: authentication off, loopback clients only (the Bot
+    # Framework Emulator, a local connector).  Never in production.
+    teams_emulator: bool = Field(default=False, validation_alias="STATBOT_TEAMS_EMULATOR")
+
     log_level: str = Field(default="INFO", validation_alias="STATBOT_LOG_LEVEL")
     # json for `serve`, text for the console and one-shot commands, unless set.
     log_format: Literal["json", "text"] | None = Field(default=None, validation_alias="STATBOT_LOG_FORMAT")

@@ -1,0 +1,272 @@
+"""The Teams adapter: parse → core → render → reply, over the transport (transport.py).
+
+Each activity is recorded with ``uow.events.first_time("teams", <conversation>|<id>)``
+before anything else, so a redelivery (Teams retries when an answer is slow) is dropped.
+On an install (conversationUpdate) and on every message the sender is linked to the org
+person by e-mail/UPN, looked up through the connector, and the conversation reference of
+their personal chat is stored for proactive messages.
+
+Card clicks: an Action.Execute invoke is answered with the refreshed card (the first
+message of the reply; a form with field errors re-renders in place with what was typed
+kept); an Action.Submit message gets the reply as new messages and, when the click
+settled its item, the card it came from is updated for everyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from adapters import logs
+from adapters.container import Container
+from adapters.metrics import Metrics
+from adapters.teams import parse
+from adapters.teams.gateway import CHART_PATH, TeamsGateway, TeamsSender
+from adapters.teams.render import render_card, render_card_messages, render_form
+from adapters.teams.transport import TeamsTransport, Turn
+from bot.conversation import StatBot
+from bot.messages import Buttons, Card, Form, Message, Note, Part, Reply
+from bot.org.models import Person
+
+log = logging.getLogger(__name__)
+
+_MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Message)
+NOT_INSTALLED = "Teams: the app is not installed for them"
+REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
+
+
+class TeamsAdapter:
+    def __init__(
+        self, container: Container, bot: StatBot, metrics: Metrics, *, sender: TeamsSender | None = None
+    ):
+        self.container = container
+        self.bot = bot
+        self.metrics = metrics
+        self.transport = TeamsTransport(container.settings, self._turn)
+        self.gateway = TeamsGateway(
+            sender or TeamsSender(self.transport),
+            container.uow,
+            charts=self._chart,
+            public_url=container.settings.public_url,
+            signer=self.chart_signature,
+        )
+        password = container.settings.microsoft_app_password
+        # Stable across replicas and restarts when a password is set; else (the Emulator,
+        # local tests) per process.
+        self._chart_key = (
+            password.get_secret_value().encode()
+            if password and password.get_secret_value()
+            else secrets.token_bytes(32)
+        )
+
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        return await self.transport.handle_http(request)
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    async def mark_unreachable(self) -> list[Person]:
+        """With Teams the only platform: store why each person without a stored
+        conversation cannot be reached (shown by `org apply` and the digest); returns them."""
+        missing: list[Person] = []
+        async with self.container.uow() as uow:
+            for person in await uow.people.all():
+                if not person.active:
+                    continue
+                reason = None if person.teams_conversation else NOT_INSTALLED
+                if reason is not None:
+                    missing.append(person)
+                if person.unreachable != reason:
+                    person.unreachable = reason
+                    await uow.people.save(person)
+            await uow.commit()
+        return missing
+
+    def chart_signature(self, ref: str) -> str:
+        return hmac.new(self._chart_key, b"teams-chart:" + ref.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def routes(self) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]]:
+        """Routes the web app adds for Teams beside /api/messages: the hosted charts."""
+        return [("GET", CHART_PATH + "/{ref}/{signature}.png", self._serve_chart)]
+
+    async def _serve_chart(self, request: web.Request) -> web.StreamResponse:
+        ref, signature = request.match_info["ref"], request.match_info["signature"]
+        if not hmac.compare_digest(self.chart_signature(ref), signature):
+            return web.Response(status=404)
+        png = await self._chart(ref)
+        if png is None:
+            return web.Response(status=404)
+        return web.Response(
+            body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=86400"}
+        )
+
+    async def _chart(self, ref: str) -> bytes | None:
+        async with self.container.uow() as uow:
+            stored = await uow.digest_source.chart(ref)
+        return None if stored is None else stored.png
+
+    # --- one turn --------------------------------------------------------------------------
+
+    async def _turn(self, turn: Turn) -> dict[str, Any] | None:
+        activity = turn.activity
+        parsed = parse.parse(activity)
+        logs.bind(platform="teams", event_kind=str(activity.get("type")))
+        if isinstance(parsed, parse.Ignored):
+            return None
+        async with self.container.uow() as uow:
+            new = await uow.events.first_time("teams", parsed.key, self.container.clock.now())
+            await uow.commit()
+        if not new:
+            log.info("Teams redelivery ignored")
+            return None
+        match parsed:
+            case parse.Install():
+                await self._install(turn, parsed)
+                return None
+            case parse.TextMessage():
+                person = await self._link(turn, parsed.sender.user_id, store=parsed.personal)
+                if person is None or person.id is None:
+                    await self._show(turn, Reply.text(REFUSAL))
+                    return None
+                await self._show(turn, await self.bot.on_text(person.id, parsed.text or "help"))
+                return None
+            case parse.Submission():
+                return await self._submitted(turn, parsed)
+        return None
+
+    async def _install(self, turn: Turn, install: parse.Install) -> None:
+        for member in install.members or (
+            (parse.sender_of(turn.activity).user_id,) if install.personal else ()
+        ):
+            await self._link(turn, member, store=install.personal)
+        if install.personal:
+            await self._show(turn, Reply.text("Hello! I'm statbot. Type `help` to see what I can do."))
+
+    async def _link(self, turn: Turn, user_id: str, *, store: bool) -> Person | None:
+        """The org person behind a Teams user, linked by e-mail/UPN on first sight; the
+        personal conversation's reference stored (or refreshed) when ``store``."""
+        async with self.container.uow() as uow:
+            person = await uow.people.by_teams_id(user_id)
+        if person is None:
+            email = parse.email_of(await turn.member(user_id))
+            if email is None:
+                return None
+            async with self.container.uow() as uow:
+                person = await uow.people.by_email(email)
+                if person is None or not person.active:
+                    return None
+                person.teams_user_id = user_id
+                await uow.people.save(person)
+                await uow.commit()
+        if store:
+            reference = parse.reference_of(turn.activity)
+            reference["user"] = {"id": user_id, **({"name": person.name} if person.name else {})}
+            reference.pop("activityId", None)
+            if person.teams_conversation != reference:
+                async with self.container.uow() as uow:
+                    fresh = await uow.people.get(person.id) if person.id is not None else None
+                    if fresh is not None:
+                        fresh.teams_conversation = reference
+                        fresh.teams_user_id = user_id
+                        if fresh.unreachable and fresh.unreachable.startswith("Teams"):
+                            fresh.unreachable = None
+                        await uow.people.save(fresh)
+                        await uow.commit()
+                        person = fresh
+        return person
+
+    async def _mention_ids(self) -> dict[str, str]:
+        async with self.container.uow() as uow:
+            people = await uow.people.all()
+        return {p.email.lower(): p.teams_user_id for p in people if p.teams_user_id}
+
+    async def _cards(self, message: Card | Form) -> list[dict[str, Any]]:
+        ids = await self._mention_ids()
+        if isinstance(message, Form):
+            return [render_form(message, mention_ids=ids)]
+        images = await self.gateway._images(message)
+        return render_card_messages(message, mention_ids=ids, images=images)
+
+    async def _show(self, turn: Turn, reply: Reply) -> None:
+        for message in reply.messages:
+            await turn.reply(await self._cards(message))
+
+    async def _submitted(self, turn: Turn, submission: parse.Submission) -> dict[str, Any] | None:
+        person = await self._link(turn, submission.sender.user_id, store=False)
+        if person is None or person.id is None:
+            reply = Reply.text(REFUSAL)
+        elif submission.kind == "form":
+            reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
+        else:
+            reply = await self.bot.on_button(person.id, submission.action, submission.ids)
+        messages: list[Card | Form] = list(reply.messages)
+        replacement: dict[str, Any] | None = None
+        if reply.settles_source and messages:
+            settled = await self._settled(turn, person, submission, reply)
+            if settled is not None:
+                replacement = render_card(settled, mention_ids=await self._mention_ids())
+                messages = [m for m in messages if isinstance(m, Form)]
+        if submission.invoke:
+            # The invoke's answer replaces the clicked card: the settled card, else the
+            # first message of the reply (a form re-rendered with its errors, the next step).
+            if replacement is None and messages:
+                replacement = (await self._cards(messages[0]))[0]
+                messages = messages[1:]
+            for message in messages:
+                await turn.reply(await self._cards(message))
+            return replacement
+        if replacement is not None and submission.card_activity_id:
+            await turn.update(submission.card_activity_id, replacement)
+        elif reply.settles_source and submission.card_activity_id and messages:
+            await turn.update(submission.card_activity_id, (await self._cards(messages[0]))[0])
+            messages = messages[1:]
+        for message in messages:
+            await turn.reply(await self._cards(message))
+        return None
+
+    async def _settled(
+        self, turn: Turn, person: Person | None, submission: parse.Submission, reply: Reply
+    ) -> Card | None:
+        """The clicked card as statbot sent it, its buttons replaced by what the click did
+        (so nobody else clicks a stale button); None when that card is not found."""
+        said = " ".join(m.summary for m in reply.messages if isinstance(m, Card) and m.summary.strip())
+        if not said or not submission.card_activity_id:
+            return None
+        audience = parse.audience_of(turn.activity, person.id if person is not None else None)
+        if audience is None:
+            return None
+        async with self.container.uow() as uow:
+            sent = list(await uow.deliveries.for_audience(audience))
+        for delivery in reversed(sent):
+            first = (delivery.platform_ref or "").split(";")[0]
+            if first != submission.card_activity_id:
+                continue
+            try:
+                original = _MESSAGE.validate_python(delivery.payload)
+            except ValidationError:
+                return None
+            if not isinstance(original, Card):
+                return None
+            return settled_card(original, said)
+        return None
+
+
+def settled_card(card: Card, said: str) -> Card | None:
+    """``card`` with its first row of buttons replaced by a note saying ``said`` and any
+    further rows dropped; None when it has no buttons."""
+    parts: list[Part] = []
+    replaced = False
+    for part in card.parts:
+        if not isinstance(part, Buttons):
+            parts.append(part)
+        elif not replaced:
+            parts.append(Note(text=said))
+            replaced = True
+    return card.model_copy(update={"parts": tuple(parts)}) if replaced else None

@@ -1,0 +1,286 @@
+"""Sending deliveries to Teams proactively: the ChatGateway for Teams.  No botbuilder here.
+
+Limits (PITFALLS.md, Teams): 7 messages per second per conversation and about 30 requests
+per second per tenant.  The sender paces both with sliding one-second windows, shares a
+pause after a 429 (every send to that tenant waits it out), and retries 429, 412, 502 and
+504 with exponential backoff and full jitter, honouring Retry-After.  When waiting in
+process stops making sense it raises DeliveryError and the outbox retries later.
+
+Nothing lost, nothing twice: a card may take several messages (a long digest); the
+delivery's ``platform_ref`` records the first message id and how many went out
+(``<first id>;sent=<n>``), and a retry resumes after them.  The connector's own HTTP
+retries are off (transport.py), so one attempt here is one POST.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from pydantic import TypeAdapter, ValidationError
+
+from adapters.teams import parse
+from adapters.teams.render import render_card_messages, render_form
+from bot.deliveries.models import Audience, Delivery
+from bot.messages import Card, Form, Image, Message
+from bot.org.models import Person
+from bot.ports import DeliveryError, UnitOfWorkFactory
+
+_MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Message)
+RETRIED = {429, 412, 502, 504}
+PER_CONVERSATION = 7
+PER_TENANT = 30
+SEND_BUDGET = 45.0
+# How often everyone (references, mention ids) is re-read; a person missing from that
+# read, or without a reference in it, is read alone when a delivery names them.
+PEOPLE_REFRESH = 60.0
+# Charts are embedded as data URIs up to this size (government clouds refuse image URLs).
+INLINE_IMAGE_BYTES = 16_000
+CHART_PATH = "/teams/charts"
+
+ChartLoader = Callable[[str], Awaitable[bytes | None]]
+
+
+class Failure(Protocol):
+    status: int | None
+    retry_after: float | None
+
+
+class Poster(Protocol):
+    async def send_one(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> str: ...
+
+
+class _Window:
+    """At most ``rate`` starts in any one second, spread evenly (a burst of starts arrives
+    as a burst, and the connector counts arrivals): one start every ``1 / rate`` seconds,
+    with ``margin`` below the limit for the jitter between a start and its arrival."""
+
+    def __init__(self, rate: int, margin: float = 0.94) -> None:
+        self.rate = rate
+        self.interval = 1.0 / (rate * margin)
+        # Below the limit in any second: a start and its arrival are not the same instant.
+        self.limit = max(rate - 2, 1)
+        self.starts: deque[float] = deque()
+        self.lock = asyncio.Lock()
+        self.paused_until = 0.0
+        self.next_start = 0.0
+
+    async def acquire(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                wait = max(self.paused_until, self.next_start) - now
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                while self.starts and now - self.starts[0] >= 1.0:
+                    self.starts.popleft()
+                if len(self.starts) < self.limit:
+                    self.starts.append(now)
+                    # On the ideal schedule, not from a late wake-up (a busy loop wakes
+                    # sleepers late, and that lateness would add up): the one-second
+                    # window still bounds any catch-up burst.
+                    self.next_start = max(self.next_start, now - self.interval) + self.interval
+                    return
+                await asyncio.sleep(1.0 - (now - self.starts[0]) + 0.001)
+
+
+class TeamsSender:
+    def __init__(
+        self,
+        poster: Poster,
+        *,
+        per_conversation: int = PER_CONVERSATION,
+        per_tenant: int = PER_TENANT,
+        max_attempts: int = 6,
+        base_delay: float = 0.25,
+        max_wait: float = 8.0,
+    ) -> None:
+        self.poster = poster
+        self.per_conversation = per_conversation
+        self.per_tenant = per_tenant
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_wait = max_wait
+        self._conversations: dict[str, _Window] = {}
+        self._tenants: dict[str, _Window] = {}
+        self.attempts = 0
+
+    def _window(self, table: dict[str, _Window], key: str, rate: int) -> _Window:
+        if key not in table:
+            table[key] = _Window(rate)
+        return table[key]
+
+    async def post(self, reference: Mapping[str, Any], card: Mapping[str, Any], deadline: float) -> str:
+        conversation = str((reference.get("conversation") or {}).get("id", ""))
+        tenant = self._window(self._tenants, parse.tenant_of(reference), self.per_tenant)
+        window = self._window(self._conversations, conversation, self.per_conversation)
+        for attempt in range(1, self.max_attempts + 1):
+            await window.acquire()
+            await tenant.acquire()
+            self.attempts += 1
+            try:
+                return await self.poster.send_one(reference, card)
+            except Exception as exc:
+                status = getattr(exc, "status", None)
+                if status not in RETRIED and status is not None and 400 <= status < 500:
+                    raise DeliveryError(
+                        f"Teams refused the message ({status})", permanent=status in (400, 403, 404)
+                    ) from None
+                if status not in RETRIED and status is not None:
+                    raise DeliveryError(f"Teams answered {status}") from None
+                retry_after = getattr(exc, "retry_after", None)
+                backoff = random.uniform(0, self.base_delay * 2 ** (attempt - 1))
+                wait = max(retry_after or 0.0, backoff)
+                if status == 429:
+                    # Everyone sending to this tenant waits, instead of each finding the limit.
+                    tenant.paused_until = max(tenant.paused_until, time.monotonic() + wait)
+                if attempt == self.max_attempts or wait > self.max_wait or time.monotonic() + wait > deadline:
+                    raise DeliveryError(
+                        f"Teams answered {status or type(exc).__name__}; retry later", retry_after=retry_after
+                    ) from None
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+def _progress(ref: str | None) -> tuple[str, int]:
+    if not ref or ";sent=" not in ref:
+        return (ref or ""), (1 if ref else 0)
+    first, _, count = ref.partition(";sent=")
+    return first, int(count) if count.isdigit() else 0
+
+
+class TeamsGateway:
+    """``person:<id>`` goes to the person's stored conversation; ``channel:teams:<team>/<channel>``
+    to that channel, reached through the service URL of the org's stored references."""
+
+    def __init__(
+        self,
+        sender: TeamsSender,
+        uow_factory: UnitOfWorkFactory,
+        *,
+        charts: ChartLoader | None = None,
+        public_url: str | None = None,
+        signer: Callable[[str], str] | None = None,
+    ) -> None:
+        self.sender = sender
+        self.signer = signer
+        self.uow = uow_factory
+        self.charts = charts
+        self.public_url = public_url
+        self._by_id: dict[int, Person] = {}
+        self._mention_ids: dict[str, str] = {}
+        self._loaded_at = -1e9
+
+    async def send(self, delivery: Delivery) -> str | None:
+        try:
+            message = _MESSAGE.validate_python(delivery.payload)
+        except ValidationError as exc:
+            raise DeliveryError(
+                f"unreadable payload: {exc.error_count()} problem(s)", permanent=True
+            ) from None
+        reference, mention_ids = await self._reference(delivery.audience)
+        if isinstance(message, Form):
+            cards = [render_form(message, mention_ids=mention_ids)]
+        else:
+            images = await self._images(message)
+            cards = render_card_messages(message, mention_ids=mention_ids, images=images)
+        deadline = time.monotonic() + SEND_BUDGET
+        first, done = _progress(delivery.platform_ref)
+        for index, card in enumerate(cards):
+            if index < done:
+                continue
+            try:
+                sent = await self.sender.post(reference, card, deadline)
+            except DeliveryError:
+                if done:
+                    delivery.platform_ref = f"{first};sent={done}"
+                raise
+            first = first or sent
+            done = index + 1
+        return first if len(cards) == 1 else f"{first};sent={done}"
+
+    async def _people(self, person_id: int | None) -> tuple[list[Person], dict[str, str]]:
+        """Everyone (for mentions and channel references), read at most every few seconds:
+        a prompt sweep sends to the whole org.  Someone not seen yet is read alone."""
+        now = time.monotonic()
+        if now - self._loaded_at >= PEOPLE_REFRESH:
+            async with self.uow() as uow:
+                people = list(await uow.people.all())
+            self._by_id = {p.id: p for p in people if p.id is not None}
+            self._mention_ids = {p.email.lower(): p.teams_user_id for p in people if p.teams_user_id}
+            self._loaded_at = now
+        elif person_id is not None and (
+            person_id not in self._by_id or not self._by_id[person_id].teams_conversation
+        ):
+            async with self.uow() as uow:
+                found = await uow.people.get(person_id)
+            if found is not None:
+                self._by_id[person_id] = found
+                if found.teams_user_id:
+                    self._mention_ids[found.email.lower()] = found.teams_user_id
+        return list(self._by_id.values()), self._mention_ids
+
+    async def _reference(self, audience: str) -> tuple[dict[str, Any], dict[str, str]]:
+        to = Audience.parse(audience)
+        channel = Delivery.channel_of(audience)
+        people, mention_ids = await self._people(to.person_id if to is not None else None)
+        if channel is not None and channel[0] == "teams":
+            stored = next((p.teams_conversation for p in people if p.teams_conversation), None)
+            if stored is None:
+                raise DeliveryError("no Teams conversation stored yet: install the app first")
+            _, _, channel_id = channel[1].rpartition("/")
+            tenant = parse.tenant_of(stored)
+            conversation = {
+                "id": channel_id,
+                "isGroup": True,
+                "conversationType": "channel",
+                "tenantId": tenant,
+            }
+            return (
+                {
+                    "bot": stored.get("bot"),
+                    "channelId": "msteams",
+                    "serviceUrl": stored.get("serviceUrl"),
+                    "conversation": conversation,
+                },
+                mention_ids,
+            )
+        if to is None or to.person_id is None:
+            raise DeliveryError(f"unknown audience {audience!r}", permanent=True)
+        person = self._by_id.get(to.person_id)
+        if person is None or not person.active:
+            raise DeliveryError(f"{audience}: no such active person", permanent=True)
+        if not person.teams_conversation:
+            raise DeliveryError(f"{person.email}: the Teams app is not installed for them yet")
+        return dict(person.teams_conversation), mention_ids
+
+    async def _images(self, card: Card) -> dict[str, str]:
+        images: dict[str, str] = {}
+        for part in card.parts:
+            if isinstance(part, Image) and self.charts is not None:
+                png = await self.charts(part.ref)
+                if png is not None:
+                    url = image_url(part.ref, png, self.public_url, self.signer)
+                    if url is not None:
+                        images[part.ref] = url
+        return images
+
+
+def image_url(
+    ref: str, png: bytes, public_url: str | None, signer: Callable[[str], str] | None = None
+) -> str | None:
+    """A data URI when the image is small enough (government clouds refuse image URLs),
+    else a URL under STATBOT_PUBLIC_URL carrying an unguessable signature of the ref,
+    which the bot serves (``/teams/charts/...``); None when neither is possible."""
+    if len(png) * 4 // 3 <= INLINE_IMAGE_BYTES:
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    if public_url and signer is not None:
+        return f"{public_url.rstrip('/')}{CHART_PATH}/{quote(ref, safe='')}/{signer(ref)}.png"
+    return None

@@ -1,0 +1,243 @@
+"""Bot Framework activities (plain JSON dicts) → what the core needs.  Pure: no botbuilder.
+
+Teams writes a mention of the bot into the text as ``<at>Bot name</at>`` (and lists it in
+``entities``); people type ``stat status``, ``status`` or ``/stat status``.  The markup of
+every mention is removed and a leading ``stat`` word dropped, so the core's grammar sees
+``status``.  Mentions of people other than the bot keep their name.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.teams import wire
+from bot.deliveries.models import Delivery
+
+_AT = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+_STAT_WORD = re.compile(r"^\s*/?stat\b[\s:,]*", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+@dataclass(frozen=True)
+class Sender:
+    user_id: str
+    aad_object_id: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    key: str
+    sender: Sender
+    text: str
+    personal: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An Action.Submit message or an Action.Execute invoke from one of statbot's cards."""
+
+    key: str
+    sender: Sender
+    kind: str  # "form" or "button"
+    action: str
+    ids: dict[str, str]
+    values: dict[str, str]
+    # The activity id of the message holding the card (for updating it), if known.
+    card_activity_id: str | None
+    invoke: bool
+
+
+@dataclass(frozen=True)
+class Install:
+    key: str
+    # Users (other than the bot) added with the app: their ids.
+    members: tuple[str, ...]
+    personal: bool
+    team_name: str | None
+    channel_name: str | None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    key: str
+    reason: str
+
+
+Parsed = TextMessage | Submission | Install | Ignored
+
+
+def activity_key(activity: Mapping[str, Any]) -> str:
+    """The id a retry repeats: the conversation and the activity id (Teams message ids are
+    timestamps, unique only within a conversation)."""
+    conversation = str((activity.get("conversation") or {}).get("id", ""))
+    key = f"{conversation}|{activity.get('id', '')}"
+    return key if len(key) <= 200 else key[-200:]
+
+
+def sender_of(activity: Mapping[str, Any]) -> Sender:
+    frm = activity.get("from") or {}
+    return Sender(
+        user_id=str(frm.get("id", "")),
+        aad_object_id=frm.get("aadObjectId") or None,
+        name=str(frm.get("name", "")),
+    )
+
+
+def is_personal(activity: Mapping[str, Any]) -> bool:
+    conversation = activity.get("conversation") or {}
+    kind = conversation.get("conversationType")
+    return kind == "personal" or (kind is None and not conversation.get("isGroup"))
+
+
+def clean_text(raw: str) -> str:
+    """Mention markup removed (the bot's name dropped, other names kept), the optional
+    ``stat`` word dropped, spaces collapsed."""
+    text = _AT.sub(lambda m: "\x00" + html.unescape(m.group(1)) + "\x00", raw or "")
+    text = html.unescape(text)
+    return text
+
+
+def command_text(raw: str, bot_names: set[str]) -> str:
+    marked = clean_text(raw)
+    # Segments between NULs are mentions: drop the bot's, keep people's names.
+    pieces = marked.split("\x00")
+    out: list[str] = []
+    for index, piece in enumerate(pieces):
+        if index % 2 == 1:
+            if piece.strip().lower() in bot_names:
+                continue
+            out.append("@" + piece.strip())
+        else:
+            out.append(piece)
+    text = _SPACES.sub(" ", "".join(out)).strip()
+    return _STAT_WORD.sub("", text, count=1).strip() if _STAT_WORD.match(text) else text
+
+
+def _strings(value: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def _submission(activity: Mapping[str, Any], data: Any, *, invoke: bool) -> Submission | None:
+    if not isinstance(data, Mapping):
+        return None
+    read = wire.read_data(data)
+    if read is None:
+        return None
+    kind, action, ids, values = read
+    card_id = activity.get("replyToId") or None
+    return Submission(
+        key=activity_key(activity),
+        sender=sender_of(activity),
+        kind=kind,
+        action=action,
+        ids=ids,
+        values=values,
+        card_activity_id=str(card_id) if card_id else None,
+        invoke=invoke,
+    )
+
+
+def parse(activity: Mapping[str, Any], bot_names: set[str] | None = None) -> Parsed:
+    kind = activity.get("type")
+    key = activity_key(activity)
+    names = {n.lower() for n in (bot_names or set())}
+    recipient = activity.get("recipient") or {}
+    if recipient.get("name"):
+        names.add(str(recipient["name"]).lower())
+    if kind == "message":
+        value = activity.get("value")
+        if value is not None and not (activity.get("text") or "").strip():
+            found = _submission(activity, value, invoke=False)
+            return found if found is not None else Ignored(key, "a card submit that is not statbot's")
+        text = command_text(str(activity.get("text") or ""), names)
+        return TextMessage(key=key, sender=sender_of(activity), text=text, personal=is_personal(activity))
+    if kind == "invoke" and activity.get("name") == "adaptiveCard/action":
+        value = activity.get("value") or {}
+        action = value.get("action") or {} if isinstance(value, Mapping) else {}
+        found = _submission(activity, action.get("data"), invoke=True)
+        return found if found is not None else Ignored(key, "an Action.Execute that is not statbot's")
+    if kind == "conversationUpdate":
+        bot_id = str(recipient.get("id", ""))
+        added = [str(m.get("id", "")) for m in activity.get("membersAdded") or []]
+        if not added:
+            return Ignored(key, "conversationUpdate without members added")
+        people = tuple(m for m in added if m and m != bot_id and not m.startswith("28:"))
+        channel_data = activity.get("channelData") or {}
+        team = channel_data.get("team") or {}
+        conversation = activity.get("conversation") or {}
+        return Install(
+            key=key,
+            members=people,
+            personal=is_personal(activity),
+            team_name=team.get("name"),
+            channel_name=conversation.get("name"),
+        )
+    return Ignored(key, f"activity type {kind!r}")
+
+
+def reference_of(activity: Mapping[str, Any]) -> dict[str, Any]:
+    """The ConversationReference (as the Bot Framework serialises it) to reach this
+    conversation again.  The service URL is the activity's own (clouds differ)."""
+    conversation = dict(activity.get("conversation") or {})
+    ref: dict[str, Any] = {
+        "activityId": activity.get("id"),
+        "user": activity.get("from"),
+        "bot": activity.get("recipient"),
+        "conversation": conversation,
+        "channelId": activity.get("channelId", "msteams"),
+        "serviceUrl": activity.get("serviceUrl"),
+    }
+    if activity.get("locale"):
+        ref["locale"] = activity["locale"]
+    # A channel message's conversation id carries ";messageid=…" (the thread): post
+    # proactive messages to the channel itself.
+    if isinstance(conversation.get("id"), str) and ";messageid=" in conversation["id"]:
+        conversation["id"] = conversation["id"].split(";messageid=")[0]
+    return ref
+
+
+def channel_audience_name(activity: Mapping[str, Any]) -> str | None:
+    """``<team id>/<channel id>`` of a channel activity (the org file's Teams channel form)."""
+    data = activity.get("channelData") or {}
+    team = (data.get("team") or {}).get("id") or data.get("teamsTeamId")
+    channel = (data.get("channel") or {}).get("id") or data.get("teamsChannelId")
+    if not team or not channel:
+        return None
+    return f"{team}/{channel}"
+
+
+def audience_of(activity: Mapping[str, Any], person_id: int | None) -> str | None:
+    """The delivery audience this activity's conversation is: the person's own chat or a
+    team channel."""
+    if is_personal(activity):
+        return Delivery.to_person(person_id) if person_id is not None else None
+    name = channel_audience_name(activity)
+    return Delivery.to_channel(name, "teams") if name else None
+
+
+def tenant_of(reference: Mapping[str, Any]) -> str:
+    conversation = reference.get("conversation") or {}
+    return str(conversation.get("tenantId") or "")
+
+
+def email_of(member: Mapping[str, Any] | None) -> str | None:
+    """The e-mail (or UPN) of a member the connector returned."""
+    if not member:
+        return None
+    for key in ("email", "userPrincipalName"):
+        value = member.get(key)
+        if isinstance(value, str) and "@" in value:
+            return value.strip().lower()
+    return None
+
+
+@dataclass
+class Members:
+    """Member look-ups kept per turn (several mentions of the same person)."""
+
+    found: dict[str, str | None] = field(default_factory=dict)

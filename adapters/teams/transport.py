@@ -1,0 +1,226 @@
+"""The one module that speaks botbuilder (4.17, the SDK's final line).
+
+Everything else in adapters/teams/ sees plain dicts: the activity as the Bot Framework
+serialises it, ConversationReferences as stored JSON, Adaptive Cards as dicts.  Moving to
+the Microsoft 365 Agents SDK replaces this file.
+
+* ``handle_http``: ``POST /api/messages`` through ``CloudAdapter`` with
+  ``ConfigurationBotFrameworkAuthentication`` built from MicrosoftAppId/Password/TenantId/
+  Type.  With an app id a request without a valid JWT gets 401 (the SDK raises
+  PermissionError); without one the SDK turns authentication off, so only loopback
+  clients (the Bot Framework Emulator, tests) are served and everyone else gets 401.
+* The turn's handler returns an invoke body (an Adaptive Card dict) for
+  ``adaptiveCard/action``; it is answered as ``InvokeResponse(200,
+  AdaptiveCardInvokeResponse(...))`` — the SDK's own ``on_adaptive_card_invoke`` path
+  serialises twice and answers 500.
+* ``send_one`` / ``update`` post proactively to the stored reference, through a connector
+  client built as ``continue_conversation`` builds one but kept per service URL.  The
+  connector's own HTTP retries are turned off (msrest retries every 5xx, POST included,
+  three times in a thread): the gateway retries itself, knowing what
+  already went out, so nothing is sent twice.  Failures become ``SendFailed`` with the
+  HTTP status and Retry-After.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+    ConversationReference,
+)
+
+from adapters.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+class SendFailed(Exception):
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _Config:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.microsoft_app_id or ""
+        self.APP_PASSWORD = (
+            settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
+        )
+        self.APP_TENANTID = settings.microsoft_app_tenant_id or ""
+        self.APP_TYPE = settings.microsoft_app_type or "MultiTenant"
+
+
+def _activity(card: Mapping[str, Any] | None, text: str | None) -> Activity:
+    activity = Activity(type=ActivityTypes.message, text=text)
+    if card is not None:
+        activity.attachments = [Attachment(content_type=CARD, content=dict(card))]
+    return activity
+
+
+def _failure(exc: Exception) -> SendFailed:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    retry_after = None
+    headers = getattr(response, "headers", None) or {}
+    try:
+        raw = headers.get("Retry-After")
+        retry_after = float(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        retry_after = None
+    return SendFailed(f"{type(exc).__name__} {status or ''}".strip(), status=status, retry_after=retry_after)
+
+
+class Turn:
+    """One inbound activity, as plain data, with what a handler may do during its turn."""
+
+    def __init__(self, context: TurnContext) -> None:
+        self._context = context
+        self.activity: dict[str, Any] = context.activity.serialize()
+
+    async def reply(self, cards: Sequence[Mapping[str, Any]], text: str | None = None) -> list[str]:
+        ids: list[str] = []
+        for card in cards:
+            sent = await self._context.send_activity(_activity(card, text if len(cards) == 1 else None))
+            if sent is not None and sent.id:
+                ids.append(sent.id)
+        if not cards and text:
+            sent = await self._context.send_activity(_activity(None, text))
+            if sent is not None and sent.id:
+                ids.append(sent.id)
+        return ids
+
+    async def update(self, activity_id: str, card: Mapping[str, Any]) -> None:
+        activity = _activity(card, None)
+        activity.id = activity_id
+        await self._context.update_activity(activity)
+
+    async def member(self, user_id: str) -> dict[str, Any] | None:
+        """The member's account (email, userPrincipalName) from the connector, or None."""
+        try:
+            account = await TeamsInfo.get_member(self._context, user_id)
+        except Exception as exc:
+            log.warning("Teams member look-up failed (%s)", type(exc).__name__)
+            return None
+        serialized: dict[str, Any] = account.serialize() if account is not None else {}
+        return serialized or None
+
+
+Handler = Callable[[Turn], Awaitable[dict[str, Any] | None]]
+
+
+class _Bot:
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    async def on_turn(self, context: TurnContext) -> None:
+        turn = Turn(context)
+        body = await self.handler(turn)
+        if context.activity.type == ActivityTypes.invoke:
+            response = InvokeResponse(
+                status=200,
+                body=AdaptiveCardInvokeResponse(
+                    status_code=200,
+                    type=CARD if body is not None else "application/vnd.microsoft.activity.message",
+                    value=body if body is not None else "",
+                ),
+            )
+            await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
+
+
+class TeamsTransport:
+    def __init__(self, settings: Settings, handler: Handler) -> None:
+        self.app_id = settings.microsoft_app_id or ""
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config(settings)))
+        self.bot = _Bot(handler)
+        self._clients: dict[str, Any] = {}
+
+        async def on_error(context: TurnContext, error: Exception) -> None:
+            # Class only: the SDK's messages can carry activity text.
+            log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
+
+        self.adapter.on_turn_error = on_error
+
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        if not self.app_id and not _loopback(request):
+            return web.json_response(
+                {"error": "unauthenticated activities are accepted from loopback only"}, status=401
+            )
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            response = await self.adapter.process(request, self.bot)
+        except web.HTTPException as exc:
+            return web.json_response({"error": exc.reason}, status=exc.status)
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "not an activity"}, status=400)
+        return response if response is not None else web.Response(status=201)
+
+    async def _client(self, service_url: str) -> Any:
+        """One connector client per service URL (clouds and regions differ), built the way
+        ``continue_conversation`` builds one, kept for the process: building one per send
+        costs ~12 ms of CPU in msrest alone.  Its credentials refresh their own token."""
+        client = self._clients.get(service_url)
+        if client is None:
+            factory = self.adapter.bot_framework_authentication.create_connector_factory(
+                self.adapter.create_claims_identity(self.app_id)
+            )
+            client = await factory.create(service_url, None)
+            policy = getattr(getattr(client, "config", None), "retry_policy", None)
+            if policy is not None:
+                policy.retries = 0
+            self._clients[service_url] = client
+        return client
+
+    def _outgoing(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> Activity:
+        ref = ConversationReference().deserialize(dict(reference))
+        return TurnContext.apply_conversation_reference(_activity(card, None), ref)
+
+    async def send_one(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> str:
+        """Post one card to a stored conversation; the id Teams gave the message."""
+        activity = self._outgoing(reference, card)
+        try:
+            client = await self._client(activity.service_url)
+            sent = await client.conversations.send_to_conversation(activity.conversation.id, activity)
+        except Exception as exc:
+            raise _failure(exc) from None
+        return str(getattr(sent, "id", "") or "")
+
+    async def update(self, reference: Mapping[str, Any], activity_id: str, card: Mapping[str, Any]) -> None:
+        activity = self._outgoing(reference, card)
+        activity.id = activity_id
+        try:
+            client = await self._client(activity.service_url)
+            await client.conversations.update_activity(activity.conversation.id, activity_id, activity)
+        except Exception as exc:
+            raise _failure(exc) from None
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            try:
+                await client.__aexit__(None, None, None)  # closes its HTTP session
+            except Exception:  # pragma: no cover - closing is best effort
+                log.debug("closing a connector client failed", exc_info=True)
+        self._clients.clear()
+
+
+def _loopback(request: web.Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
