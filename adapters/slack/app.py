@@ -34,9 +34,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt import BoltResponse
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -48,7 +49,7 @@ from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
 from adapters.settings import Settings
-from adapters.slack import parse, wire
+from adapters.slack import parse, transport, wire
 from adapters.slack.deliver import ChartLoader, SlackGateway, SlackSender
 from adapters.slack.home import home_card, home_view, stranger_view
 from adapters.slack.modals import ModalAnswers
@@ -263,13 +264,45 @@ class SlackAdapter:
         app.view_submission(wire.FORM_CALLBACK)(on_submission)
         app.event("app_mention")(on_other_event)
 
+        async def on_anything_else(ack: AsyncAck) -> None:
+            # Valid requests statbot does not act on (reaction_added, tokens_revoked,
+            # shortcuts, message actions, another app's buttons, other views) get a 200:
+            # bolt would answer 404, and Slack retries and counts a failure.  Registered
+            # last, so statbot's own listeners match first.
+            await ack()
+
+        anything = re.compile(".*")
+        app.event(anything)(on_anything_else)
+        app.shortcut(anything)(on_anything_else)
+        app.action(anything)(on_anything_else)
+        app.view(anything)(on_anything_else)
+        app.options(anything)(on_anything_else)
+
     # --- transport -----------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        """POST /slack/events.  The signature is checked on the raw bytes before anything
+        parses them (bolt parses first, and a malformed body made it raise): unsigned,
+        forged or stale → 401; signed but malformed → 400; a valid request no listener
+        wants → 200 (Slack retries anything else and counts it as a failure).  Each
+        refusal writes one log line, never the body."""
         if not self._signing_secret:
             return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=401)
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await self.app.async_dispatch(bolt_request)
+        raw = await request.read()
+        checked = transport.check(raw, request.headers, self._signing_secret)
+        if isinstance(checked, transport.Refusal):
+            log.warning("Slack request refused (%s): %s", checked.status, checked.reason)
+            return web.Response(status=checked.status, text=checked.reason)
+        bolt_request = AsyncBoltRequest(body=checked, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        try:
+            bolt_response = await self.app.async_dispatch(bolt_request)
+        except Exception as exc:  # bolt's own parsing of a body it did not expect
+            log.warning("Slack request refused (400): bolt could not read it (%s)", type(exc).__name__)
+            return web.Response(status=400, text="malformed request")
+        if bolt_response.status == 404:
+            kind = transport.kind_of(checked, request.headers)
+            log.info("Slack request %s has no listener; acknowledged", kind)
+            return web.Response(status=200, text="")
         return await to_aiohttp_response(bolt_response)
 
     async def start_socket_mode(self) -> None:
