@@ -64,6 +64,12 @@ from bot.ports import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
+# Typed text that was nothing but NUL characters (stripped at the edge: PostgreSQL
+# refuses them), so what is left means something else than what was sent.
+UNREADABLE = (
+    "I could not read that: it held only characters I cannot store. Nothing was done; please type it again."
+)
+UNREADABLE_FIELD = "This held only characters statbot cannot store; please type it again."
 COMMAND = "/stat"
 OUTBOX_TIMEOUT = 20
 
@@ -251,6 +257,12 @@ class SlackAdapter:
                 # Not a statbot form (or one with damaged metadata): close it, change nothing.
                 await ack()
                 return
+            if submission.emptied and set(submission.emptied) <= set(submission.block_ids):
+                # Slack keeps everything typed and shows why under the field.
+                await ack(
+                    response_action="errors", errors=dict.fromkeys(submission.emptied, UNREADABLE_FIELD)
+                )
+                return
             await self.modals.answer(ack, submission, self._submitted)
 
         async def on_other_event(body: dict[str, Any]) -> None:
@@ -384,6 +396,9 @@ class SlackAdapter:
         if person is None or person.id is None:
             await self.router.show(Reply.text(REFUSAL), where)
             return
+        if command.emptied:
+            await self.router.show(Reply.text(UNREADABLE), where)
+            return
         await self.router.show(await self.bot.on_text(person.id, text or "help"), where)
 
     async def _message(self, message: parse.DirectMessage) -> None:
@@ -393,6 +408,9 @@ class SlackAdapter:
         where = Where(person, message.user_id, dm_channel=message.channel_id, replay_text=text)
         if person is None or person.id is None:
             await self.router.show(Reply.text(REFUSAL), where)
+            return
+        if message.emptied:
+            await self.router.show(Reply.text(UNREADABLE), where)
             return
         await self.router.show(await self.bot.on_text(person.id, text), where)
 
