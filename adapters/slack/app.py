@@ -1,11 +1,16 @@
 """The Slack adapter: a bolt AsyncApp built by a factory, wired parse → core → render → send.
 
 This module keeps the factory (the app and its two Web API clients), the listeners and
-the transport (HTTP, Socket Mode, the work that runs after acks).  Every listener
-acknowledges first and works after (DESIGN.md §3, Slack's 3 seconds):
-* slash commands, buttons and events ``ack()`` at once with an empty body; the turn then
-  runs and its reply is shown by routing.py (response_url, DM or modal); a click that
-  settles its item replaces the clicked message first (settle.py);
+the transport (HTTP, Socket Mode, the work that runs after acks).  Slack wants an ack
+within 3 seconds (DESIGN.md §3):
+* a slash command's turn runs for at most ``answer_budget`` seconds (1.5 by default)
+  before the ack: when its reply is done by then and fits one message, it rides in the
+  ack itself (the person sees it at once, no response_url round trip); otherwise the
+  ack is empty and the reply follows through routing.py (response_url, DM or modal) as
+  soon as the turn ends.  Exactly one of the two answers;
+* buttons and events ``ack()`` at once with an empty body (Slack shows nothing from the
+  ack of a block_actions payload); the turn then runs and its reply is shown by
+  routing.py; a click that settles its item replaces the clicked message first (settle.py);
 * a modal submission must be answered in the ack itself: modals.py does that, within
   ``form_deadline`` seconds.
 
@@ -54,10 +59,11 @@ from adapters.slack.deliver import ChartLoader, SlackGateway, SlackSender
 from adapters.slack.home import home_card, home_view, stranger_view
 from adapters.slack.modals import ModalAnswers
 from adapters.slack.people import SlackPeople
+from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
 from bot.conversation import StatBot
-from bot.messages import Reply
+from bot.messages import Card, Reply
 from bot.org.models import Person
 from bot.ports import UnitOfWorkFactory
 
@@ -146,6 +152,7 @@ class SlackAdapter:
         process_before_response: bool,
         form_deadline: float,
         signing_secret: str | None,
+        answer_budget: float = 1.5,
         app_token: str | None,
     ) -> None:
         self.app = app
@@ -157,6 +164,7 @@ class SlackAdapter:
         self.people = people
         self.gateway = gateway
         self.process_before_response = process_before_response
+        self.answer_budget = answer_budget
         self._signing_secret = signing_secret
         self._app_token = app_token
         self._socket: AsyncSocketModeHandler | None = None
@@ -183,6 +191,7 @@ class SlackAdapter:
         process_before_response: bool = False,
         form_deadline: float = 2.0,
         per_channel_interval: float = 1.0,
+        answer_budget: float = 1.5,
     ) -> SlackAdapter:
         settings = container.settings
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -204,6 +213,7 @@ class SlackAdapter:
             gateway=gateway,
             process_before_response=process_before_response,
             form_deadline=form_deadline,
+            answer_budget=answer_budget,
             signing_secret=secret,
             app_token=app_token,
         )
@@ -228,10 +238,11 @@ class SlackAdapter:
         app.use(tag_logs)
 
         async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-            await ack()
             command = parse.parse_command(body)
-            if command is not None:
-                await self._later(self._command(command, respond))
+            if command is None:
+                await ack()
+                return
+            await self._answer_command(ack, command, respond)
 
         async def on_message(body: dict[str, Any]) -> None:
             message = parse.parse_message(body)
@@ -381,9 +392,58 @@ class SlackAdapter:
         emails = await self.people.emails_for(mentioned) if mentioned else {}
         return person, parse.plain_text(raw, emails)
 
-    async def _command(self, command: parse.SlashCommand, respond: AsyncRespond) -> None:
-        if not await self._first_time(command.key):
+    async def _answer_command(
+        self, ack: AsyncAck, command: parse.SlashCommand, respond: AsyncRespond
+    ) -> None:
+        """Run the turn within the budget and answer in the ack, or ack and answer later."""
+        turn = asyncio.ensure_future(self._command(command, respond))
+        done, _ = await asyncio.wait({turn}, timeout=self.answer_budget)
+        if turn not in done:
+            await ack()
+            await self._later(self._show_when_done(turn))
             return
+        try:
+            answered = turn.result()
+        except Exception:
+            log.exception("Slack turn failed before the ack")
+            await ack()
+            return
+        if answered is None:  # a retry
+            await ack()
+            return
+        reply, where = answered
+        in_ack = await self._ack_body(reply, where)
+        if in_ack is not None:
+            await ack(**in_ack)
+            return
+        await ack()
+        await self._later(self.router.show(reply, where))
+
+    async def _show_when_done(self, turn: asyncio.Future[tuple[Reply, Where] | None]) -> None:
+        answered = await turn
+        if answered is not None:
+            await self.router.show(*answered)
+
+    async def _ack_body(self, reply: Reply, where: Where) -> dict[str, Any] | None:
+        """The reply as an ack body when it is one message (no form, nothing to split);
+        None when it must go through routing.py (a modal to open, several messages)."""
+        if len(reply.messages) != 1 or not isinstance(card := reply.messages[0], Card):
+            return None
+        rendered = render_card_messages(card, mention_ids=await self.people.mention_ids([card]))
+        if len(rendered) != 1:
+            return None
+        return {
+            "text": fallback_text(card),
+            "blocks": rendered[0],
+            "response_type": "ephemeral" if reply.private else "in_channel",
+        }
+
+    async def _command(
+        self, command: parse.SlashCommand, respond: AsyncRespond
+    ) -> tuple[Reply, Where] | None:
+        """The turn of a slash command: its reply and where it goes; None for a retry."""
+        if not await self._first_time(command.key):
+            return None
         person, text = await self._text(command.user_id, command.text, command.mentioned)
         where = Where(
             person,
@@ -394,12 +454,10 @@ class SlackAdapter:
             replay_text=text or "help",
         )
         if person is None or person.id is None:
-            await self.router.show(Reply.text(REFUSAL), where)
-            return
+            return Reply.text(REFUSAL), where
         if command.emptied:
-            await self.router.show(Reply.text(UNREADABLE), where)
-            return
-        await self.router.show(await self.bot.on_text(person.id, text or "help"), where)
+            return Reply.text(UNREADABLE), where
+        return await self.bot.on_text(person.id, text or "help"), where
 
     async def _message(self, message: parse.DirectMessage) -> None:
         if not await self._first_time(message.key):
