@@ -811,19 +811,25 @@ async def test_ack_under_three_seconds_with_a_slow_database(
     async for s in _slack(
         _settings(db_url, api), engine, clock, api, uow=slow, process_before_response=False, form_deadline=0.5
     ):
-        started = time.perf_counter()
-        command = await s.command("status")
-        dm = await s.dm("status")
         modal = {
             "type": "modal",
             "callback_id": "statbot_form",
             "blocks": [],
             "private_metadata": json.dumps({"a": "checkin.submit", "ids": {"checkin": "1"}}),
         }
+        acks: list[float] = []
+        started = time.perf_counter()
+        command = await s.command("status")  # waits at most the answer budget (1.5 s)
+        acks.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        dm = await s.dm("status")
+        acks.append(time.perf_counter() - started)
+        started = time.perf_counter()
         submitted = await s.submit(modal, {})
-        acked = time.perf_counter() - started
+        acks.append(time.perf_counter() - started)
         assert command.status == dm.status == submitted.status == 200
-        assert acked < 3.0
+        assert max(acks) < 3.0, acks  # Slack's limit, for each request
+        assert await command.text() == ""  # too slow for the ack: the answer follows
         # The submission was answered with a "saving" view while the work went on.
         assert (await submitted.json())["response_action"] == "update"
         await s.adapter.wait_idle()

@@ -441,10 +441,15 @@ class SlackAdapter:
     async def _command(
         self, command: parse.SlashCommand, respond: AsyncRespond
     ) -> tuple[Reply, Where] | None:
-        """The turn of a slash command: its reply and where it goes; None for a retry."""
-        if not await self._first_time(command.key):
+        """The turn of a slash command: its reply and where it goes; None for a retry.
+
+        Recording the request and finding the person run side by side (the answer
+        should fit in the ack): the lookup changes nothing a retry could repeat."""
+        first, (person, text) = await asyncio.gather(
+            self._first_time(command.key), self._text(command.user_id, command.text, command.mentioned)
+        )
+        if not first:
             return None
-        person, text = await self._text(command.user_id, command.text, command.mentioned)
         where = Where(
             person,
             command.user_id,
