@@ -1178,3 +1178,23 @@ async def test_a_command_whose_answer_is_long_or_a_form_is_acked_empty(
     response = await slack.command("digest")
     assert await response.text() == ""
     assert len(slack.api.ok_calls("respond")) == 4 and slack.acked == []
+
+
+async def test_a_burst_beyond_the_turns_that_may_hold_their_ack_is_answered_once_each(
+    engine: AsyncEngine, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    from adapters.slack.app import ACK_TURNS
+
+    slow: Any = lambda: _SlowUow(org_uow(), 0.3)  # noqa: E731 - every transaction waits
+    async for s in _slack(
+        _settings(db_url, api), engine, clock, api, uow=slow, process_before_response=False, answer_budget=1.0
+    ):
+        burst = ACK_TURNS + 3
+        responses = await asyncio.gather(*(s.command("status") for _ in range(burst)))
+        bodies = [await r.text() for r in responses]
+        await s.adapter.wait_idle()
+        # The turns beyond ACK_TURNS did not wait in the ack: they answered later.
+        assert len([b for b in bodies if b == ""]) >= burst - ACK_TURNS
+        answers = s.responses()
+        assert len(answers) == burst  # exactly one answer per command, one way or the other
+        assert all("Sanitation" in json.dumps(a) for a in answers)

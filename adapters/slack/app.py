@@ -77,6 +77,10 @@ UNREADABLE = (
 )
 UNREADABLE_FIELD = "This held only characters statbot cannot store; please type it again."
 COMMAND = "/stat"
+# Slash command turns that may hold their ack at once: when more are waiting (a burst,
+# an overloaded host), a new one is acked at once and answered through response_url,
+# so acks stay fast instead of each waiting out the budget in the queue.
+ACK_TURNS = 8
 OUTBOX_TIMEOUT = 20
 
 
@@ -165,6 +169,7 @@ class SlackAdapter:
         self.gateway = gateway
         self.process_before_response = process_before_response
         self.answer_budget = answer_budget
+        self._turns_in_ack = 0
         self._signing_secret = signing_secret
         self._app_token = app_token
         self._socket: AsyncSocketModeHandler | None = None
@@ -397,7 +402,15 @@ class SlackAdapter:
     ) -> None:
         """Run the turn within the budget and answer in the ack, or ack and answer later."""
         turn = asyncio.ensure_future(self._command(command, respond))
-        done, _ = await asyncio.wait({turn}, timeout=self.answer_budget)
+        if self._turns_in_ack >= ACK_TURNS:
+            await ack()
+            await self._later(self._show_when_done(turn))
+            return
+        self._turns_in_ack += 1
+        try:
+            done, _ = await asyncio.wait({turn}, timeout=self.answer_budget)
+        finally:
+            self._turns_in_ack -= 1
         if turn not in done:
             await ack()
             await self._later(self._show_when_done(turn))
