@@ -50,6 +50,8 @@ class SlackOptions:
     process_before_response: bool = False
     form_deadline: float = 2.0
     per_channel_interval: float = 1.0
+    # Seconds a slash command's turn may take to answer inside the ack.
+    answer_budget: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ def _slack_adapter(
         process_before_response=options.process_before_response,
         form_deadline=options.form_deadline,
         per_channel_interval=options.per_channel_interval,
+        answer_budget=options.answer_budget,
     )
 
 

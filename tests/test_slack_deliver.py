@@ -437,3 +437,65 @@ async def test_one_send_never_waits_past_its_budget(api: FakeSlackApi) -> None:
         await sender.call("chat.postMessage", channel="C1", text="hi", deadline=sender.deadline())
     assert now[0] <= SEND_BUDGET < 120
     assert caught.value.retry_after is not None and not caught.value.permanent
+
+
+class _RateLimited:
+    """What slack-sdk's SlackApiError carries for a 429."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.status_code = 429
+        self.headers = {"Retry-After": str(retry_after)}
+        self.data = {"ok": False, "error": "ratelimited"}
+
+    def get(self, key: str) -> object:
+        return self.data.get(key)
+
+
+class _SlidingLimitClient:
+    """chat.postMessage behind a one-second sliding window of ``per_second`` calls, on a
+    virtual clock: each call takes ``call_time``; above the limit a 429 says
+    ``Retry-After`` in whole seconds, rounded up, as Slack does."""
+
+    def __init__(self, now: list[float], per_second: int, call_time: float) -> None:
+        self.now, self.per_second, self.call_time = now, per_second, call_time
+        self.admitted: list[float] = []
+        self.refused = 0
+
+    async def chat_postMessage(self, **kwargs: object) -> dict[str, object]:
+        import math
+
+        from slack_sdk.errors import SlackApiError
+
+        at = self.now[0]
+        self.now[0] += self.call_time
+        window = [t for t in self.admitted if t > at - 1.0]
+        if len(window) >= self.per_second:
+            self.refused += 1
+            wait = max(1, math.ceil(window[0] + 1.0 - at))
+
+            raise SlackApiError("ratelimited", _RateLimited(wait))
+        self.admitted.append(at)
+        return {"ok": True, "ts": f"{at:.6f}"}
+
+
+async def test_after_a_burst_the_first_429_costs_only_until_the_window_reopens() -> None:
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    # 250 calls take 0.8 s; the 251st is refused with "Retry-After: 1" although the
+    # limit admits again 0.2 s later, when the first call is a second old.
+    client = _SlidingLimitClient(now, per_second=250, call_time=0.0032)
+    sender = SlackSender(client, per_channel_interval=0, sleep=sleep, monotonic=lambda: now[0])  # type: ignore[arg-type]
+    for i in range(500):
+        await sender.call("chat.postMessage", channel=f"D{i:08d}", text="hi")
+    assert len(client.admitted) == 500
+    floor = 500 / 250
+    # Waiting out the whole second after the first 429 would take about 2.6 s.
+    assert now[0] <= 1.1 * floor, now[0]
+    assert client.refused <= 2
+    # It never asked again sooner than the limit admits: at most 250 in any second.
+    assert all(
+        len([t for t in client.admitted if start - 1.0 < t <= start]) <= 250 for start in client.admitted
+    )

@@ -238,23 +238,23 @@ async def test_a_refused_app_token_fails_start_at_once(
 # --- /stat, DMs, buttons, forms ----------------------------------------------------------------
 
 
-async def test_stat_status_is_acked_and_answered_through_response_url(slack: Slack) -> None:
+async def test_stat_status_is_answered_in_the_ack(slack: Slack) -> None:
     envelope_id = await slack.command("status")
     ack = await slack.socket.wait_ack(envelope_id)
-    assert ack.payload is None  # an empty ack: the answer follows through response_url
-    await _done(slack, slack.responses, "the /stat answer")
-    (answer,) = slack.responses()
-    assert answer["response_type"] == "ephemeral"
+    # The answer rides in the ack's payload: nothing follows through response_url.
+    answer = ack.payload
+    assert answer is not None and answer["response_type"] == "ephemeral"
     assert "Sanitation" in json.dumps(answer)
-    assert answer["key"].startswith("cmd")
+    await slack.adapter.wait_idle()
+    assert slack.responses() == []
 
 
 async def test_stranger_gets_the_refusal_over_socket_mode(slack: Slack) -> None:
     envelope_id = await slack.command("status", user=STRANGER)
-    await slack.socket.wait_ack(envelope_id)
-    await _done(slack, slack.responses, "the refusal")
-    (answer,) = slack.responses()
-    assert "ask an admin" in answer["text"]
+    ack = await slack.socket.wait_ack(envelope_id)
+    assert ack.payload is not None and "ask an admin" in ack.payload["text"]
+    await slack.adapter.wait_idle()
+    assert slack.responses() == []
 
 
 async def test_direct_message_is_acked_and_answered_in_the_dm(slack: Slack) -> None:

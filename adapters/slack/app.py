@@ -1,11 +1,16 @@
 """The Slack adapter: a bolt AsyncApp built by a factory, wired parse → core → render → send.
 
 This module keeps the factory (the app and its two Web API clients), the listeners and
-the transport (HTTP, Socket Mode, the work that runs after acks).  Every listener
-acknowledges first and works after (DESIGN.md §3, Slack's 3 seconds):
-* slash commands, buttons and events ``ack()`` at once with an empty body; the turn then
-  runs and its reply is shown by routing.py (response_url, DM or modal); a click that
-  settles its item replaces the clicked message first (settle.py);
+the transport (HTTP, Socket Mode, the work that runs after acks).  Slack wants an ack
+within 3 seconds (DESIGN.md §3):
+* a slash command's turn runs for at most ``answer_budget`` seconds (1.5 by default)
+  before the ack: when its reply is done by then and fits one message, it rides in the
+  ack itself (the person sees it at once, no response_url round trip); otherwise the
+  ack is empty and the reply follows through routing.py (response_url, DM or modal) as
+  soon as the turn ends.  Exactly one of the two answers;
+* buttons and events ``ack()`` at once with an empty body (Slack shows nothing from the
+  ack of a block_actions payload); the turn then runs and its reply is shown by
+  routing.py; a click that settles its item replaces the clicked message first (settle.py);
 * a modal submission must be answered in the ack itself: modals.py does that, within
   ``form_deadline`` seconds.
 
@@ -34,9 +39,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt import BoltResponse
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -48,22 +54,33 @@ from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
 from adapters.settings import Settings
-from adapters.slack import parse, wire
+from adapters.slack import parse, transport, wire
 from adapters.slack.deliver import ChartLoader, SlackGateway, SlackSender
 from adapters.slack.home import home_card, home_view, stranger_view
 from adapters.slack.modals import ModalAnswers
 from adapters.slack.people import SlackPeople
+from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
 from bot.conversation import StatBot
-from bot.messages import Reply
+from bot.messages import Card, Reply
 from bot.org.models import Person
 from bot.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
+# Typed text that was nothing but NUL characters (stripped at the edge: PostgreSQL
+# refuses them), so what is left means something else than what was sent.
+UNREADABLE = (
+    "I could not read that: it held only characters I cannot store. Nothing was done; please type it again."
+)
+UNREADABLE_FIELD = "This held only characters statbot cannot store; please type it again."
 COMMAND = "/stat"
+# Slash command turns that may hold their ack at once: when more are waiting (a burst,
+# an overloaded host), a new one is acked at once and answered through response_url,
+# so acks stay fast instead of each waiting out the budget in the queue.
+ACK_TURNS = 8
 OUTBOX_TIMEOUT = 20
 
 
@@ -139,6 +156,7 @@ class SlackAdapter:
         process_before_response: bool,
         form_deadline: float,
         signing_secret: str | None,
+        answer_budget: float = 1.5,
         app_token: str | None,
     ) -> None:
         self.app = app
@@ -150,6 +168,8 @@ class SlackAdapter:
         self.people = people
         self.gateway = gateway
         self.process_before_response = process_before_response
+        self.answer_budget = answer_budget
+        self._turns_in_ack = 0
         self._signing_secret = signing_secret
         self._app_token = app_token
         self._socket: AsyncSocketModeHandler | None = None
@@ -176,6 +196,7 @@ class SlackAdapter:
         process_before_response: bool = False,
         form_deadline: float = 2.0,
         per_channel_interval: float = 1.0,
+        answer_budget: float = 1.5,
     ) -> SlackAdapter:
         settings = container.settings
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -197,6 +218,7 @@ class SlackAdapter:
             gateway=gateway,
             process_before_response=process_before_response,
             form_deadline=form_deadline,
+            answer_budget=answer_budget,
             signing_secret=secret,
             app_token=app_token,
         )
@@ -221,10 +243,11 @@ class SlackAdapter:
         app.use(tag_logs)
 
         async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-            await ack()
             command = parse.parse_command(body)
-            if command is not None:
-                await self._later(self._command(command, respond))
+            if command is None:
+                await ack()
+                return
+            await self._answer_command(ack, command, respond)
 
         async def on_message(body: dict[str, Any]) -> None:
             message = parse.parse_message(body)
@@ -250,6 +273,12 @@ class SlackAdapter:
                 # Not a statbot form (or one with damaged metadata): close it, change nothing.
                 await ack()
                 return
+            if submission.emptied and set(submission.emptied) <= set(submission.block_ids):
+                # Slack keeps everything typed and shows why under the field.
+                await ack(
+                    response_action="errors", errors=dict.fromkeys(submission.emptied, UNREADABLE_FIELD)
+                )
+                return
             await self.modals.answer(ack, submission, self._submitted)
 
         async def on_other_event(body: dict[str, Any]) -> None:
@@ -263,13 +292,45 @@ class SlackAdapter:
         app.view_submission(wire.FORM_CALLBACK)(on_submission)
         app.event("app_mention")(on_other_event)
 
+        async def on_anything_else(ack: AsyncAck) -> None:
+            # Valid requests statbot does not act on (reaction_added, tokens_revoked,
+            # shortcuts, message actions, another app's buttons, other views) get a 200:
+            # bolt would answer 404, and Slack retries and counts a failure.  Registered
+            # last, so statbot's own listeners match first.
+            await ack()
+
+        anything = re.compile(".*")
+        app.event(anything)(on_anything_else)
+        app.shortcut(anything)(on_anything_else)
+        app.action(anything)(on_anything_else)
+        app.view(anything)(on_anything_else)
+        app.options(anything)(on_anything_else)
+
     # --- transport -----------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        """POST /slack/events.  The signature is checked on the raw bytes before anything
+        parses them (bolt parses first, and a malformed body made it raise): unsigned,
+        forged or stale → 401; signed but malformed → 400; a valid request no listener
+        wants → 200 (Slack retries anything else and counts it as a failure).  Each
+        refusal writes one log line, never the body."""
         if not self._signing_secret:
             return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=401)
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await self.app.async_dispatch(bolt_request)
+        raw = await request.read()
+        checked = transport.check(raw, request.headers, self._signing_secret)
+        if isinstance(checked, transport.Refusal):
+            log.warning("Slack request refused (%s): %s", checked.status, checked.reason)
+            return web.Response(status=checked.status, text=checked.reason)
+        bolt_request = AsyncBoltRequest(body=checked, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        try:
+            bolt_response = await self.app.async_dispatch(bolt_request)
+        except Exception as exc:  # bolt's own parsing of a body it did not expect
+            log.warning("Slack request refused (400): bolt could not read it (%s)", type(exc).__name__)
+            return web.Response(status=400, text="malformed request")
+        if bolt_response.status == 404:
+            kind = transport.kind_of(checked, request.headers)
+            log.info("Slack request %s has no listener; acknowledged", kind)
+            return web.Response(status=200, text="")
         return await to_aiohttp_response(bolt_response)
 
     async def start_socket_mode(self) -> None:
@@ -336,10 +397,72 @@ class SlackAdapter:
         emails = await self.people.emails_for(mentioned) if mentioned else {}
         return person, parse.plain_text(raw, emails)
 
-    async def _command(self, command: parse.SlashCommand, respond: AsyncRespond) -> None:
-        if not await self._first_time(command.key):
+    async def _answer_command(
+        self, ack: AsyncAck, command: parse.SlashCommand, respond: AsyncRespond
+    ) -> None:
+        """Run the turn within the budget and answer in the ack, or ack and answer later."""
+        turn = asyncio.ensure_future(self._command(command, respond))
+        if self._turns_in_ack >= ACK_TURNS:
+            await ack()
+            await self._later(self._show_when_done(turn))
             return
-        person, text = await self._text(command.user_id, command.text, command.mentioned)
+        self._turns_in_ack += 1
+        try:
+            done, _ = await asyncio.wait({turn}, timeout=self.answer_budget)
+        finally:
+            self._turns_in_ack -= 1
+        if turn not in done:
+            await ack()
+            await self._later(self._show_when_done(turn))
+            return
+        try:
+            answered = turn.result()
+        except Exception:
+            log.exception("Slack turn failed before the ack")
+            await ack()
+            return
+        if answered is None:  # a retry
+            await ack()
+            return
+        reply, where = answered
+        in_ack = await self._ack_body(reply, where)
+        if in_ack is not None:
+            await ack(**in_ack)
+            return
+        await ack()
+        await self._later(self.router.show(reply, where))
+
+    async def _show_when_done(self, turn: asyncio.Future[tuple[Reply, Where] | None]) -> None:
+        answered = await turn
+        if answered is not None:
+            await self.router.show(*answered)
+
+    async def _ack_body(self, reply: Reply, where: Where) -> dict[str, Any] | None:
+        """The reply as an ack body when it is one message (no form, nothing to split);
+        None when it must go through routing.py (a modal to open, several messages)."""
+        if len(reply.messages) != 1 or not isinstance(card := reply.messages[0], Card):
+            return None
+        rendered = render_card_messages(card, mention_ids=await self.people.mention_ids([card]))
+        if len(rendered) != 1:
+            return None
+        return {
+            "text": fallback_text(card),
+            "blocks": rendered[0],
+            "response_type": "ephemeral" if reply.private else "in_channel",
+        }
+
+    async def _command(
+        self, command: parse.SlashCommand, respond: AsyncRespond
+    ) -> tuple[Reply, Where] | None:
+        """The turn of a slash command: its reply and where it goes; None for a retry.
+
+        Recording the request and finding the person run side by side (the answer
+        should fit in the ack): the lookup changes nothing a retry could repeat."""
+        first, (person, text) = await asyncio.gather(
+            self._first_time(command.key), self._text(command.user_id, command.text, command.mentioned)
+        )
+        if not first:
+            return None
         where = Where(
             person,
             command.user_id,
@@ -349,9 +472,10 @@ class SlackAdapter:
             replay_text=text or "help",
         )
         if person is None or person.id is None:
-            await self.router.show(Reply.text(REFUSAL), where)
-            return
-        await self.router.show(await self.bot.on_text(person.id, text or "help"), where)
+            return Reply.text(REFUSAL), where
+        if command.emptied:
+            return Reply.text(UNREADABLE), where
+        return await self.bot.on_text(person.id, text or "help"), where
 
     async def _message(self, message: parse.DirectMessage) -> None:
         if not await self._first_time(message.key):
@@ -360,6 +484,9 @@ class SlackAdapter:
         where = Where(person, message.user_id, dm_channel=message.channel_id, replay_text=text)
         if person is None or person.id is None:
             await self.router.show(Reply.text(REFUSAL), where)
+            return
+        if message.emptied:
+            await self.router.show(Reply.text(UNREADABLE), where)
             return
         await self.router.show(await self.bot.on_text(person.id, text), where)
 

@@ -5,7 +5,9 @@ one message per second per channel with short bursts, and a workspace-wide limit
 method.  So the sender
 * paces each channel (``per_channel_interval``, default 1 s between messages),
 * on 429 pauses *every* call of that method for ``Retry-After`` (calls already waiting
-  wait too, instead of each finding the limit again), then retries,
+  wait too, instead of each finding the limit again), then retries at the rate Slack
+  admitted; after a burst the pause ends when the limit's window reopens, which the
+  whole-second Retry-After overstates by up to a second,
 * retries 5xx and connection errors with exponential backoff,
 and raises ``DeliveryError`` as soon as waiting in this process stops making sense (a
 Retry-After over a few seconds, still failing after ``max_attempts``, or the delivery's
@@ -151,11 +153,18 @@ class SlackSender:
 
     def _limited(self, method: str, retry_after: float) -> None:
         now = self._now()
-        self._paused_until[method] = max(self._paused_until.get(method, 0.0), now + retry_after)
         recent = [t for t in self._recent.get(method, ()) if t >= now - 1.0]
+        until = now + retry_after
         if len(recent) >= 2:
             interval = 1.0 / (0.98 * len(recent))
             self._interval[method] = max(interval, self._interval.get(method, 0.0))
+            # Slack's Retry-After is whole seconds, rounded up: after a burst, the limit
+            # admits again once its first calls are a second old, often well before
+            # ``now + Retry-After`` (a full second lost on the first 429 of a fan-out).
+            # Resume then, paced, but never sooner than the header's lower bound.
+            reopens = max(recent[0] + 1.0, now + retry_after - 1.0, now + interval)
+            until = min(until, reopens)
+        self._paused_until[method] = max(self._paused_until.get(method, 0.0), until)
         self._pace_until[method] = now + 60.0
 
     async def call(

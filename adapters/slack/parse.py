@@ -2,6 +2,10 @@
 
 Each parser returns None for a payload statbot must ignore (a bot's own message, an edit,
 a button whose value was not made by statbot), so listeners never guess.
+
+NUL characters are stripped from every string taken from a payload (PostgreSQL refuses
+them): typed text, ids, form values.  ``emptied`` says when typed text was nothing but
+NULs, so the adapter tells the person instead of reading an empty text.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.slack.wire import read_form_values
+from adapters.slack.wire import emptied_form_values, read_form_values, without_nul
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
@@ -31,6 +35,8 @@ class SlashCommand:
     trigger_id: str | None
     response_url: str | None
     mentioned: tuple[str, ...] = ()
+    # The text was nothing but NUL characters.
+    emptied: bool = False
 
     @property
     def key(self) -> str:
@@ -44,6 +50,8 @@ class DirectMessage:
     text: str
     event_id: str
     mentioned: tuple[str, ...] = ()
+    # The text was nothing but NUL characters.
+    emptied: bool = False
 
     @property
     def key(self) -> str:
@@ -80,6 +88,8 @@ class FormSubmission:
     stacked: bool
     block_ids: tuple[str, ...] = field(default=())
     trigger_id: str | None = None
+    # Inputs whose typed text was nothing but NUL characters.
+    emptied: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -102,7 +112,8 @@ class HomeOpened:
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    value = without_nul(value) if isinstance(value, str) else None
+    return value or None
 
 
 def _ids(value: Any) -> dict[str, str] | None:
@@ -110,7 +121,14 @@ def _ids(value: Any) -> dict[str, str] | None:
         return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return None
-    return dict(value)
+    return {without_nul(k): without_nul(v) for k, v in value.items()}
+
+
+def _typed(value: Any) -> tuple[str, bool]:
+    """Typed text without NULs, and whether that left nothing of a text that was there."""
+    raw = value if isinstance(value, str) else ""
+    text = without_nul(raw)
+    return text, bool(raw.strip()) and not text.strip()
 
 
 def mentioned_users(text: str) -> tuple[str, ...]:
@@ -142,8 +160,7 @@ def parse_command(body: Mapping[str, Any]) -> SlashCommand | None:
     channel_id = _str(body.get("channel_id")) or ""
     if user_id is None:
         return None
-    text = body.get("text")
-    text = text if isinstance(text, str) else ""
+    text, emptied = _typed(body.get("text"))
     return SlashCommand(
         user_id=user_id,
         channel_id=channel_id,
@@ -151,6 +168,7 @@ def parse_command(body: Mapping[str, Any]) -> SlashCommand | None:
         trigger_id=_str(body.get("trigger_id")),
         response_url=_str(body.get("response_url")),
         mentioned=mentioned_users(text),
+        emptied=emptied,
     )
 
 
@@ -163,10 +181,11 @@ def parse_message(body: Mapping[str, Any]) -> DirectMessage | None:
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return None
     user_id, channel_id = _str(event.get("user")), _str(event.get("channel"))
-    text, event_id = event.get("text"), _str(body.get("event_id"))
-    if user_id is None or channel_id is None or not isinstance(text, str) or event_id is None:
+    raw, event_id = event.get("text"), _str(body.get("event_id"))
+    if user_id is None or channel_id is None or not isinstance(raw, str) or event_id is None:
         return None
-    return DirectMessage(user_id, channel_id, text, event_id, mentioned_users(text))
+    text, emptied = _typed(raw)
+    return DirectMessage(user_id, channel_id, text, event_id, mentioned_users(text), emptied)
 
 
 def parse_home(body: Mapping[str, Any]) -> HomeOpened | None:
@@ -209,7 +228,7 @@ def parse_button(body: Mapping[str, Any], action: Mapping[str, Any]) -> ButtonCl
         trigger_id=_str(body.get("trigger_id")),
         channel_id=channel_id,
         response_url=_str(body.get("response_url")),
-        action_ts=str(action.get("action_ts", "")),
+        action_ts=without_nul(str(action.get("action_ts", ""))),
     )
 
 
@@ -232,7 +251,11 @@ def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:
         return None
     blocks = view.get("blocks")
     block_ids = (
-        tuple(b["block_id"] for b in blocks if isinstance(b, Mapping) and isinstance(b.get("block_id"), str))
+        tuple(
+            without_nul(b["block_id"])
+            for b in blocks
+            if isinstance(b, Mapping) and isinstance(b.get("block_id"), str)
+        )
         if isinstance(blocks, list)
         else ()
     )
@@ -242,10 +265,11 @@ def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:
         ids=ids,
         values=read_form_values(values),
         view_id=view_id,
-        view_hash=str(view.get("hash", "")),
+        view_hash=without_nul(str(view.get("hash", ""))),
         stacked=bool(view.get("previous_view_id")),
         block_ids=block_ids,
         trigger_id=_str(body.get("trigger_id")),
+        emptied=emptied_form_values(values),
     )
 
 

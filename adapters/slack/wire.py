@@ -35,16 +35,35 @@ def form_metadata(action: str, ids: Mapping[str, str]) -> str:
     return encode_action(action, ids)
 
 
+def without_nul(text: str) -> str:
+    """``text`` without NUL characters: PostgreSQL refuses them in text columns (SQLite
+    stores them), and nobody means to type one.  Stripped at the edge, from every string
+    Slack hands in, so none reaches the core or the database."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 def read_form_values(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """``view.state.values`` → raw strings keyed by input name ("" when empty)."""
+    """``view.state.values`` → strings keyed by input name ("" when empty), NUL stripped."""
     out: dict[str, str] = {}
     for block_id, actions in state_values.items():
         if not actions:
-            out[block_id] = ""
+            out[without_nul(block_id)] = ""
             continue
         action = actions.get(INPUT_ACTION) or next(iter(actions.values()))
-        out[block_id] = _action_value(action) if isinstance(action, Mapping) else ""
+        out[without_nul(block_id)] = without_nul(_action_value(action)) if isinstance(action, Mapping) else ""
     return out
+
+
+def emptied_form_values(state_values: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """The inputs whose typed text was nothing but NUL characters: stripping them leaves
+    an empty field, which means something else than what was typed."""
+    emptied: list[str] = []
+    for block_id, actions in state_values.items():
+        action = (actions.get(INPUT_ACTION) or next(iter(actions.values()), None)) if actions else None
+        raw = _action_value(action) if isinstance(action, Mapping) else ""
+        if raw and not without_nul(raw).strip():
+            emptied.append(without_nul(block_id))
+    return tuple(emptied)
 
 
 def _action_value(action: Mapping[str, Any]) -> str:
