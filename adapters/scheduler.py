@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from adapters.metrics import Metrics
 from bot.clock import Clock
 from bot.deliveries.jobs import drain
-from bot.ports import ChatGateway, UnitOfWorkFactory
+from bot.ports import ChatGateway, DatabaseUnavailable, UnitOfWorkFactory
 from bot.sweeps import SWEEPS, Sweep
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ def build_scheduler(
             metrics.sweeps.labels(name).inc()
             try:
                 await sweep()
+            except DatabaseUnavailable:
+                # The unit of work logged the outage once; every run until it ends says nothing.
+                metrics.sweep_errors.labels(name).inc()
             except Exception:
                 metrics.sweep_errors.labels(name).inc()
                 log.exception("sweep %s failed; the next run retries", name)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot import commands as c
 from bot.actions import Action
+from bot.cards import database_unavailable
 from bot.checkins import handlers as checkins
 from bot.clock import Clock
 from bot.commitments import handlers as commitments
@@ -29,7 +30,7 @@ from bot.org.context import NoOrganisationError
 from bot.org.models import Person
 from bot.people import handlers as people
 from bot.permissions import NotAllowed
-from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.ports import DatabaseUnavailable, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +176,12 @@ class StatBot:
         return await self._guard(lambda: self._button(person_id, action, ids), action)
 
     async def _guard(self, turn: Callable[[], Awaitable[Reply]], what: str) -> Reply:
-        """Refusals become replies that say why; a bug becomes an apology, never a trace."""
+        """Refusals become replies that say why; a bug becomes an apology, never a trace.
+        A database outage says so (the unit of work logged it once for the outage)."""
         try:
             return await turn()
+        except DatabaseUnavailable:
+            return database_unavailable()
         except NotAllowed as exc:
             return Reply.text(str(exc))
         except NoOrganisationError as exc:

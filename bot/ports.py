@@ -240,6 +240,14 @@ class ChatGateway(Protocol):
         ...
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached right now (down, hung, refusing connections).
+
+    The unit of work raises it instead of a driver error, so the core can tell the person
+    "try again in a minute" without knowing SQL.  Nothing was written: the transaction
+    could not commit."""
+
+
 class DeliveryError(Exception):
     """A send failed.  ``retry_after`` (seconds) when the platform said when to retry;
     ``permanent`` when retrying cannot help (unknown person, bad payload)."""

@@ -55,10 +55,11 @@ from adapters.slack.modals import ModalAnswers
 from adapters.slack.people import SlackPeople
 from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
+from bot.cards import database_unavailable
 from bot.conversation import StatBot
 from bot.messages import Reply
 from bot.org.models import Person
-from bot.ports import UnitOfWorkFactory
+from bot.ports import DatabaseUnavailable, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -224,12 +225,14 @@ class SlackAdapter:
             await ack()
             command = parse.parse_command(body)
             if command is not None:
-                await self._later(self._command(command, respond))
+                where = Where(None, command.user_id, respond=respond, channel=command.channel_id)
+                await self._later(self._reachable(self._command(command, respond), where))
 
         async def on_message(body: dict[str, Any]) -> None:
             message = parse.parse_message(body)
             if message is not None:
-                await self._later(self._message(message))
+                where = Where(None, message.user_id, dm_channel=message.channel_id)
+                await self._later(self._reachable(self._message(message), where))
 
         async def on_home(body: dict[str, Any]) -> None:
             opened = parse.parse_home(body)
@@ -242,7 +245,15 @@ class SlackAdapter:
             await ack()
             click = parse.parse_button(body, action)
             if click is not None:
-                await self._later(self._button(click, respond, source_of(body, respond)))
+                where = Where(
+                    None,
+                    click.user_id,
+                    respond=respond if click.response_url and not click.in_dm else None,
+                    dm_channel=click.channel_id if click.in_dm else None,
+                    channel=click.channel_id,
+                )
+                turn = self._button(click, respond, source_of(body, respond))
+                await self._later(self._reachable(turn, where))
 
         async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
             submission = parse.parse_submission(body)
@@ -314,10 +325,20 @@ class SlackAdapter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _reachable(self, work: Awaitable[None], where: Where) -> None:
+        """A turn that could not reach the database says so where its answer would go
+        (the unit of work logged the outage once)."""
+        try:
+            await work
+        except DatabaseUnavailable:
+            await self.router.show(database_unavailable(), where)
+
     @staticmethod
     async def _guarded(work: Awaitable[None]) -> None:
         try:
             await work
+        except DatabaseUnavailable:
+            return  # logged once per outage by the unit of work
         except Exception:
             log.exception("Slack turn failed after the ack")
 
@@ -398,6 +419,13 @@ class SlackAdapter:
         await self.client.views_publish(user_id=opened.user_id, view=view)
 
     async def _submitted(self, submission: parse.FormSubmission) -> tuple[Person | None, Reply]:
+        try:
+            return await self._submitted_turn(submission)
+        except DatabaseUnavailable:
+            # No person: the modal itself shows it (modals.py), nothing goes to the DM.
+            return None, database_unavailable()
+
+    async def _submitted_turn(self, submission: parse.FormSubmission) -> tuple[Person | None, Reply]:
         if not await self._first_time(submission.key):
             return None, Reply()
         person = await self.people.person_for(submission.user_id)
