@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.container import Container
 from adapters.gateways import route
-from adapters.metrics import Metrics
+from adapters.metrics import MeteredGateway, Metrics
 from adapters.settings import Settings
 from bot.clock import Clock, SystemClock
 from bot.conversation import StatBot
@@ -82,7 +82,8 @@ class Runtime:
     @property
     def gateway(self) -> ChatGateway | None:
         """Where deliveries leave: the one platform, a router over several, or None."""
-        return route(self.gateways, self.uow)
+        metered = {name: MeteredGateway(name, g, self.metrics) for name, g in self.gateways.items()}
+        return route(metered, self.uow)
 
     async def check_migrated(self) -> None:
         await self.container.check_migrated()
@@ -97,7 +98,9 @@ class Runtime:
         running loop.  It is shut down when the runtime closes."""
         from adapters.scheduler import build_scheduler
 
-        scheduler = build_scheduler(self.uow, self.clock, self.gateway, self.metrics)
+        scheduler = build_scheduler(
+            self.uow, self.clock, self.gateway, self.metrics, retention=self.settings.retention
+        )
 
         def stop() -> None:
             if scheduler.running:
@@ -110,7 +113,9 @@ class Runtime:
         """Every sweep once, then the outbox, as of ``clock`` (default: the runtime's)."""
         from bot.sweeps import run_all
 
-        return await run_all(self.uow, clock or self.clock, self.gateway)
+        return await run_all(
+            self.uow, clock or self.clock, self.gateway, retention=self.settings.retention
+        )
 
     async def start_platforms(self) -> None:
         """Connections that a platform opens itself (Slack's Socket Mode)."""
@@ -152,6 +157,7 @@ async def open_runtime(
         )
         metrics = Metrics()
         bot = StatBot(container.uow, container.clock)
+        bot.on_turn = metrics.turn
         runtime = Runtime(container=container, metrics=metrics, bot=bot, _stack=stack)
         if platforms and settings.slack_enabled:
             runtime.slack = _slack_adapter(container, bot, metrics, slack or SlackOptions())

@@ -8,6 +8,7 @@ the digest sweep when it comes back, once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,7 +18,7 @@ from adapters.metrics import Metrics
 from bot.clock import Clock
 from bot.deliveries.jobs import drain
 from bot.ports import ChatGateway, DatabaseUnavailable, UnitOfWorkFactory
-from bot.sweeps import SWEEPS, Sweep
+from bot.sweeps import Sweep, sweeps
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ def build_scheduler(
     clock: Clock,
     gateway: ChatGateway | None,
     metrics: Metrics,
+    *,
+    retention: dt.timedelta | None = None,
 ) -> AsyncIOScheduler:
     """Jobs are added here; call ``start()`` inside the running loop."""
     scheduler = AsyncIOScheduler(
@@ -41,6 +44,7 @@ def build_scheduler(
     def job(name: str, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             metrics.sweeps.labels(name).inc()
+            metrics.swept()
             try:
                 await sweep()
             except DatabaseUnavailable:
@@ -55,7 +59,8 @@ def build_scheduler(
     def bound(sweep: Sweep) -> Callable[[], Awaitable[object]]:
         return lambda: sweep(uow, clock)
 
-    for name, sweep in SWEEPS.items():
+    metrics.scheduler_running = lambda: bool(scheduler.running)
+    for name, sweep in sweeps(retention).items():
         scheduler.add_job(
             job(name, bound(sweep)),
             "interval",

@@ -159,6 +159,9 @@ class DeliveryRepository(Protocol):
         ...
 
     async def pending_count(self) -> int: ...
+    async def purge_payloads(self, sent_before: dt.datetime, *, limit: int = 1000) -> int:
+        """Empty the message of sent deliveries older than ``sent_before``; rows stay."""
+        ...
 
 
 class DigestRepository(Protocol):

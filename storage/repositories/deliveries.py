@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import String, and_, cast, func, or_, select, update
 
 from bot.deliveries.models import Delivery, DeliveryState
 from storage.records import DeliveryRecord
@@ -69,3 +69,60 @@ class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
             .where(DeliveryRecord.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
         )
         return int(count or 0)
+
+    async def oldest_undelivered(self) -> dt.datetime | None:
+        """When the oldest delivery still waiting to be sent was written."""
+        oldest = await self.session.scalar(
+            select(func.min(DeliveryRecord.created_at)).where(
+                DeliveryRecord.state.in_((DeliveryState.PENDING, DeliveryState.SENDING))
+            )
+        )
+        return _utc(oldest)
+
+    async def renew(self, delivery_id: int, lease_until: dt.datetime, new_lease: dt.datetime) -> bool:
+        """Extend this sender's lease while it is still sending; False when it lost it."""
+        result = await self.session.execute(
+            update(DeliveryRecord)
+            .where(
+                DeliveryRecord.id == delivery_id,
+                DeliveryRecord.state == DeliveryState.SENDING,
+                DeliveryRecord.lease_until == lease_until,
+            )
+            .values(lease_until=new_lease)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result) == 1
+
+    async def purge_payloads(self, sent_before: dt.datetime, *, limit: int = 1000) -> int:
+        """Empty the message of up to ``limit`` deliveries sent before ``sent_before``.  The
+        row stays (audience, key, times, attempts, platform reference): the audit trail of
+        what was sent to whom and when, without the words."""
+        ids = (
+            select(DeliveryRecord.id)
+            .where(
+                DeliveryRecord.state == DeliveryState.SENT,
+                DeliveryRecord.sent_at < sent_before,
+                cast(DeliveryRecord.payload, String) != PURGED_TEXT,
+            )
+            .order_by(DeliveryRecord.id)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            update(DeliveryRecord)
+            .where(DeliveryRecord.id.in_(ids.scalar_subquery()))
+            .values(payload=PURGED)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result)
+
+
+# What a purged delivery keeps of its message (and how the database stores it).
+PURGED: dict[str, object] = {}
+PURGED_TEXT = "{}"
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
