@@ -34,6 +34,11 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
+# `statbot serve` stopping (SIGTERM, docker stop's 10 s): requests in flight get
+# HTTP_GRACE, turns queued after their ack TURN_GRACE (sweeps: SWEEP_GRACE, runtime.py).
+HTTP_GRACE = 2.0
+TURN_GRACE = 2.0
+
 
 def fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
@@ -264,7 +269,7 @@ def serve(
 
     from aiohttp import web
 
-    from adapters.runtime import NO_PLATFORM, open_runtime
+    from adapters.runtime import NO_PLATFORM, SWEEP_GRACE, open_runtime
 
     config = settings(log_format="json")
     host = host or config.host
@@ -279,8 +284,9 @@ def serve(
             await runtime.check_migrated()
             # The request middleware logs each request once; aiohttp's own access log
             # would repeat it without the request id.
-            runner = web.AppRunner(runtime.web_app(), access_log=None)
+            runner = web.AppRunner(runtime.web_app(), access_log=None, shutdown_timeout=HTTP_GRACE)
             await runner.setup()
+            scheduler = None
             try:
                 await web.TCPSite(runner, host, port).start()
                 out.print(f"statbot listening on http://{host}:{port}")
@@ -288,7 +294,8 @@ def serve(
                     out.print(f"{NO_PLATFORM}: deliveries wait in the outbox")
                 if not no_scheduler:
                     # Before Socket Mode: a network that is down at start must not hold up the sweeps.
-                    runtime.scheduler().start()
+                    scheduler = runtime.scheduler()
+                    scheduler.start()
                 try:
                     await runtime.start_platforms()
                 except RuntimeError as exc:
@@ -296,8 +303,18 @@ def serve(
                 if runtime.slack is not None and config.slack_app_token is not None:
                     out.print("Slack: Socket Mode connected")
                 await stop.wait()
+                out.print("stopping")
             finally:
+                # docker stop waits 10 s: stop taking work, finish what was queued (bounded),
+                # hand back unsent delivery claims, then close the connections.
                 await runner.cleanup()
+                if scheduler is not None:
+                    await scheduler.stop(SWEEP_GRACE)
+                if runtime.slack is not None:
+                    try:
+                        await asyncio.wait_for(runtime.slack.wait_idle(), TURN_GRACE)
+                    except TimeoutError:
+                        out.print(f"turns still running after {TURN_GRACE:.0f} s; stopping anyway")
         out.print("stopped")
 
     run(main)

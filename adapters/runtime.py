@@ -34,8 +34,8 @@ from storage.uow import SqlUnitOfWorkFactory
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from adapters.scheduler import Sweeper
     from adapters.slack.app import SlackAdapter
 
 
@@ -51,6 +51,8 @@ class SlackOptions:
 
 
 NO_PLATFORM = "no Slack or Teams credentials"
+# How long a stopping process lets running sweeps (a drain's sends in flight) finish.
+SWEEP_GRACE = 5.0
 
 
 @dataclass
@@ -93,7 +95,7 @@ class Runtime:
 
         return build_web_app(self.container, self.metrics, slack=self.slack)
 
-    def scheduler(self) -> AsyncIOScheduler:
+    def scheduler(self) -> Sweeper:
         """The sweeps and the delivery sender as APScheduler jobs; call ``start()`` in the
         running loop.  It is shut down when the runtime closes."""
         from adapters.scheduler import build_scheduler
@@ -102,11 +104,9 @@ class Runtime:
             self.uow, self.clock, self.gateway, self.metrics, retention=self.settings.retention
         )
 
-        def stop() -> None:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-
-        self._stack.callback(stop)
+        # Closed first (the stack unwinds in reverse): no new sweeps, the sender hands back
+        # what it did not start, then the platforms and the engine close.
+        self._stack.push_async_callback(scheduler.stop, SWEEP_GRACE)
         return scheduler
 
     async def tick(self, clock: Clock | None = None) -> str:

@@ -8,6 +8,7 @@ the digest sweep when it comes back, once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,31 @@ DRAIN_SECONDS = 5
 MISFIRE_GRACE = 6 * 3600
 
 
+class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
+    """The scheduler, with a graceful stop: no new runs, the delivery sender starts no
+    new send and hands back what it claimed, running sweeps get ``grace`` seconds."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self.stopping = False
+        self.runs: set[asyncio.Task[None]] = set()
+
+    async def stop(self, grace: float) -> None:
+        self.stopping = True
+        if self.running:
+            self.pause()  # no new runs; shutdown() would cancel the running ones at once
+        runs = {t for t in self.runs if not t.done()}
+        if runs:
+            _, late = await asyncio.wait(runs, timeout=grace)
+            for task in late:
+                task.cancel()  # a cancelled drain still hands back its unsent claims
+            if late:
+                log.warning("stopped %d sweeps that ran past the shutdown grace", len(late))
+                await asyncio.gather(*late, return_exceptions=True)
+        if self.running:
+            self.shutdown(wait=False)
+
+
 def build_scheduler(
     uow: UnitOfWorkFactory,
     clock: Clock,
@@ -34,15 +60,21 @@ def build_scheduler(
     metrics: Metrics,
     *,
     retention: dt.timedelta | None = None,
-) -> AsyncIOScheduler:
+) -> Sweeper:
     """Jobs are added here; call ``start()`` inside the running loop."""
-    scheduler = AsyncIOScheduler(
+    scheduler = Sweeper(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
         timezone="UTC",
     )
 
     def job(name: str, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if scheduler.stopping:
+                return
+            task = asyncio.current_task()
+            if task is not None:
+                scheduler.runs.add(task)
+                task.add_done_callback(scheduler.runs.discard)
             metrics.sweeps.labels(name).inc()
             metrics.swept()
             try:
@@ -71,7 +103,7 @@ def build_scheduler(
     if gateway is not None:
 
         async def send() -> None:
-            result = await drain(uow, gateway, clock)
+            result = await drain(uow, gateway, clock, stopping=lambda: scheduler.stopping)
             metrics.deliveries.labels("sent").inc(result.sent)
             metrics.deliveries.labels("retried").inc(result.retried)
             metrics.deliveries.labels("failed").inc(result.failed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import String, and_, cast, func, or_, select, update
 
@@ -79,19 +80,22 @@ class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
         )
         return _utc(oldest)
 
-    async def renew(self, delivery_id: int, lease_until: dt.datetime, new_lease: dt.datetime) -> bool:
-        """Extend this sender's lease while it is still sending; False when it lost it."""
+    async def renew(self, ids: Sequence[int], lease_until: dt.datetime, new_lease: dt.datetime) -> int:
+        """Extend this sender's lease on the deliveries it is still sending; returns how
+        many it still held."""
+        if not ids:
+            return 0
         result = await self.session.execute(
             update(DeliveryRecord)
             .where(
-                DeliveryRecord.id == delivery_id,
+                DeliveryRecord.id.in_(list(ids)),
                 DeliveryRecord.state == DeliveryState.SENDING,
                 DeliveryRecord.lease_until == lease_until,
             )
             .values(lease_until=new_lease)
             .execution_options(synchronize_session=False)
         )
-        return rowcount(result) == 1
+        return rowcount(result)
 
     async def purge_payloads(self, sent_before: dt.datetime, *, limit: int = 1000) -> int:
         """Empty the message of up to ``limit`` deliveries sent before ``sent_before``.  The
