@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -77,6 +76,8 @@ def settings(log_format: str = "text") -> Settings:
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's event loop; a database that is not migrated or cannot be reached
     is one line on stderr, not a traceback."""
+    import asyncio
+
     from adapters.container import NotMigratedError
     from storage.engine import DatabaseUnavailable, is_unavailable, masked_url
 
@@ -265,6 +266,7 @@ def serve(
     Slack events arrive on POST /slack/events, or over Socket Mode when SLACK_APP_TOKEN
     is set.  Run several replicas with --no-scheduler on all but one, or let each run the
     sweeps: the database makes sure every item is handled once."""
+    import asyncio
     import signal
 
     from aiohttp import web
@@ -333,6 +335,8 @@ def chat(
     clock = FakeClock(SystemClock().now())
 
     async def ask(prompt: str) -> str:
+        import asyncio
+
         return await asyncio.to_thread(input, prompt)
 
     async def main() -> None:
@@ -407,6 +411,8 @@ def demo(
                 )
 
         try:
+            import asyncio
+
             stats = asyncio.run(main())
         except OrgFileError as exc:
             fail("the org file was refused:\n" + "\n".join(exc.problems))
