@@ -113,9 +113,7 @@ class Runtime:
         """Every sweep once, then the outbox, as of ``clock`` (default: the runtime's)."""
         from bot.sweeps import run_all
 
-        return await run_all(
-            self.uow, clock or self.clock, self.gateway, retention=self.settings.retention
-        )
+        return await run_all(self.uow, clock or self.clock, self.gateway, retention=self.settings.retention)
 
     async def start_platforms(self) -> None:
         """Connections that a platform opens itself (Slack's Socket Mode)."""
