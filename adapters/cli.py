@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -33,6 +32,11 @@ app.add_typer(manifest_app, name="manifest")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+
+# `statbot serve` stopping (SIGTERM, docker stop's 10 s): requests in flight get
+# HTTP_GRACE, turns queued after their ack TURN_GRACE (sweeps: SWEEP_GRACE, runtime.py).
+HTTP_GRACE = 2.0
+TURN_GRACE = 2.0
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -72,6 +76,8 @@ def settings(log_format: str = "text") -> Settings:
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's event loop; a database that is not migrated or cannot be reached
     is one line on stderr, not a traceback."""
+    import asyncio
+
     from adapters.container import NotMigratedError
     from storage.engine import DatabaseUnavailable, is_unavailable, masked_url
 
@@ -265,11 +271,12 @@ def serve(
     Slack events arrive on POST /slack/events, or over Socket Mode when SLACK_APP_TOKEN
     is set.  Run several replicas with --no-scheduler on all but one, or let each run the
     sweeps: the database makes sure every item is handled once."""
+    import asyncio
     import signal
 
     from aiohttp import web
 
-    from adapters.runtime import NO_PLATFORM, open_runtime
+    from adapters.runtime import NO_PLATFORM, SWEEP_GRACE, open_runtime
 
     config = settings(log_format="json")
     host = host or config.host
@@ -284,8 +291,9 @@ def serve(
             await runtime.check_migrated()
             # The request middleware logs each request once; aiohttp's own access log
             # would repeat it without the request id.
-            runner = web.AppRunner(runtime.web_app(), access_log=None)
+            runner = web.AppRunner(runtime.web_app(), access_log=None, shutdown_timeout=HTTP_GRACE)
             await runner.setup()
+            scheduler = None
             try:
                 await web.TCPSite(runner, host, port).start()
                 out.print(f"statbot listening on http://{host}:{port}")
@@ -293,7 +301,8 @@ def serve(
                     out.print(f"{NO_PLATFORM}: deliveries wait in the outbox")
                 if not no_scheduler:
                     # Before Socket Mode: a network that is down at start must not hold up the sweeps.
-                    runtime.scheduler().start()
+                    scheduler = runtime.scheduler()
+                    scheduler.start()
                 try:
                     await runtime.start_platforms()
                 except RuntimeError as exc:
@@ -301,8 +310,18 @@ def serve(
                 if runtime.slack is not None and config.slack_app_token is not None:
                     out.print("Slack: Socket Mode connected")
                 await stop.wait()
+                out.print("stopping")
             finally:
+                # docker stop waits 10 s: stop taking work, finish what was queued (bounded),
+                # hand back unsent delivery claims, then close the connections.
                 await runner.cleanup()
+                if scheduler is not None:
+                    await scheduler.stop(SWEEP_GRACE)
+                if runtime.slack is not None:
+                    try:
+                        await asyncio.wait_for(runtime.slack.wait_idle(), TURN_GRACE)
+                    except TimeoutError:
+                        out.print(f"turns still running after {TURN_GRACE:.0f} s; stopping anyway")
         out.print("stopped")
 
     run(main)
@@ -321,6 +340,8 @@ def chat(
     clock = FakeClock(SystemClock().now())
 
     async def ask(prompt: str) -> str:
+        import asyncio
+
         return await asyncio.to_thread(input, prompt)
 
     async def main() -> None:
@@ -395,6 +416,8 @@ def demo(
                 )
 
         try:
+            import asyncio
+
             stats = asyncio.run(main())
         except OrgFileError as exc:
             fail("the org file was refused:\n" + "\n".join(exc.problems))

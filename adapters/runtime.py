@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.container import Container
 from adapters.gateways import route
-from adapters.metrics import Metrics
+from adapters.metrics import MeteredGateway, Metrics
 from adapters.settings import Settings
 from bot.clock import Clock, SystemClock
 from bot.conversation import StatBot
@@ -35,8 +35,8 @@ from storage.uow import SqlUnitOfWorkFactory
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from adapters.scheduler import Sweeper
     from adapters.slack.app import SlackAdapter
     from adapters.teams.app import TeamsAdapter
 
@@ -63,6 +63,8 @@ class TeamsOptions:
 
 
 NO_PLATFORM = "no Slack or Teams credentials"
+# How long a stopping process lets running sweeps (a drain's sends in flight) finish.
+SWEEP_GRACE = 5.0
 
 
 @dataclass
@@ -95,8 +97,10 @@ class Runtime:
     @functools.cached_property
     def gateway(self) -> ChatGateway | None:
         """Where deliveries leave: the one platform, a router over several, or None.
-        Built once, so every sender of this process shares the router's people cache."""
-        return route(self.gateways, self.uow)
+        Built once, so every sender of this process shares the router's people cache;
+        each platform's sends are counted in the metrics."""
+        metered = {name: MeteredGateway(name, g, self.metrics) for name, g in self.gateways.items()}
+        return route(metered, self.uow)
 
     async def check_migrated(self) -> None:
         await self.container.check_migrated()
@@ -106,25 +110,25 @@ class Runtime:
 
         return build_web_app(self.container, self.metrics, slack=self.slack, teams=self.teams)
 
-    def scheduler(self) -> AsyncIOScheduler:
+    def scheduler(self) -> Sweeper:
         """The sweeps and the delivery sender as APScheduler jobs; call ``start()`` in the
         running loop.  It is shut down when the runtime closes."""
         from adapters.scheduler import build_scheduler
 
-        scheduler = build_scheduler(self.uow, self.clock, self.gateway, self.metrics)
+        scheduler = build_scheduler(
+            self.uow, self.clock, self.gateway, self.metrics, retention=self.settings.retention
+        )
 
-        def stop() -> None:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-
-        self._stack.callback(stop)
+        # Closed first (the stack unwinds in reverse): no new sweeps, the sender hands back
+        # what it did not start, then the platforms and the engine close.
+        self._stack.push_async_callback(scheduler.stop, SWEEP_GRACE)
         return scheduler
 
     async def tick(self, clock: Clock | None = None) -> str:
         """Every sweep once, then the outbox, as of ``clock`` (default: the runtime's)."""
         from bot.sweeps import run_all
 
-        return await run_all(self.uow, clock or self.clock, self.gateway)
+        return await run_all(self.uow, clock or self.clock, self.gateway, retention=self.settings.retention)
 
     async def start_platforms(self) -> None:
         """Connections that a platform opens itself (Slack's Socket Mode)."""
@@ -167,6 +171,7 @@ async def open_runtime(
         )
         metrics = Metrics()
         bot = StatBot(container.uow, container.clock)
+        bot.on_turn = metrics.turn
         runtime = Runtime(container=container, metrics=metrics, bot=bot, _stack=stack)
         if platforms and settings.slack_enabled:
             runtime.slack = _slack_adapter(container, bot, metrics, slack or SlackOptions())

@@ -8,6 +8,8 @@ the digest sweep when it comes back, once.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,8 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from adapters.metrics import Metrics
 from bot.clock import Clock
 from bot.deliveries.jobs import drain
-from bot.ports import ChatGateway, UnitOfWorkFactory
-from bot.sweeps import SWEEPS, Sweep
+from bot.ports import ChatGateway, DatabaseUnavailable, UnitOfWorkFactory
+from bot.sweeps import Sweep, sweeps
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +28,60 @@ DRAIN_SECONDS = 5
 MISFIRE_GRACE = 6 * 3600
 
 
+class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
+    """The scheduler, with a graceful stop: no new runs, the delivery sender starts no
+    new send and hands back what it claimed, running sweeps get ``grace`` seconds."""
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self.stopping = False
+        self.runs: set[asyncio.Task[None]] = set()
+
+    async def stop(self, grace: float) -> None:
+        self.stopping = True
+        if self.running:
+            self.pause()  # no new runs; shutdown() would cancel the running ones at once
+        runs = {t for t in self.runs if not t.done()}
+        if runs:
+            _, late = await asyncio.wait(runs, timeout=grace)
+            for task in late:
+                task.cancel()  # a cancelled drain still hands back its unsent claims
+            if late:
+                log.warning("stopped %d sweeps that ran past the shutdown grace", len(late))
+                await asyncio.gather(*late, return_exceptions=True)
+        if self.running:
+            self.shutdown(wait=False)
+
+
 def build_scheduler(
     uow: UnitOfWorkFactory,
     clock: Clock,
     gateway: ChatGateway | None,
     metrics: Metrics,
-) -> AsyncIOScheduler:
+    *,
+    retention: dt.timedelta | None = None,
+) -> Sweeper:
     """Jobs are added here; call ``start()`` inside the running loop."""
-    scheduler = AsyncIOScheduler(
+    scheduler = Sweeper(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
         timezone="UTC",
     )
 
     def job(name: str, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if scheduler.stopping:
+                return
+            task = asyncio.current_task()
+            if task is not None:
+                scheduler.runs.add(task)
+                task.add_done_callback(scheduler.runs.discard)
             metrics.sweeps.labels(name).inc()
+            metrics.swept()
             try:
                 await sweep()
+            except DatabaseUnavailable:
+                # The unit of work logged the outage once; every run until it ends says nothing.
+                metrics.sweep_errors.labels(name).inc()
             except Exception:
                 metrics.sweep_errors.labels(name).inc()
                 log.exception("sweep %s failed; the next run retries", name)
@@ -52,7 +91,8 @@ def build_scheduler(
     def bound(sweep: Sweep) -> Callable[[], Awaitable[object]]:
         return lambda: sweep(uow, clock)
 
-    for name, sweep in SWEEPS.items():
+    metrics.scheduler_running = lambda: bool(scheduler.running)
+    for name, sweep in sweeps(retention).items():
         scheduler.add_job(
             job(name, bound(sweep)),
             "interval",
@@ -63,7 +103,7 @@ def build_scheduler(
     if gateway is not None:
 
         async def send() -> None:
-            result = await drain(uow, gateway, clock)
+            result = await drain(uow, gateway, clock, stopping=lambda: scheduler.stopping)
             metrics.deliveries.labels("sent").inc(result.sent)
             metrics.deliveries.labels("retried").inc(result.retried)
             metrics.deliveries.labels("failed").inc(result.failed)

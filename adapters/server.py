@@ -15,7 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
+from bot.checkins.models import CheckInState
 from storage.engine import ping
+from storage.stats import figures, outbox
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +47,48 @@ def build_web_app(
     app[CONTAINER] = container
     app[METRICS] = metrics
 
+    def scheduler_state() -> str:
+        running = metrics.scheduler_running
+        if running is None:
+            return "off"  # --no-scheduler, or cron runs `statbot tick`
+        return "running" if running() else "stopped"
+
     async def healthz(request: web.Request) -> web.Response:
+        """Database reachable, scheduler running, outbox backlog and the age of its oldest
+        message.  503 when the database cannot be reached or the scheduler stopped."""
+        scheduler = scheduler_state()
         try:
             await ping(container.engine)
+            found = await outbox(container.engine)
         except Exception as exc:
             # The class only: a driver's message can name the host, user or password.
-            return web.json_response({"status": "unhealthy", "database": type(exc).__name__}, status=503)
-        return web.json_response({"status": "ok", "database": "ok"})
+            failed = {"status": "unhealthy", "database": type(exc).__name__, "scheduler": scheduler}
+            return web.json_response(failed, status=503)
+        oldest = found.oldest_undelivered
+        age = max((container.clock.now() - oldest).total_seconds(), 0.0) if oldest is not None else None
+        healthy = scheduler != "stopped"
+        body: dict[str, object] = {
+            "status": "ok" if healthy else "unhealthy",
+            "database": "ok",
+            "scheduler": scheduler,
+            "outbox": {"backlog": found.backlog, "oldest_undelivered_seconds": age},
+        }
+        return web.json_response(body, status=200 if healthy else 503)
 
     async def prometheus(request: web.Request) -> web.Response:
         try:
-            async with container.uow() as uow:
-                metrics.outbox.set(await uow.deliveries.pending_count())
-        except Exception:
-            log.warning("could not read the outbox size", exc_info=True)
+            found = await figures(container.engine)
+        except Exception as exc:
+            log.warning("could not read the figures kept in the database (%s)", type(exc).__name__)
+        else:
+            metrics.outbox.set(found.backlog)
+            oldest = found.oldest_undelivered
+            metrics.outbox_age.set((container.clock.now() - oldest).total_seconds() if oldest else 0)
+            for state in (*CheckInState, *found.checkins):
+                metrics.checkins.labels(state).set(found.checkins.get(state, 0))
+            metrics.escalations.clear()
+            for step, count in found.escalations.items():
+                metrics.escalations.labels(str(step)).set(count)
         response = web.Response(body=generate_latest(metrics.registry))
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response

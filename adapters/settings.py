@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     # Teams without MicrosoftAppId: authentication off, loopback clients only (the Bot
     # Framework Emulator, a local connector).  Never in production.
     teams_emulator: bool = Field(default=False, validation_alias="STATBOT_TEAMS_EMULATOR")
+    # Delivered messages keep their words this many days, then only who/when/what kind
+    # (the audit trail) stays.  Unset: kept for ever.
+    retention_days: int | None = Field(default=None, ge=1, validation_alias="STATBOT_RETENTION_DAYS")
 
     log_level: str = Field(default="INFO", validation_alias="STATBOT_LOG_LEVEL")
     # json for `serve`, text for the console and one-shot commands, unless set.
@@ -87,6 +91,10 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         # slack-sdk joins method names onto the base URL: it needs the trailing slash.
         return value if value.endswith("/") else value + "/"
+
+    @property
+    def retention(self) -> dt.timedelta | None:
+        return dt.timedelta(days=self.retention_days) if self.retention_days else None
 
     @property
     def slack_enabled(self) -> bool:

@@ -6,8 +6,9 @@ import asyncio
 import importlib
 import inspect
 import sys
+import time
 
-from bench import benchmarks
+from bench import FIGURES, benchmarks, table
 
 
 def run(argv: list[str]) -> int:
@@ -17,6 +18,7 @@ def run(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
         return 2
+    started = time.perf_counter()
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         print(f"== {name}", flush=True)
@@ -28,6 +30,8 @@ def run(argv: list[str]) -> int:
         else:
             print(f"bench.{name} has neither `async def main(argv)` nor `def run()`", file=sys.stderr)
             return 2
+    print(f"\n== all figures ({time.perf_counter() - started:.0f} s)", flush=True)
+    print(table(FIGURES))
     return 0
 
 

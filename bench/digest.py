@@ -24,6 +24,7 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench import report
 from bot.digests.builder import build_digest
 from bot.digests.cards import digest_cards
 from bot.digests.charts import render_trend_chart
@@ -283,6 +284,9 @@ async def bench_url(url: str, label: str, units: int, *, generate_first: bool) -
             print(f"{label}: generated {units} units in {time.perf_counter() - started:.1f} s")
         times, statements, digest = await measure(engine)
         _report(f"{label}, {units} units", times, statements)
+        if units >= 1000:
+            best = min(times)
+            report(f"digest build, {units} units ({label})", best, unit="s", goal="< 1 s", met=best < 1.0)
         return statements, digest
     finally:
         await engine.dispose()
@@ -329,6 +333,13 @@ async def main(argv: list[str]) -> None:
     large, digest = await _sqlite(1000)
     verdict = "same" if small == large else "DIFFERENT: a query runs per unit"
     print(f"SQL statements: {small} for 100 units, {large} for 1,000 units ({verdict})")
+    report(
+        "digest SQL statements, 1,000 vs 100 units",
+        large,
+        reference=small,
+        goal="same (1.00×)",
+        met=small == large,
+    )
     started = time.perf_counter()
     png, _ = render_trend_chart(digest.charts, title=f"Needs attention · {WEEK}")
     print(

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot import commands as c
 from bot.actions import Action
+from bot.cards import database_unavailable
 from bot.checkins import handlers as checkins
 from bot.clock import Clock
 from bot.commitments import handlers as commitments
@@ -29,7 +30,7 @@ from bot.org.context import NoOrganisationError
 from bot.org.models import Person
 from bot.people import handlers as people
 from bot.permissions import NotAllowed
-from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.ports import DatabaseUnavailable, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +150,16 @@ class UnknownPerson(Exception):
     pass
 
 
+def _no_observer(kind: str, outcome: str) -> None:
+    return None
+
+
 class StatBot:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self.uow = uow
         self.clock = clock
+        # Told each turn's kind and outcome (metrics); the adapters set it.
+        self.on_turn: Callable[[str, str], None] = _no_observer
 
     def today(self, person: Person) -> dt.date:
         return self.clock.now().astimezone(ZoneInfo(person.timezone)).date()
@@ -175,18 +182,32 @@ class StatBot:
         return await self._guard(lambda: self._button(person_id, action, ids), action)
 
     async def _guard(self, turn: Callable[[], Awaitable[Reply]], what: str) -> Reply:
-        """Refusals become replies that say why; a bug becomes an apology, never a trace."""
+        """Refusals become replies that say why; a bug becomes an apology, never a trace.
+        A database outage says so (the unit of work logged it once for the outage)."""
+        kind = what if what == "text" or _action(what) is not None else "unknown"
+        outcome = "cancelled"
         try:
-            return await turn()
+            reply = await turn()
+            outcome = "ok"
+            return reply
+        except DatabaseUnavailable:
+            outcome = "unavailable"
+            return database_unavailable()
         except NotAllowed as exc:
+            outcome = "refused"
             return Reply.text(str(exc))
         except NoOrganisationError as exc:
+            outcome = "refused"
             return Reply.text(str(exc))
         except UnknownPerson:
+            outcome = "refused"
             return Reply.text("I don't know you yet: ask an admin to add your email to the org file.")
         except Exception:
+            outcome = "error"
             log.exception("turn failed: %s", what)
             return Reply.text("Something went wrong on my side; nothing was changed. Please try again.")
+        finally:
+            self.on_turn(kind, outcome)
 
     async def _text(self, person_id: int, text: str) -> Reply:
         async with self.uow() as uow:

@@ -159,6 +159,13 @@ class DeliveryRepository(Protocol):
         ...
 
     async def pending_count(self) -> int: ...
+    async def renew(self, ids: Sequence[int], lease_until: dt.datetime, new_lease: dt.datetime) -> int:
+        """Extend the lease on these deliveries where it is still ``lease_until``."""
+        ...
+
+    async def purge_payloads(self, sent_before: dt.datetime, *, limit: int = 1000) -> int:
+        """Empty the message of sent deliveries older than ``sent_before``; rows stay."""
+        ...
 
 
 class DigestRepository(Protocol):
@@ -238,6 +245,14 @@ class ChatGateway(Protocol):
     async def send(self, delivery: Delivery) -> str | None:
         """Send and return the platform's message reference, if any."""
         ...
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached right now (down, hung, refusing connections).
+
+    The unit of work raises it instead of a driver error, so the core can tell the person
+    "try again in a minute" without knowing SQL.  Nothing was written: the transaction
+    could not commit."""
 
 
 class DeliveryError(Exception):

@@ -26,19 +26,56 @@ async def forget_old_events(uow: UnitOfWorkFactory, clock: Clock) -> int:
     return forgotten
 
 
-# In the order a tick runs them: state changes first, then the sending.
-SWEEPS: dict[str, Sweep] = {
-    "open check-ins": open_due_checkins,
-    "reminders": send_due_reminders,
-    "escalations": escalations.sweep,
-    "digests": post_due_digests,
-    "housekeeping": forget_old_events,
-}
+# Each housekeeping transaction purges at most this many deliveries (short locks).
+PURGE_BATCH = 1000
 
 
-async def run_all(uow: UnitOfWorkFactory, clock: Clock, gateway: ChatGateway | None) -> str:
+async def purge_delivered(uow: UnitOfWorkFactory, clock: Clock, retention: dt.timedelta) -> int:
+    """Empty the words of deliveries sent more than ``retention`` ago; the rows stay as the
+    audit trail (who was sent what kind of message, when, and its platform reference)."""
+    purged = 0
+    while True:
+        async with uow() as work:
+            count = await work.deliveries.purge_payloads(clock.now() - retention, limit=PURGE_BATCH)
+            await work.commit()
+        purged += count
+        if count < PURGE_BATCH:
+            return purged
+
+
+def housekeeping(retention: dt.timedelta | None) -> Sweep:
+    async def sweep(uow: UnitOfWorkFactory, clock: Clock) -> int:
+        done = await forget_old_events(uow, clock)
+        if retention is not None:
+            done += await purge_delivered(uow, clock, retention)
+        return done
+
+    return sweep
+
+
+def sweeps(retention: dt.timedelta | None = None) -> dict[str, Sweep]:
+    """In the order a tick runs them: state changes first, then the sending."""
+    return {
+        "open check-ins": open_due_checkins,
+        "reminders": send_due_reminders,
+        "escalations": escalations.sweep,
+        "digests": post_due_digests,
+        "housekeeping": housekeeping(retention),
+    }
+
+
+SWEEPS: dict[str, Sweep] = sweeps()
+
+
+async def run_all(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    gateway: ChatGateway | None,
+    *,
+    retention: dt.timedelta | None = None,
+) -> str:
     """Every sweep once, then the outbox; returns a one-line report."""
-    counts = [f"{name}: {await sweep(uow, clock)}" for name, sweep in SWEEPS.items()]
+    counts = [f"{name}: {await sweep(uow, clock)}" for name, sweep in sweeps(retention).items()]
     if gateway is not None:
         result = await drain(uow, gateway, clock)
         counts.append(f"deliveries: {result.sent} sent, {result.retried} to retry, {result.failed} failed")

@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.ports import DatabaseUnavailable as PortDatabaseUnavailable
+
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
@@ -24,7 +26,7 @@ class DatabaseUrlError(ValueError):
     pass
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(PortDatabaseUnavailable):
     """The database cannot be reached (down, hung, refused the login); one line, no secret."""
 
 
@@ -103,7 +105,7 @@ def is_unavailable(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    if isinstance(exc, DatabaseUnavailable | OSError | TimeoutError | PoolTimeout | InterfaceError):
+    if isinstance(exc, PortDatabaseUnavailable | OSError | TimeoutError | PoolTimeout | InterfaceError):
         return True
     if isinstance(exc, OperationalError):
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -48,7 +49,8 @@ def test_serve_starts_answers_health_and_stops(tmp_path: Path) -> None:
                     break
             except OSError:
                 time.sleep(0.2)
-        assert body == b'{"status": "ok", "database": "ok"}'
+        health = json.loads(body)
+        assert (health["status"], health["database"], health["scheduler"]) == ("ok", "ok", "running")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             assert b"statbot_sweeps_total" in response.read()
     finally:

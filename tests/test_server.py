@@ -29,7 +29,12 @@ async def client(
 async def test_healthz_checks_the_database(client: TestClient) -> None:  # type: ignore[type-arg]
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok"}
+    assert await response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "scheduler": "off",
+        "outbox": {"backlog": 0, "oldest_undelivered_seconds": None},
+    }
 
 
 async def test_metrics_are_prometheus_text(client: TestClient) -> None:  # type: ignore[type-arg]

@@ -62,10 +62,11 @@ from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
+from bot.cards import database_unavailable
 from bot.conversation import StatBot
 from bot.messages import Card, Reply
 from bot.org.models import Person
-from bot.ports import UnitOfWorkFactory
+from bot.ports import DatabaseUnavailable, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +253,8 @@ class SlackAdapter:
         async def on_message(body: dict[str, Any]) -> None:
             message = parse.parse_message(body)
             if message is not None:
-                await self._later(self._message(message))
+                where = Where(None, message.user_id, dm_channel=message.channel_id)
+                await self._later(self._reachable(self._message(message), where))
 
         async def on_home(body: dict[str, Any]) -> None:
             opened = parse.parse_home(body)
@@ -265,7 +267,15 @@ class SlackAdapter:
             await ack()
             click = parse.parse_button(body, action)
             if click is not None:
-                await self._later(self._button(click, respond, source_of(body, respond)))
+                where = Where(
+                    None,
+                    click.user_id,
+                    respond=respond if click.response_url and not click.in_dm else None,
+                    dm_channel=click.channel_id if click.in_dm else None,
+                    channel=click.channel_id,
+                )
+                turn = self._button(click, respond, source_of(body, respond))
+                await self._later(self._reachable(turn, where))
 
         async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
             submission = parse.parse_submission(body)
@@ -375,10 +385,20 @@ class SlackAdapter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _reachable(self, work: Awaitable[None], where: Where) -> None:
+        """A turn that could not reach the database says so where its answer would go
+        (the unit of work logged the outage once)."""
+        try:
+            await work
+        except DatabaseUnavailable:
+            await self.router.show(database_unavailable(), where)
+
     @staticmethod
     async def _guarded(work: Awaitable[None]) -> None:
         try:
             await work
+        except DatabaseUnavailable:
+            return  # logged once per outage by the unit of work
         except Exception:
             log.exception("Slack turn failed after the ack")
 
@@ -404,7 +424,7 @@ class SlackAdapter:
         turn = asyncio.ensure_future(self._command(command, respond))
         if self._turns_in_ack >= ACK_TURNS:
             await ack()
-            await self._later(self._show_when_done(turn))
+            await self._later(self._show_when_done(turn, command, respond))
             return
         self._turns_in_ack += 1
         try:
@@ -413,10 +433,13 @@ class SlackAdapter:
             self._turns_in_ack -= 1
         if turn not in done:
             await ack()
-            await self._later(self._show_when_done(turn))
+            await self._later(self._show_when_done(turn, command, respond))
             return
         try:
             answered = turn.result()
+        except DatabaseUnavailable:
+            # Said where the answer would have gone; the unit of work logged the outage once.
+            answered = (database_unavailable(), self._outage_where(command, respond))
         except Exception:
             log.exception("Slack turn failed before the ack")
             await ack()
@@ -432,10 +455,22 @@ class SlackAdapter:
         await ack()
         await self._later(self.router.show(reply, where))
 
-    async def _show_when_done(self, turn: asyncio.Future[tuple[Reply, Where] | None]) -> None:
-        answered = await turn
+    async def _show_when_done(
+        self,
+        turn: asyncio.Future[tuple[Reply, Where] | None],
+        command: parse.SlashCommand,
+        respond: AsyncRespond,
+    ) -> None:
+        try:
+            answered = await turn
+        except DatabaseUnavailable:
+            answered = (database_unavailable(), self._outage_where(command, respond))
         if answered is not None:
             await self.router.show(*answered)
+
+    @staticmethod
+    def _outage_where(command: parse.SlashCommand, respond: AsyncRespond) -> Where:
+        return Where(None, command.user_id, respond=respond, channel=command.channel_id)
 
     async def _ack_body(self, reply: Reply, where: Where) -> dict[str, Any] | None:
         """The reply as an ack body when it is one message (no form, nothing to split);
@@ -525,6 +560,13 @@ class SlackAdapter:
         await self.client.views_publish(user_id=opened.user_id, view=view)
 
     async def _submitted(self, submission: parse.FormSubmission) -> tuple[Person | None, Reply]:
+        try:
+            return await self._submitted_turn(submission)
+        except DatabaseUnavailable:
+            # No person: the modal itself shows it (modals.py), nothing goes to the DM.
+            return None, database_unavailable()
+
+    async def _submitted_turn(self, submission: parse.FormSubmission) -> tuple[Person | None, Reply]:
         if not await self._first_time(submission.key):
             return None, Reply()
         person = await self.people.person_for(submission.user_id)

@@ -73,7 +73,7 @@ class ModalAnswers:
             await self._later(self._finish_slow(submission, work))
             return
         person, reply = work.result()
-        cards = await self._answer_in_ack(ack, submission, reply)
+        cards = await self._answer_in_ack(ack, submission, reply, shown_here=person is None)
         if cards and person is not None:
             await self._later(self._to_dm(person, submission.user_id, cards))
 
@@ -81,13 +81,20 @@ class ModalAnswers:
         self, submission: FormSubmission, work: asyncio.Future[tuple[Person | None, Reply]]
     ) -> None:
         person, reply = await work
-        cards = await self._update_view(submission, reply)
+        cards = await self._update_view(submission, reply, saved=person is not None)
         if cards and person is not None:
             await self._to_dm(person, submission.user_id, cards)
 
-    async def _answer_in_ack(self, ack: AsyncAck, submission: FormSubmission, reply: Reply) -> list[Card]:
+    async def _answer_in_ack(
+        self, ack: AsyncAck, submission: FormSubmission, reply: Reply, *, shown_here: bool = False
+    ) -> list[Card]:
         form = next((m for m in reply.messages if isinstance(m, Form)), None)
         cards = [m for m in reply.messages if isinstance(m, Card)]
+        if form is None and cards and shown_here:
+            # No person to write to (unknown, or the database is out of reach): the modal says it.
+            text = " ".join(c.summary for c in cards)
+            await ack(response_action="update", view=notice_view("statbot", text))
+            return []
         if form is None:
             await ack(response_action="clear") if submission.stacked else await ack()
             return cards
@@ -111,7 +118,9 @@ class ModalAnswers:
             await ack(response_action="update", view=view)
         return cards
 
-    async def _update_view(self, submission: FormSubmission, reply: Reply) -> list[Card]:
+    async def _update_view(
+        self, submission: FormSubmission, reply: Reply, *, saved: bool = True
+    ) -> list[Card]:
         """The slow path: the ack showed a 'saving' view; replace it with the outcome."""
         form = next((m for m in reply.messages if isinstance(m, Form)), None)
         cards = [m for m in reply.messages if isinstance(m, Card)]
@@ -123,7 +132,7 @@ class ModalAnswers:
                 view = notice_view("statbot", FORM_TOO_LONG)
         else:
             summary = " ".join(c.summary for c in cards) or "Done."
-            view = notice_view("statbot", f"Saved. {summary}")
+            view = notice_view("statbot", f"Saved. {summary}" if saved else summary)
         try:
             await self.client.views_update(view_id=submission.view_id, view=view)
         except SlackApiError as exc:

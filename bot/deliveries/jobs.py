@@ -5,6 +5,12 @@ The sender leases due deliveries, sends
 each through the platform gateway and records the outcome; a crashed sender's lease
 runs out and another sends it.  Retries back off, honour Retry-After, and give up after
 MAX_ATTEMPTS with the error kept for the operator.
+
+The lease is short (LEASE) and renewed every RENEW_EVERY while the batch is being sent,
+so a batch of any size keeps its claim, and after a crash (SIGKILL) the rest waits at
+most one short lease.  A sender told to stop (``stopping``) starts no new send and hands
+the deliveries it claimed but did not start back to the outbox; so does one cancelled.
+The one send in flight at a crash is the documented at-least-once window.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -21,11 +28,13 @@ from bot.ports import ChatGateway, DeliveryError, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = dt.timedelta(minutes=5)
+LEASE = dt.timedelta(seconds=60)
+# Renewed this often (seconds of real time) while a batch is sending.
+RENEW_EVERY = 15.0
 # A delivery starts sending only while this much of its lease is left, so a send (whose
 # platform gateway keeps its own waiting short) always ends before another sender could
-# claim the row again.  A batch that sends slowly hands the rest back instead.
-SEND_MARGIN = dt.timedelta(minutes=2)
+# claim the row again.  A batch whose renewals failed hands the rest back instead.
+SEND_MARGIN = dt.timedelta(seconds=30)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -47,6 +56,7 @@ async def drain(
     batch: int = 100,
     max_batches: int = 1000,
     concurrency: int = 8,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> DrainResult:
     """Send everything due now.  Safe to run concurrently: leases decide who sends.
 
@@ -54,6 +64,8 @@ async def drain(
     waiting); one audience's deliveries always go one after another, in order."""
     result = DrainResult()
     for _ in range(max_batches):
+        if stopping():
+            break
         now = clock.now()
         async with uow_factory() as uow:
             claimed = await uow.deliveries.claim_due(now, limit=batch, lease=LEASE)
@@ -65,16 +77,66 @@ async def drain(
             by_audience.setdefault(delivery.audience, []).append(delivery)
         slots = asyncio.Semaphore(max(concurrency, 1))
         saver = _GroupSaver(uow_factory)
+        # Claimed and not started: what a stop or a cancellation hands back.
+        waiting = {id(d): d for d in claimed}
+        # Claimed and not finished: what the renewals keep leased.
+        unfinished = dict(waiting)
 
         async def send_in_order(
-            deliveries: list[Delivery], slots: asyncio.Semaphore = slots, saver: _GroupSaver = saver
+            deliveries: list[Delivery],
+            slots: asyncio.Semaphore = slots,
+            saver: _GroupSaver = saver,
+            waiting: dict[int, Delivery] = waiting,
+            unfinished: dict[int, Delivery] = unfinished,
         ) -> None:
             async with slots:
                 for delivery in deliveries:
-                    await _send_one(saver, gateway, clock, delivery, result)
+                    if stopping():
+                        return
+                    waiting.pop(id(delivery), None)
+                    try:
+                        await _send_one(saver, gateway, clock, delivery, result, unfinished)
+                    finally:
+                        unfinished.pop(id(delivery), None)
 
-        await asyncio.gather(*(send_in_order(group) for group in by_audience.values()))
+        renewer = asyncio.create_task(_renew(uow_factory, clock, unfinished))
+        try:
+            await asyncio.gather(*(send_in_order(group) for group in by_audience.values()))
+        finally:
+            renewer.cancel()
+            if waiting:
+                # Shielded: a cancelled drain still hands back what it never started.
+                await asyncio.shield(_release_all(saver, list(waiting.values())))
     return result
+
+
+async def _release_all(saver: _GroupSaver, deliveries: Collection[Delivery]) -> None:
+    for delivery in deliveries:
+        await saver.release(delivery)
+    log.info("handed %d claimed deliveries back to the outbox", len(deliveries))
+
+
+async def _renew(uow_factory: UnitOfWorkFactory, clock: Clock, unfinished: dict[int, Delivery]) -> None:
+    """Keep the batch's lease while it is being sent."""
+    while True:
+        await asyncio.sleep(RENEW_EVERY)
+        leases: dict[dt.datetime, list[Delivery]] = {}
+        for delivery in unfinished.values():
+            if delivery.lease_until is not None and delivery.id is not None:
+                leases.setdefault(delivery.lease_until, []).append(delivery)
+        new_lease = clock.now() + LEASE
+        try:
+            async with uow_factory() as uow:
+                for old, deliveries in leases.items():
+                    await uow.deliveries.renew([d.id for d in deliveries if d.id is not None], old, new_lease)
+                await uow.commit()
+        except Exception as exc:  # the lease runs out; the margin check hands the rest back
+            log.warning("could not renew a delivery lease (%s)", type(exc).__name__)
+            continue
+        for deliveries in leases.values():
+            for delivery in deliveries:
+                if id(delivery) in unfinished:
+                    delivery.lease_until = new_lease
 
 
 class _GroupSaver:
@@ -121,6 +183,7 @@ async def _send_one(
     clock: Clock,
     delivery: Delivery,
     result: DrainResult,
+    unfinished: dict[int, Delivery] | None = None,
 ) -> None:
     if delivery.lease_until is not None and clock.now() > delivery.lease_until - SEND_MARGIN:
         await saver.release(delivery)
@@ -144,5 +207,7 @@ async def _send_one(
         delivery.sent_at = clock.now()
         delivery.last_error = None
         result.sent += 1
+    if unfinished is not None:
+        unfinished.pop(id(delivery), None)  # no renewal touches it any more
     delivery.lease_until = None
     await saver.save(delivery)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import String, and_, cast, func, or_, select, update
 
 from bot.deliveries.models import Delivery, DeliveryState
 from storage.records import DeliveryRecord
@@ -69,3 +70,63 @@ class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
             .where(DeliveryRecord.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
         )
         return int(count or 0)
+
+    async def oldest_undelivered(self) -> dt.datetime | None:
+        """When the oldest delivery still waiting to be sent was written."""
+        oldest = await self.session.scalar(
+            select(func.min(DeliveryRecord.created_at)).where(
+                DeliveryRecord.state.in_((DeliveryState.PENDING, DeliveryState.SENDING))
+            )
+        )
+        return _utc(oldest)
+
+    async def renew(self, ids: Sequence[int], lease_until: dt.datetime, new_lease: dt.datetime) -> int:
+        """Extend this sender's lease on the deliveries it is still sending; returns how
+        many it still held."""
+        if not ids:
+            return 0
+        result = await self.session.execute(
+            update(DeliveryRecord)
+            .where(
+                DeliveryRecord.id.in_(list(ids)),
+                DeliveryRecord.state == DeliveryState.SENDING,
+                DeliveryRecord.lease_until == lease_until,
+            )
+            .values(lease_until=new_lease)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result)
+
+    async def purge_payloads(self, sent_before: dt.datetime, *, limit: int = 1000) -> int:
+        """Empty the message of up to ``limit`` deliveries sent before ``sent_before``.  The
+        row stays (audience, key, times, attempts, platform reference): the audit trail of
+        what was sent to whom and when, without the words."""
+        ids = (
+            select(DeliveryRecord.id)
+            .where(
+                DeliveryRecord.state == DeliveryState.SENT,
+                DeliveryRecord.sent_at < sent_before,
+                cast(DeliveryRecord.payload, String) != PURGED_TEXT,
+            )
+            .order_by(DeliveryRecord.id)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            update(DeliveryRecord)
+            .where(DeliveryRecord.id.in_(ids.scalar_subquery()))
+            .values(payload=PURGED)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result)
+
+
+# What a purged delivery keeps of its message (and how the database stores it).
+PURGED: dict[str, object] = {}
+PURGED_TEXT = "{}"
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value

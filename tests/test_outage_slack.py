@@ -1,0 +1,122 @@
+"""Database outages through the real Slack app over HTTP (issue 10, item 7): a command, a
+DM, a button and a modal submission each get "try again" where their answer would have
+gone, and the bot recovers by itself.  A hung database keeps the modal within Slack's 3 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import FakeClock
+from storage.uow import SqlUnitOfWorkFactory
+from tests.fakes.slack_api import FakeSlackApi
+from tests.test_outage import OUTAGE_WORDS, Unreachable, cut, db_url, open_unreachable
+from tests.test_slack_app import HEAD, Slack, _prompt_button, _settings, _slack, api
+
+__all__ = ["api", "cut", "db_url"]  # fixtures
+
+
+async def _statbot(
+    db_url: str, engine: AsyncEngine, clock: FakeClock, api: FakeSlackApi, **options: Any
+) -> AsyncIterator[Slack]:
+    async for s in _slack(_settings(db_url, api), engine, clock, api, **options):
+        yield s
+
+
+async def test_command_dm_button_and_modal_say_try_again_during_an_outage(
+    cut: Unreachable,
+    org_uow: SqlUnitOfWorkFactory,
+    db_url: str,
+    clock: FakeClock,
+    api: FakeSlackApi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async for slack in _statbot(db_url, cut.engine, clock, api, process_before_response=True):
+        button = await _prompt_button(slack, org_uow, clock)
+        await slack.click(button, channel=f"D{HEAD}")
+        modal = slack.last_modal()
+        posted_before = len(api.ok_calls("chat.postMessage"))
+
+        await cut.down()
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            command = await slack.command("status")
+            assert command.status == 200
+            assert OUTAGE_WORDS in json.dumps(slack.responses()[-1])  # ephemeral, via response_url
+
+            dm = await slack.dm("commit Fix the hotline by Friday")
+            assert dm.status == 200
+            in_dm = api.ok_calls("chat.postMessage")[posted_before:]
+            assert [c.params["channel"] for c in in_dm] == [f"D{HEAD}"]
+            assert OUTAGE_WORDS in json.dumps(in_dm[0].params)
+
+            clicked = await slack.click(button, channel=f"D{HEAD}")
+            assert clicked.status == 200
+            in_dm = api.ok_calls("chat.postMessage")[posted_before:]
+            assert len(in_dm) == 2 and OUTAGE_WORDS in json.dumps(in_dm[1].params)
+
+            submitted = await slack.submit(modal, {"m.missed_pickups": "110"})
+            assert submitted.status == 200
+            answer = await submitted.json()
+            assert answer["response_action"] == "update"  # the modal itself says it
+            assert OUTAGE_WORDS in json.dumps(answer["view"])
+
+            for _ in range(10):
+                await slack.command("status")
+            assert all(OUTAGE_WORDS in json.dumps(r) for r in slack.responses()[-10:])
+            warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert len(warnings) == 1, [r.getMessage() for r in warnings]
+            assert not any(r.exc_info for r in caplog.records)
+
+        await cut.up()
+        await slack.command("status")
+        assert "Sanitation" in json.dumps(slack.responses()[-1])
+        assert OUTAGE_WORDS not in json.dumps(slack.responses()[-1])
+
+
+async def test_a_hung_database_keeps_the_modal_within_three_seconds_and_then_says_so(
+    org_uow: SqlUnitOfWorkFactory, db_url: str, tmp_path: Path, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a hung server needs the PostgreSQL proxy")
+    # Timeouts longer than the form deadline (2 s, the production default).
+    hung = await open_unreachable(db_url, tmp_path, db_timeout=2.5)
+    assert hung.proxy is not None
+    try:
+        async for slack in _statbot(db_url, hung.engine, clock, api, process_before_response=False):
+            button = await _prompt_button(slack, org_uow, clock)
+            await slack.click(button, channel=f"D{HEAD}")
+            await slack.adapter.wait_idle()
+            modal = slack.last_modal()
+
+            hung.hang()
+            started = time.perf_counter()
+            submitted = await slack.submit(modal, {"m.missed_pickups": "110"})
+            command = await slack.command("status")
+            acked = time.perf_counter() - started
+            assert submitted.status == command.status == 200
+            assert acked < 3.0
+            assert "Saving" in json.dumps((await submitted.json())["view"])
+
+            await asyncio.wait_for(slack.adapter.wait_idle(), timeout=30)
+            (updated,) = api.ok_calls("views.update")
+            assert OUTAGE_WORDS in json.dumps(updated.params)
+            assert "Saved." not in json.dumps(updated.params)
+            assert OUTAGE_WORDS in json.dumps(slack.responses()[-1])
+
+            hung.proxy.resume()
+            await slack.command("status")
+            await asyncio.wait_for(slack.adapter.wait_idle(), timeout=30)
+            assert "Sanitation" in json.dumps(slack.responses()[-1])
+    finally:
+        await hung.engine.dispose()
+        await hung.proxy.close()
