@@ -130,6 +130,7 @@ def receipt_card(
     edited: bool,
     changes: Sequence[CommitmentChange],
     new_commitment: Commitment | None,
+    lost: Sequence[str] = (),
 ) -> Card:
     facts = tuple(
         Fact(
@@ -150,6 +151,8 @@ def receipt_card(
     described = [d for d in (change_text(c) for c in changes) if d]
     if described:
         parts.append(Note(text="Commitments: " + "; ".join(described)))
+    for each in lost:
+        parts.append(Note(text=each))
     if new_commitment is not None:
         parts.append(
             Note(
@@ -171,6 +174,31 @@ def change_text(change: CommitmentChange) -> str:
     if change.status == forms.MOVED and change.due_on is not None:
         return f"#{c.id} moved to {change.due_on:%a %d %b}"
     return ""
+
+
+def taken_first_card(checkin: CheckIn, unit: Unit, by: Person | None, person: Person) -> Card:
+    """To the person whose submission lost a race: who submitted it first, that their
+    numbers are kept as a draft, and a button to edit the check-in with them."""
+    who = by.name if by is not None else "Someone else"
+    when = f" at {local(checkin.submitted_at, person.timezone)}" if checkin.submitted_at else ""
+    parts: list[Part] = [
+        Heading(text=f"{possessive(unit.name)} check-in for {checkin.week} was just submitted"),
+        paragraph(
+            f"{who} submitted it{when}, at the same moment as you, so your numbers were not stored. "
+            "What you typed is kept as your draft: edit the check-in to compare and correct."
+        ),
+        Buttons(
+            buttons=(
+                Button(
+                    label="Edit the check-in",
+                    action=OPEN_FORM,
+                    ids={"checkin": str(checkin.id)},
+                    style="primary",
+                ),
+            )
+        ),
+    ]
+    return Card(parts=tuple(parts), summary=f"{who} just submitted {possessive(unit.name)} check-in")
 
 
 # --- refusals ------------------------------------------------------------------------------

@@ -4,16 +4,18 @@ the generic get/add/save.
 Records and the core's dataclasses share field names, so one mapper serves every
 table.  Claims ("this sweep takes this row") are conditional UPDATEs whose row count says
 who won, which keeps sweeps correct when they run twice, late, or in two processes.
+People's changes go the same way (``save_if``): two people, or two replicas, changing
+one row at once both read it, but only the UPDATE whose condition still holds writes.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,6 +98,36 @@ class Repo(Generic[D, R]):
         await self.session.flush()
         item.id = row.id  # type: ignore[attr-defined]
         return item
+
+    async def reload(self, id: int) -> D | None:
+        """The row as the database has it now, not as this unit of work first read it."""
+        query = select(self.record).where(self.record.id == id).execution_options(populate_existing=True)  # type: ignore[attr-defined]
+        row = (await self.session.scalars(query)).first()
+        return None if row is None else to_domain(row, self.domain)
+
+    async def save_if(self, item: D, expected: Mapping[str, Any]) -> bool:
+        """Write the item's changed fields only if the stored row still has the
+        ``expected`` values (a conditional UPDATE: on PostgreSQL a concurrent writer waits
+        for the row and re-checks, on SQLite writers take turns).  False, and nothing
+        written, when another change got there first."""
+        record: Any = self.record
+        row = await self.session.get(record, item.id)  # type: ignore[attr-defined]
+        if row is None:
+            raise LookupError(f"{self.domain.__name__} {item.id} does not exist")  # type: ignore[attr-defined]
+        changed = {name: value for name, value in values_of(item).items() if getattr(row, name) != value}
+        result = await self.session.execute(
+            update(record)
+            .where(
+                record.id == item.id,  # type: ignore[attr-defined]
+                *(getattr(record, name).is_not_distinct_from(value) for name, value in expected.items()),
+            )
+            .values(changed or {"id": record.id})
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:
+            return False
+        await self.session.refresh(row)
+        return True
 
     async def save(self, item: D) -> None:
         row = await self.session.get(self.record, item.id)  # type: ignore[attr-defined]
