@@ -390,3 +390,40 @@ async def test_check_in_race_repeated(
         assert "went wrong" not in one + two
         checkin_id = form.ids["checkin"]
         assert await audit_rows(org_uow, "checkin.submitted", f"checkin:{checkin_id}") == 1
+
+
+async def test_two_corrections_of_a_submitted_check_in_at_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """After the check-in is in, head and deputy correct it at once: one correction is
+    stored (one revision per changed reading), the other is kept as a draft."""
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    form = only_form(await StatBot(org_uow, clock).on_text(head, "report"))
+    assert text_of(await StatBot(org_uow, clock).on_form(head, form.action, form.ids, GOOD)).startswith(
+        "Thanks"
+    )
+    for n in range(REPEAT):
+        mine = {**GOOD, "m.missed_pickups": str(100 + 2 * n)}
+        theirs = {**GOOD, "m.missed_pickups": str(101 + 2 * n)}
+        a, b = replicas(org_uow, replica, clock, "checkins")
+        one, two = await at_once(
+            a.on_form(head, form.action, form.ids, mine), b.on_form(deputy, form.action, form.ids, theirs)
+        )
+        lost = [t for t in (one, two) if "was just corrected" in t]
+        assert len(lost) == 1, (one, two)
+        won = mine if lost[0] == two else theirs
+        assert ("Robert Hayes corrected it" if won is mine else "Maria Santos corrected it") in lost[0]
+        async with org_uow() as uow:
+            unit = await uow.units.by_key("sanitation")
+            assert unit is not None and unit.id is not None
+            readings = {
+                r.note or str(r.metric_id): r for r in await uow.readings.for_unit_week(unit.id, "2026-W49")
+            }
+            values = sorted(r.value for r in readings.values())
+            revisions = [len(await uow.readings.revisions(r.id or 0)) for r in readings.values()]
+        assert float(won["m.missed_pickups"]) in values
+        # One revision for the first submission, one per correction stored: none lost twice.
+        assert sorted(revisions) == [1, 1, 1, 2 + n], revisions
+        assert await audit_rows(org_uow, "checkin.edited", f"checkin:{form.ids['checkin']}") == n + 1

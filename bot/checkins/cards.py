@@ -176,15 +176,20 @@ def change_text(change: CommitmentChange) -> str:
     return ""
 
 
-def taken_first_card(checkin: CheckIn, unit: Unit, by: Person | None, person: Person) -> Card:
-    """To the person whose submission lost a race: who submitted it first, that their
-    numbers are kept as a draft, and a button to edit the check-in with them."""
+def taken_first_card(
+    checkin: CheckIn, unit: Unit, by: Person | None, person: Person, *, edited: bool = False
+) -> Card:
+    """To the person whose submission (or correction) lost a race: who got there first,
+    that their numbers are kept as a draft, and a button to edit the check-in with them."""
     who = by.name if by is not None else "Someone else"
-    when = f" at {local(checkin.submitted_at, person.timezone)}" if checkin.submitted_at else ""
+    when = (
+        f" at {local(checkin.submitted_at, person.timezone)}" if checkin.submitted_at and not edited else ""
+    )
+    did = "corrected" if edited else "submitted"
     parts: list[Part] = [
-        Heading(text=f"{possessive(unit.name)} check-in for {checkin.week} was just submitted"),
+        Heading(text=f"{possessive(unit.name)} check-in for {checkin.week} was just {did}"),
         paragraph(
-            f"{who} submitted it{when}, at the same moment as you, so your numbers were not stored. "
+            f"{who} {did} it{when}, at the same moment as you, so your numbers were not stored. "
             "What you typed is kept as your draft: edit the check-in to compare and correct."
         ),
         Buttons(
@@ -198,7 +203,7 @@ def taken_first_card(checkin: CheckIn, unit: Unit, by: Person | None, person: Pe
             )
         ),
     ]
-    return Card(parts=tuple(parts), summary=f"{who} just submitted {possessive(unit.name)} check-in")
+    return Card(parts=tuple(parts), summary=f"{who} just {did} {possessive(unit.name)} check-in")
 
 
 # --- refusals ------------------------------------------------------------------------------

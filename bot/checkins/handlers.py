@@ -79,7 +79,13 @@ def _form_reply(loaded: Loaded, person: Person, outcome: Outcome) -> Reply:
         return Reply(messages=(form,))
     if isinstance(outcome, Taken):
         # Someone else submitted it at the same moment: say who, keep the numbers.
-        return Reply(messages=(cards.taken_first_card(outcome.checkin, loaded.unit, outcome.by, person),))
+        return Reply(
+            messages=(
+                cards.taken_first_card(
+                    outcome.checkin, loaded.unit, outcome.by, person, edited=outcome.edited
+                ),
+            )
+        )
     card = cards.receipt_card(
         checkin,
         loaded.unit,

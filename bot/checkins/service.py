@@ -168,6 +168,8 @@ class Taken:
     validated: Validated
     checkin: CheckIn
     by: Person | None
+    # The race was over a correction of a submitted check-in.
+    edited: bool = False
 
 
 Outcome = NotYet | Stored | Taken
@@ -284,9 +286,10 @@ async def store(
     """Store the readings (each change a revision), the commitment changes and a new
     commitment, mark the check-in submitted, and audit it.
 
-    The check-in is claimed first, by a conditional update on the state that was read:
-    when two people submit it at once, one wins; the other's numbers are kept as their
-    draft and nothing else of theirs is written (``Taken``)."""
+    The check-in is claimed first, by a conditional update on the check-in as it was read
+    (its state, and a version every submission and correction bumps): when two people
+    submit or correct it at once, one wins; the other's numbers are kept as their draft
+    and nothing else of theirs is written (``Taken``)."""
     checkin, unit = loaded.checkin, loaded.unit
     assert unit.id is not None and person.id is not None and checkin.id is not None
     edited = checkin.state == "submitted"
@@ -304,8 +307,12 @@ async def store(
         assert fresh is not None
         await uow.checkins.keep_draft(checkin.id, {"values": typed, "by": person.id})
         fresh.draft = {"values": typed, "by": person.id}
-        winner = await uow.people.get(fresh.submitted_by) if fresh.submitted_by is not None else None
-        return Taken(validated, fresh, winner)
+        winner_id = fresh.submitted_by
+        if edited:
+            entry = await uow.audit.latest_about(f"checkin:{checkin.id}")
+            winner_id = entry.actor_id if entry is not None else None
+        winner = await uow.people.get(winner_id) if winner_id is not None else None
+        return Taken(validated, fresh, winner, edited)
     digest_built = await uow.digests.get(AUDIENCE, checkin.week) is not None
     existing = {r.metric_id: r for r in await uow.readings.for_unit_week(unit.id, checkin.week)}
     revision_note = "edited after the digest" if digest_built and edited else ("edited" if edited else "")

@@ -70,12 +70,23 @@ def rowcount(result: Any) -> int:
 class Repo(Generic[D, R]):
     domain: type[D]
     record: type[R]
+    # A record with a ``version`` column: ``save_if`` also requires the version this unit
+    # of work read, and bumps it.
+    versioned: bool = False
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # The version of each versioned row as this unit of work first read it (the
+        # session's identity map holds rows weakly, so it cannot be asked later).
+        self._read_versions: dict[int, int] = {}
+
+    def _seen(self, row: R) -> R:
+        if self.versioned:
+            self._read_versions.setdefault(row.id, row.version)  # type: ignore[attr-defined]
+        return row
 
     def _map(self, rows: Sequence[R]) -> list[D]:
-        return [to_domain(r, self.domain) for r in rows]
+        return [to_domain(self._seen(r), self.domain) for r in rows]
 
     async def _all(self, *where: Any, order: Any = None, limit: int | None = None) -> list[D]:
         query = select(self.record).where(*where)
@@ -86,11 +97,11 @@ class Repo(Generic[D, R]):
 
     async def _one(self, *where: Any) -> D | None:
         row = (await self.session.scalars(select(self.record).where(*where).limit(1))).first()
-        return None if row is None else to_domain(row, self.domain)
+        return None if row is None else to_domain(self._seen(row), self.domain)
 
     async def get(self, id: int) -> D | None:
         row = await self.session.get(self.record, id)
-        return None if row is None else to_domain(row, self.domain)
+        return None if row is None else to_domain(self._seen(row), self.domain)
 
     async def add(self, item: D) -> D:
         row = self.record(**values_of(item))
@@ -103,6 +114,8 @@ class Repo(Generic[D, R]):
         """The row as the database has it now, not as this unit of work first read it."""
         query = select(self.record).where(self.record.id == id).execution_options(populate_existing=True)  # type: ignore[attr-defined]
         row = (await self.session.scalars(query)).first()
+        if row is not None and self.versioned:
+            self._read_versions[id] = row.version  # type: ignore[attr-defined]
         return None if row is None else to_domain(row, self.domain)
 
     async def save_if(self, item: D, expected: Mapping[str, Any]) -> bool:
@@ -114,18 +127,26 @@ class Repo(Generic[D, R]):
         row = await self.session.get(record, item.id)  # type: ignore[attr-defined]
         if row is None:
             raise LookupError(f"{self.domain.__name__} {item.id} does not exist")  # type: ignore[attr-defined]
-        changed = {name: value for name, value in values_of(item).items() if getattr(row, name) != value}
+        changed: dict[str, Any] = {
+            name: value for name, value in values_of(item).items() if getattr(row, name) != value
+        }
+        conditions = [getattr(record, name).is_not_distinct_from(value) for name, value in expected.items()]
+        if self.versioned:
+            item_id: int = item.id  # type: ignore[attr-defined]
+            row_version: int = row.version
+            seen = self._read_versions.get(item_id, row_version)
+            conditions.append(record.version == seen)
+            changed["version"] = seen + 1
         result = await self.session.execute(
             update(record)
-            .where(
-                record.id == item.id,  # type: ignore[attr-defined]
-                *(getattr(record, name).is_not_distinct_from(value) for name, value in expected.items()),
-            )
+            .where(record.id == item.id, *conditions)  # type: ignore[attr-defined]
             .values(changed or {"id": record.id})
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) != 1:
             return False
+        if self.versioned:
+            self._read_versions[item.id] = changed["version"]  # type: ignore[attr-defined]
         await self.session.refresh(row)
         return True
 

@@ -14,6 +14,7 @@ from storage.repositories.base import Repo, insert_ignore, rowcount, values_of
 
 class CheckInRepo(Repo[CheckIn, CheckInRecord]):
     domain, record = CheckIn, CheckInRecord
+    versioned = True
 
     async def for_unit_week(self, unit_id: int, week: str) -> CheckIn | None:
         return await self._one(CheckInRecord.unit_id == unit_id, CheckInRecord.week == week)
