@@ -8,9 +8,9 @@ platform SDK.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from bot.audit import AuditEntry
 from bot.checkins.models import CheckIn, Reading, ReadingRevision
@@ -36,6 +36,15 @@ class Repository(Protocol[T]):
 
     async def save(self, item: T) -> None:
         """Write the item's current fields back."""
+        ...
+
+    async def save_if(self, item: T, expected: Mapping[str, object]) -> bool:
+        """Write the item back only if the stored row still has the ``expected`` field
+        values; False (nothing written) when another change got there first."""
+        ...
+
+    async def reload(self, id: int) -> T | None:
+        """The item as stored now (after someone else's change), not as first read."""
         ...
 
 
@@ -98,6 +107,10 @@ class CheckInRepository(Repository[CheckIn], Protocol):
 
     async def postpone_reminder(self, checkin_id: int, reminders_sent: int, until: dt.datetime) -> bool:
         """Move the next reminder to ``until`` unless another sweep sent it meanwhile."""
+        ...
+
+    async def keep_draft(self, checkin_id: int, draft: dict[str, Any]) -> None:
+        """Write only the check-in's draft."""
         ...
 
     async def open_for_person(self, person_id: int) -> Sequence[CheckIn]:
@@ -187,6 +200,7 @@ class EventRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def record(self, entry: AuditEntry) -> None: ...
+    async def latest_about(self, subject: str) -> AuditEntry | None: ...
     async def recent(self, *, limit: int = 50) -> Sequence[AuditEntry]: ...
 
 

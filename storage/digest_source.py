@@ -9,6 +9,7 @@ identity-map bookkeeping would cost more than the query.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 from typing import Any, TypeVar
 from typing import cast as typed
 
@@ -55,7 +56,9 @@ class SqlDigestSource:
 
     async def _load(self, cls: type[D], record: type[Any], *where: Any) -> list[D]:
         table = _table(record)
-        rows = await self.session.execute(select(table).where(*where).order_by(table.c.id))
+        # Only the dataclass's fields: a table may hold storage-only columns (a version).
+        columns = [table.c[f.name] for f in fields(cls)]  # type: ignore[arg-type]
+        rows = await self.session.execute(select(*columns).where(*where).order_by(table.c.id))
         return [cls(**row._mapping) for row in rows]
 
     async def load(self, *, week: str, weeks_back: int = 12) -> DigestData:

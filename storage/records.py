@@ -154,6 +154,11 @@ class CheckInRecord(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     excuse: Mapped[str | None] = mapped_column(Text)
     draft: Mapped[dict[str, Any]]
+    # Bumped by every submission and correction, so two at once cannot both be written
+    # (the repository's conditional update compares it; the core never sees it).
+    version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # An inserted row reads its version back at once (an async session cannot load it later).
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
 
 class ReadingRecord(Base):

@@ -130,6 +130,7 @@ def receipt_card(
     edited: bool,
     changes: Sequence[CommitmentChange],
     new_commitment: Commitment | None,
+    lost: Sequence[str] = (),
 ) -> Card:
     facts = tuple(
         Fact(
@@ -150,6 +151,8 @@ def receipt_card(
     described = [d for d in (change_text(c) for c in changes) if d]
     if described:
         parts.append(Note(text="Commitments: " + "; ".join(described)))
+    for each in lost:
+        parts.append(Note(text=each))
     if new_commitment is not None:
         parts.append(
             Note(
@@ -171,6 +174,36 @@ def change_text(change: CommitmentChange) -> str:
     if change.status == forms.MOVED and change.due_on is not None:
         return f"#{c.id} moved to {change.due_on:%a %d %b}"
     return ""
+
+
+def taken_first_card(
+    checkin: CheckIn, unit: Unit, by: Person | None, person: Person, *, edited: bool = False
+) -> Card:
+    """To the person whose submission (or correction) lost a race: who got there first,
+    that their numbers are kept as a draft, and a button to edit the check-in with them."""
+    who = by.name if by is not None else "Someone else"
+    when = (
+        f" at {local(checkin.submitted_at, person.timezone)}" if checkin.submitted_at and not edited else ""
+    )
+    did = "corrected" if edited else "submitted"
+    parts: list[Part] = [
+        Heading(text=f"{possessive(unit.name)} check-in for {checkin.week} was just {did}"),
+        paragraph(
+            f"{who} {did} it{when}, at the same moment as you, so your numbers were not stored. "
+            "What you typed is kept as your draft: edit the check-in to compare and correct."
+        ),
+        Buttons(
+            buttons=(
+                Button(
+                    label="Edit the check-in",
+                    action=OPEN_FORM,
+                    ids={"checkin": str(checkin.id)},
+                    style="primary",
+                ),
+            )
+        ),
+    ]
+    return Card(parts=tuple(parts), summary=f"{who} just {did} {possessive(unit.name)} check-in")
 
 
 # --- refusals ------------------------------------------------------------------------------

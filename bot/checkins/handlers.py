@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from bot.checkins import cards, forms, service
 from bot.checkins.answers import MetricLabel, parse_answer
 from bot.checkins.models import CheckIn
-from bot.checkins.service import Loaded, NotYet, Outcome, draft_values, load
+from bot.checkins.service import Loaded, NotYet, Outcome, Taken, draft_values, load
 from bot.messages import Form, Reply
 from bot.org.context import load_context
 from bot.org.lookup import find_unit, units_of
@@ -53,7 +53,7 @@ def build_form(loaded: Loaded, person: Person, errors: Mapping[str, str] | None 
         commitments=loaded.commitments,
         owners=loaded.owners,
         unit_people=loaded.unit_people,
-        draft=draft_values(loaded.checkin),
+        draft=draft_values(loaded.checkin, person),
         errors=errors,
         deadline=cards.local(loaded.checkin.deadline_at, person.timezone),
         more_commitments=loaded.more_commitments,
@@ -77,6 +77,15 @@ def _form_reply(loaded: Loaded, person: Person, outcome: Outcome) -> Reply:
             outliers=validated.outliers,
         )
         return Reply(messages=(form,))
+    if isinstance(outcome, Taken):
+        # Someone else submitted it at the same moment: say who, keep the numbers.
+        return Reply(
+            messages=(
+                cards.taken_first_card(
+                    outcome.checkin, loaded.unit, outcome.by, person, edited=outcome.edited
+                ),
+            )
+        )
     card = cards.receipt_card(
         checkin,
         loaded.unit,
@@ -85,6 +94,7 @@ def _form_reply(loaded: Loaded, person: Person, outcome: Outcome) -> Reply:
         edited=outcome.edited,
         changes=outcome.changes,
         new_commitment=outcome.new_commitment,
+        lost=[str(taken) for taken in outcome.lost],
     )
     return Reply(messages=(card,))
 
@@ -135,7 +145,7 @@ async def text_answer(uow: UnitOfWork, person: Person, text: str, now: dt.dateti
         return None
     ctx = await load_context(uow)
     loaded = await load(uow, ctx, checkin)
-    typed = draft_values(checkin)
+    typed = draft_values(checkin, person)
     stripped = text.strip()
     lowered = stripped.lower()
     if lowered in cards.CONFIRM_WORDS and service.pending_values(checkin):

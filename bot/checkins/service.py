@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
@@ -91,7 +91,12 @@ async def load(uow: UnitOfWork, ctx: OrgContext, checkin: CheckIn) -> Loaded:
     )
 
 
-def draft_values(checkin: CheckIn) -> dict[str, str]:
+def draft_values(checkin: CheckIn, person: Person | None = None) -> dict[str, str]:
+    """What was typed and not stored yet; a draft kept for one person (whose numbers
+    lost a race, see ``Taken``) is theirs alone."""
+    owner = checkin.draft.get("by")
+    if owner is not None and person is not None and owner != person.id:
+        return {}
     values = checkin.draft.get("values", {})
     return {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}
 
@@ -150,9 +155,24 @@ class Stored:
     edited: bool
     changes: list[CommitmentChange]
     new_commitment: Commitment | None
+    # Commitment changes someone else's change beat at the same moment (not recorded).
+    lost: list[commitments.TakenFirst] = field(default_factory=list)
 
 
-Outcome = NotYet | Stored
+@dataclass(slots=True)
+class Taken:
+    """Someone else submitted the check-in at the same moment and won: nothing of this
+    submission was stored but the draft, kept for this person (``checkin`` is as the
+    winner left it, ``by`` the winner)."""
+
+    validated: Validated
+    checkin: CheckIn
+    by: Person | None
+    # The race was over a correction of a submitted check-in.
+    edited: bool = False
+
+
+Outcome = NotYet | Stored | Taken
 
 
 def _validate(
@@ -235,7 +255,7 @@ async def confirm(
     """The answer to the data check: confirm each far-off value or correct it.  None when
     nothing was pending (the form is shown afresh)."""
     checkin = loaded.checkin
-    typed = draft_values(checkin)
+    typed = draft_values(checkin, person)
     pending = pending_values(checkin)
     if pending is None or not typed:
         return None
@@ -262,12 +282,37 @@ async def store(
     validated: Validated,
     confirmed: set[str],
     now: dt.datetime,
-) -> Stored:
+) -> Stored | Taken:
     """Store the readings (each change a revision), the commitment changes and a new
-    commitment, mark the check-in submitted, and audit it."""
+    commitment, mark the check-in submitted, and audit it.
+
+    The check-in is claimed first, by a conditional update on the check-in as it was read
+    (its state, and a version every submission and correction bumps): when two people
+    submit or correct it at once, one wins; the other's numbers are kept as their draft
+    and nothing else of theirs is written (``Taken``)."""
     checkin, unit = loaded.checkin, loaded.unit
     assert unit.id is not None and person.id is not None and checkin.id is not None
     edited = checkin.state == "submitted"
+    expected = {"state": checkin.state, "submitted_by": checkin.submitted_by}
+    typed = dict(checkin.draft.get("values") or {})
+    if not edited:
+        checkin.state = CheckInState.SUBMITTED
+        checkin.submitted_at = now
+        checkin.submitted_by = person.id
+        checkin.late = now > checkin.deadline_at
+        checkin.next_reminder_at = None
+    checkin.draft = {}
+    if not await uow.checkins.save_if(checkin, expected):
+        fresh = await uow.checkins.reload(checkin.id)
+        assert fresh is not None
+        await uow.checkins.keep_draft(checkin.id, {"values": typed, "by": person.id})
+        fresh.draft = {"values": typed, "by": person.id}
+        winner_id = fresh.submitted_by
+        if edited:
+            entry = await uow.audit.latest_about(f"checkin:{checkin.id}")
+            winner_id = entry.actor_id if entry is not None else None
+        winner = await uow.people.get(winner_id) if winner_id is not None else None
+        return Taken(validated, fresh, winner, edited)
     digest_built = await uow.digests.get(AUDIENCE, checkin.week) is not None
     existing = {r.metric_id: r for r in await uow.readings.for_unit_week(unit.id, checkin.week)}
     revision_note = "edited after the digest" if digest_built and edited else ("edited" if edited else "")
@@ -311,7 +356,7 @@ async def store(
                 note="; ".join(x for x in (revision_note, note) if x),
             )
         )
-    changes = await _apply_commitment_changes(uow, validated, person, now)
+    changes, lost = await _apply_commitment_changes(uow, validated, person, now)
     new_commitment = None
     if validated.new is not None:
         new_commitment = await commitments.open_commitment(
@@ -326,14 +371,6 @@ async def store(
             note="created in the check-in",
             detail={"text": validated.new.text, "checkin": checkin.id},
         )
-    if not edited:
-        checkin.state = CheckInState.SUBMITTED
-        checkin.submitted_at = now
-        checkin.submitted_by = person.id
-        checkin.late = now > checkin.deadline_at
-        checkin.next_reminder_at = None
-    checkin.draft = {}
-    await uow.checkins.save(checkin)
     await uow.audit.record(
         AuditEntry(
             at=now,
@@ -349,7 +386,7 @@ async def store(
             },
         )
     )
-    return Stored(validated, edited, changes, new_commitment)
+    return Stored(validated, edited, changes, new_commitment, lost)
 
 
 # What each choice of the form does to a commitment: its audit action and default note.
@@ -363,26 +400,32 @@ _CHANGES = {
 
 async def _apply_commitment_changes(
     uow: UnitOfWork, validated: Validated, person: Person, now: dt.datetime
-) -> list[CommitmentChange]:
+) -> tuple[list[CommitmentChange], list[commitments.TakenFirst]]:
     """Each commitment listed on the form changes through the one commitment change
     (record, history, audit).  Saying "still on track" is an update too: the
     commitment has not gone quiet."""
-    applied = []
+    applied, lost = [], []
     for change in validated.changes:
         action, default_note, status = _CHANGES[change.status]
         due_on = change.due_on if change.status == forms.MOVED else None
-        await commitments.change(
-            uow,
-            change.commitment,
-            by=person.id,
-            now=now,
-            action=action,
-            note=change.note or default_note,
-            status=status,
-            due_on=due_on,
-        )
+        try:
+            await commitments.change(
+                uow,
+                change.commitment,
+                by=person.id,
+                now=now,
+                action=action,
+                note=change.note or default_note,
+                status=status,
+                due_on=due_on,
+            )
+        except commitments.TakenFirst as taken:
+            # Someone changed this one at the same moment: theirs stands, the rest of
+            # the check-in is stored.
+            lost.append(taken)
+            continue
         applied.append(change)
-    return applied
+    return applied, lost
 
 
 # --- where a unit stands (`status`) --------------------------------------------------------

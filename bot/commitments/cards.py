@@ -86,6 +86,38 @@ def already_closed_text(commitment: Commitment) -> str:
     return f"#{commitment.id} is already {commitment.status}."
 
 
+# What the winner of a race did, by its audit action, for the person who lost it.
+_DID = {
+    "commitment.done": "marked it done",
+    "commitment.dropped": "dropped it",
+    "commitment.moved": "moved it to another date",
+    "commitment.updated": "updated it",
+    "followup.answered": "answered it",
+    "escalation.done": "marked it done",
+}
+_TRIED = {
+    "followup.answered": "Your answer was not sent",
+    "commitment.updated": "Your note was not recorded",
+}
+
+
+def taken_first_text(
+    commitment: Commitment, by: Person | None, action: str, tried: str, typed: str | None = None
+) -> str:
+    """To the person whose change lost a race: who got there first, and that nothing of
+    theirs was recorded."""
+    who = by.name if by is not None else "Someone else"
+    what = "follow-up" if commitment.origin == "followup" else "commitment"
+    did = _DID.get(action, "changed it")
+    due = f", due {commitment.due_on:%a %d %b}" if commitment.status == "open" else ""
+    lost = _TRIED.get(tried, "Your change was not recorded")
+    kept = f" What you wrote: {typed}" if typed else ""
+    return (
+        f"{who} got there first: {did} a moment ago ({what} #{commitment.id} is now "
+        f"{commitment.status}{due}). {lost}.{kept}"
+    )
+
+
 def noted_text(commitment: Commitment, note: str) -> str:
     return f"Noted on #{commitment.id}: {note}"
 

@@ -5,6 +5,11 @@ Every change to a commitment, from any path (a command, the check-in form, a fol
 answer, an escalation's "Mark done"), goes through ``change``: the record (its quiet clock
 restarts), an entry in its append-only history and an entry in the audit log, together.
 Creating one goes through ``open_commitment`` with the same three writes.
+
+Two people (or two replicas) changing one commitment at once both read it; the record is
+written by a conditional update on what was read (its status, and its due date when the
+date moves), so exactly one wins.  The other raises ``TakenFirst``: nothing of theirs is
+written (no history, audit or delivery) and they are told who got there first.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.org.context import OrgContext, load_context
 from bot.org.models import Person, Unit
-from bot.permissions import can_read
+from bot.permissions import NotAllowed, can_read
 from bot.ports import UnitOfWork
 
 WORKING_DAYS_TO_ANSWER = 2
@@ -35,6 +40,30 @@ class NotOpen(Exception):
     def __init__(self, commitment: Commitment) -> None:
         super().__init__(f"commitment {commitment.id} is {commitment.status}")
         self.commitment = commitment
+
+
+class TakenFirst(NotAllowed):
+    """Someone else changed the commitment at the same moment and won; nothing of this
+    change was written.  ``commitment`` is as the winner left it, ``by`` the winner."""
+
+    def __init__(self, commitment: Commitment, by: Person | None, action: str, message: str) -> None:
+        super().__init__(message)
+        self.commitment = commitment
+        self.by = by
+        self.action = action
+
+
+async def taken_first(
+    uow: UnitOfWork, commitment_id: int, tried: str, typed: str | None = None
+) -> TakenFirst:
+    """What to tell the person whose change lost: the commitment as it is now and who
+    changed it last."""
+    fresh = await uow.commitments.reload(commitment_id)
+    assert fresh is not None
+    entry = await uow.audit.latest_about(f"commitment:{commitment_id}")
+    by = await uow.people.get(entry.actor_id) if entry is not None and entry.actor_id is not None else None
+    action = entry.action if entry is not None else ""
+    return TakenFirst(fresh, by, action, cards.taken_first_text(fresh, by, action, tried, typed))
 
 
 async def open_commitment(
@@ -101,8 +130,12 @@ async def change(
     """The one way a commitment changes: the record, its history entry, its audit entry.
 
     A change with nothing but a note ("still on track") is a change too: the commitment
-    has not gone quiet."""
+    has not gone quiet.
+
+    Raises ``TakenFirst`` when another change got there first (the status, or the due
+    date this change moves, is no longer what was read)."""
     assert commitment.id is not None
+    expected: dict[str, Any] = {"status": commitment.status}
     detail: dict[str, Any] = {"note": note}
     if status is not None and status != commitment.status:
         detail["status"] = {"from": commitment.status, "to": status}
@@ -110,11 +143,13 @@ async def change(
         commitment.closed_at = None if status == CommitmentStatus.OPEN else now
     if due_on is not None and due_on != commitment.due_on:
         detail["due_on"] = {"from": commitment.due_on.isoformat(), "to": due_on.isoformat()}
+        expected["due_on"] = commitment.due_on
         commitment.due_on = due_on
     if answer is not None:
         commitment.answer = answer
     commitment.updated_at = now
-    await uow.commitments.save(commitment)
+    if not await uow.commitments.save_if(commitment, expected):
+        raise await taken_first(uow, commitment.id, action, answer)
     await uow.commitments.add_update(
         CommitmentUpdate(
             commitment_id=commitment.id,

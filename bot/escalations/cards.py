@@ -110,8 +110,23 @@ def snooze_range_text(maximum: int) -> str:
     return f"Snooze for 1 to {maximum} days."
 
 
-def already_text(escalation: Escalation, title: str) -> str:
-    return f"Already {escalation.state}: {title}."
+def already_text(escalation: Escalation, title: str, by: Person | None = None) -> str:
+    who = f" by {by.name}" if by is not None else ""
+    return f"Already {escalation.state}{who}: {title}."
+
+
+def taken_first_text(escalation: Escalation, by: Person | None, title: str) -> str:
+    """To the leader whose click lost a race: who got there first; nothing of theirs was
+    recorded."""
+    who = by.name if by is not None else "Someone else"
+    if escalation.state == "snoozed" and escalation.snoozed_until is not None and by is not None:
+        shown = escalation.snoozed_until.astimezone(ZoneInfo(by.timezone)).strftime("%a %d %b %H:%M")
+        did = f"snoozed it until {shown}"
+    else:
+        did = {"acknowledged": "acknowledged it", "resolved": "marked it done"}.get(
+            str(escalation.state), f"left it {escalation.state}"
+        )
+    return f"{who} got there first: {did} a moment ago ({title}). Your click changed nothing."
 
 
 def acknowledged_text(person: Person, title: str) -> str:

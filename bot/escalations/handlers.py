@@ -30,12 +30,21 @@ async def _load(
     return escalation, unit, cards.subject_title(subject) if subject else cards.THIS_ITEM
 
 
+async def _already(uow: UnitOfWork, settled: service.Settled, title: str) -> str:
+    """The chain was stopped before this click, or by someone else at the same moment."""
+    escalation = settled.escalation
+    by = await uow.people.get(escalation.acted_by) if escalation.acted_by is not None else None
+    if settled.just_now:
+        return cards.taken_first_text(escalation, by, title)
+    return cards.already_text(escalation, title, by)
+
+
 async def acknowledge(uow: UnitOfWork, person: Person, escalation_id: int, now: dt.datetime) -> Reply:
     escalation, _, title = await _load(uow, person, escalation_id, now, Right.CALL_OFF)
     try:
         await service.acknowledge(uow, escalation, person, now)
-    except service.Settled:
-        return Reply.text(cards.already_text(escalation, title))
+    except service.Settled as settled:
+        return Reply.text(await _already(uow, settled, title))
     return Reply.text(cards.acknowledged_text(person, title))
 
 
@@ -45,8 +54,8 @@ async def snooze(uow: UnitOfWork, person: Person, escalation_id: int, days: int,
     escalation, _, title = await _load(uow, person, escalation_id, now, Right.CALL_OFF)
     try:
         wake = await service.snooze(uow, await load_context(uow), escalation, person, days, now)
-    except service.Settled:
-        return Reply.text(cards.already_text(escalation, title))
+    except service.Settled as settled:
+        return Reply.text(await _already(uow, settled, title))
     return Reply.text(cards.snoozed_text(wake, person, title))
 
 
@@ -56,6 +65,10 @@ async def mark_done(uow: UnitOfWork, person: Person, escalation_id: int, now: dt
         raise NotAllowed(cards.ONLY_COMMITMENTS)
     commitment, _ = await editable(uow, person, escalation.subject_id)
     require(person, Right.FINISH, unit, owner_id=commitment.owner_id)
-    if await service.finish(uow, escalation, commitment, person, now):
+    try:
+        closed = await service.finish(uow, escalation, commitment, person, now)
+    except service.Settled as settled:
+        return Reply.text(await _already(uow, settled, cards.THIS_ITEM))
+    if closed:
         return Reply.text(commitment_cards.closed_text(commitment, person))
     return Reply.text(commitment_cards.already_closed_text(commitment))

@@ -1,5 +1,9 @@
 """What people do to an escalation, as domain operations: acknowledge it, snooze it, or
-finish the commitment it is about.  No permission checks, no commit, no wording."""
+finish the commitment it is about.  No permission checks, no commit, no wording.
+
+Two leaders clicking at once both read the chain; each change is a conditional update on
+the state, snooze and actor that were read, so one wins and the other gets ``Settled``
+with the chain as the winner left it (nothing of theirs written, no audit entry)."""
 
 from __future__ import annotations
 
@@ -23,9 +27,11 @@ FINISHABLE = ("overdue_commitment", "quiet_commitment")
 class Settled(Exception):
     """The chain was stopped already (acknowledged, resolved, exhausted); nothing changed."""
 
-    def __init__(self, escalation: Escalation) -> None:
+    def __init__(self, escalation: Escalation, *, just_now: bool = False) -> None:
         super().__init__(f"escalation {escalation.id} is {escalation.state}")
         self.escalation = escalation
+        # Settled by someone else at the same moment (a race lost), not before.
+        self.just_now = just_now
 
 
 async def _stop(
@@ -39,9 +45,20 @@ async def _stop(
     next_step_at: dt.datetime | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    assert escalation.id is not None
+    expected = {
+        "state": escalation.state,
+        "snoozed_until": escalation.snoozed_until,
+        "acted_by": escalation.acted_by,
+    }
+    if state == EscalationState.SNOOZED:
+        escalation.snoozed_until = next_step_at
     escalation.state, escalation.next_step_at, escalation.acted_by = state, next_step_at, person.id
     escalation.updated_at = now
-    await uow.escalations.save(escalation)
+    if not await uow.escalations.save_if(escalation, expected):
+        fresh = await uow.escalations.reload(escalation.id)
+        assert fresh is not None
+        raise Settled(fresh, just_now=True)
     await uow.audit.record(
         AuditEntry(
             at=now,
@@ -78,7 +95,6 @@ async def snooze(
     if escalation.state not in RUNNING:
         raise Settled(escalation)
     wake = wake_time(ctx, person, days, now)
-    escalation.snoozed_until = wake
     await _stop(
         uow,
         escalation,
@@ -99,8 +115,16 @@ async def finish(
     closed already (the chain is resolved all the same)."""
     closed = True
     try:
+        # Another change of the commitment winning raises commitments.TakenFirst: the
+        # turn then writes nothing.
         await commitments.close(uow, commitment, person.id, now, note="done (from an escalation)")
     except commitments.NotOpen:
         closed = False
-    await _stop(uow, escalation, person, now, state=EscalationState.RESOLVED, action="escalation.done")
+    try:
+        await _stop(uow, escalation, person, now, state=EscalationState.RESOLVED, action="escalation.done")
+    except Settled:
+        if not closed:
+            raise
+        # Someone acknowledged or snoozed the chain at the same moment: it is stopped
+        # either way, and the commitment is done.
     return closed

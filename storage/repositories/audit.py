@@ -18,6 +18,18 @@ class AuditRepo:
         self.session.add(AuditRecord(**values_of(entry)))
         await self.session.flush()
 
+    async def latest_about(self, subject: str) -> AuditEntry | None:
+        """The newest entry about a subject (``commitment:12``): who acted on it last."""
+        row = (
+            await self.session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.subject == subject)
+                .order_by(AuditRecord.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else to_domain(row, AuditEntry)
+
     async def recent(self, *, limit: int = 50) -> list[AuditEntry]:
         rows = (
             await self.session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit))

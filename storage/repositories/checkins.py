@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -13,6 +14,7 @@ from storage.repositories.base import Repo, insert_ignore, rowcount, values_of
 
 class CheckInRepo(Repo[CheckIn, CheckInRecord]):
     domain, record = CheckIn, CheckInRecord
+    versioned = True
 
     async def for_unit_week(self, unit_id: int, week: str) -> CheckIn | None:
         return await self._one(CheckInRecord.unit_id == unit_id, CheckInRecord.week == week)
@@ -75,6 +77,15 @@ class CheckInRepo(Repo[CheckIn, CheckInRecord]):
             .execution_options(synchronize_session=False)
         )
         return rowcount(result) == 1
+
+    async def keep_draft(self, checkin_id: int, draft: dict[str, Any]) -> None:
+        """Write only the draft: what a person typed, whatever happened to the check-in."""
+        await self.session.execute(
+            update(CheckInRecord)
+            .where(CheckInRecord.id == checkin_id)
+            .values(draft=draft)
+            .execution_options(synchronize_session=False)
+        )
 
     async def open_for_person(self, person_id: int) -> list[CheckIn]:
         units = select(UnitRecord.id).where(

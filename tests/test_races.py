@@ -1,0 +1,429 @@
+"""Two people, or two replicas, doing the same thing at the same moment.
+
+Each race runs two StatBot turns with asyncio.gather on two engines of one database (two
+"replicas"; SQLite, or PostgreSQL when STATBOT_TEST_DATABASE_URL is set).  A gate holds
+each turn after it has read the thing it is about to change until the other turn has read
+it too, so both act on the same state: the race happens every time, not by luck, and each
+race is repeated.  Exactly one turn wins; the other is told who got there first, and
+nothing of the loser's is recorded (no history, no audit entry, no delivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.checkins.jobs import open_due_checkins
+from bot.clock import FakeClock
+from bot.conversation import StatBot
+from bot.escalations.models import Escalation, EscalationState
+from bot.messages import Button, Buttons, Card, Reply
+from storage.engine import create_engine, session_factory
+from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests.helpers import ny, only_form, pid, text_of
+
+HEAD = "robert.hayes@riverton.gov"  # Sanitation head
+DEPUTY = "maria.santos@riverton.gov"  # Sanitation deputy
+LEADER = "luis.ortega@riverton.gov"  # Sanitation's leader
+ADMIN = "priya.raman@riverton.gov"  # admin + leader
+REPEAT = 5
+GOOD = {
+    "m.missed_pickups": "110",
+    "m.tons_collected": "1950",
+    "m.recycling_diversion": "26",
+    "m.missed_pickups_48h": "92",
+}
+
+
+class Gate:
+    """Holds each of two turns right after it first reads what it is about to change
+    (by default the first ``get`` from the named repository) until the other has read
+    too."""
+
+    def __init__(self, *, armed: bool = True) -> None:
+        self.barrier = asyncio.Barrier(2)
+        # Disarmed, turns pass freely (setting the scene before the race).
+        self.armed = armed
+
+
+class _GatedRepo:
+    def __init__(self, inner: Any, gate: Gate, method: str) -> None:
+        self._inner, self._gate, self._method, self._passed = inner, gate, method, False
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._inner, name)
+        if name != self._method:
+            return found
+
+        async def held(*args: Any, **kwargs: Any) -> Any:
+            result = await found(*args, **kwargs)
+            if self._gate.armed and not self._passed:
+                self._passed = True
+                await asyncio.wait_for(self._gate.barrier.wait(), 30)
+            return result
+
+        return held
+
+
+class _GatedUow:
+    def __init__(self, inner: SqlUnitOfWork, gate: Gate, repo: str, method: str) -> None:
+        self._inner, self._gate, self._name, self._method = inner, gate, repo, method
+        self._repo: _GatedRepo | None = None
+
+    async def __aenter__(self) -> _GatedUow:
+        await self._inner.__aenter__()
+        self._repo = _GatedRepo(getattr(self._inner, self._name), self._gate, self._method)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._inner.__aexit__(exc_type, exc, tb)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._name:
+            return self._repo
+        return getattr(self._inner, name)
+
+
+def gated(factory: SqlUnitOfWorkFactory, gate: Gate, repo: str, method: str = "get") -> Callable[[], Any]:
+    """A unit-of-work factory (one replica) whose turns wait at ``gate``."""
+    return lambda: _GatedUow(factory(), gate, repo, method)
+
+
+@pytest.fixture
+async def replica(engine: AsyncEngine, db_url: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
+    """A second replica: its own engine and connection pool on the same database."""
+    other = create_engine(db_url)
+    try:
+        yield SqlUnitOfWorkFactory(session_factory(other))
+    finally:
+        await other.dispose()
+
+
+def replicas(
+    org_uow: SqlUnitOfWorkFactory,
+    replica: SqlUnitOfWorkFactory,
+    clock: FakeClock,
+    repo: str | tuple[str, str],
+    methods: tuple[str, str] = ("get", "get"),
+) -> tuple[StatBot, StatBot]:
+    """One bot per replica, their turns held at one gate."""
+    gate = Gate()
+    repos = (repo, repo) if isinstance(repo, str) else repo
+    return (
+        StatBot(gated(org_uow, gate, repos[0], methods[0]), clock),
+        StatBot(gated(replica, gate, repos[1], methods[1]), clock),
+    )
+
+
+async def at_once(first: Awaitable[Reply], second: Awaitable[Reply]) -> tuple[str, str]:
+    """Both turns at once; their replies' text."""
+    one, two = await asyncio.gather(first, second)
+    return text_of(one), text_of(two)
+
+
+def winner_and_loser(replies: tuple[str, str], names: tuple[str, str]) -> tuple[str, str, str]:
+    """(winner's name, winner's reply, loser's reply); fails unless exactly one lost."""
+    lost = [i for i, reply in enumerate(replies) if "got there first" in reply]
+    assert len(lost) == 1, replies
+    loser = lost[0]
+    winner = 1 - loser
+    assert "went wrong" not in replies[winner], replies
+    assert names[winner] in replies[loser], replies
+    return names[winner], replies[winner], replies[loser]
+
+
+async def audit_rows(uow: SqlUnitOfWorkFactory, action: str, subject: str) -> int:
+    async with uow() as work:
+        return sum(
+            1 for e in await work.audit.recent(limit=500) if e.action == action and e.subject == subject
+        )
+
+
+async def say(bot: StatBot, org_uow: SqlUnitOfWorkFactory, email: str, text: str) -> str:
+    return text_of(await bot.on_text(await pid(org_uow, email), text))
+
+
+# --- commitments ---------------------------------------------------------------------------
+
+
+async def test_done_by_head_and_deputy_at_once_is_recorded_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    for n in range(REPEAT):
+        created = await say(StatBot(org_uow, clock), org_uow, HEAD, f"commit Replace truck {n} by Friday")
+        number = int(created.split("#")[1].split()[0])
+        a, b = replicas(org_uow, replica, clock, "commitments")
+        replies = await at_once(a.on_text(head, f"done {number}"), b.on_text(deputy, f"done {number}"))
+        name, won, lost = winner_and_loser(replies, ("Robert Hayes", "Maria Santos"))
+        assert won.startswith(f"#{number} marked done by {name}")
+        assert "marked it done a moment ago" in lost and "not recorded" in lost
+        async with org_uow() as uow:
+            history = await uow.commitments.updates(number)
+            stored = await uow.commitments.get(number)
+        assert [u.status for u in history] == ["open", "done"], n
+        assert stored is not None and stored.status == "done"
+        assert await audit_rows(org_uow, "commitment.done", f"commitment:{number}") == 1
+
+
+async def test_done_and_a_new_date_at_once_only_one_stands(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """A check-in form moving a commitment while someone marks it done: the check-in is
+    stored, and the change that lost is named on the receipt, not recorded."""
+    clock.set(ny(2026, 12, 3, 9, 30))  # Thursday of 2026-W49, after the 09:00 opening
+    await open_due_checkins(org_uow, clock)
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    created = await say(StatBot(org_uow, clock), org_uow, HEAD, "commit Replace truck 12 by 2026-12-10")
+    number = int(created.split("#")[1].split()[0])
+    form = only_form(await StatBot(org_uow, clock).on_text(head, "report"))
+    values = {**GOOD, f"c.{number}": "moved", f"cdate.{number}": "2026-12-17"}
+    a, b = replicas(org_uow, replica, clock, "commitments", ("open_for_unit", "get"))
+    one, two = await at_once(
+        a.on_form(head, form.action, form.ids, values), b.on_text(deputy, f"done {number}")
+    )
+    assert "Recorded" in one  # the numbers are stored either way
+    async with org_uow() as uow:
+        history = await uow.commitments.updates(number)
+    assert len(history) == 2, history
+    if history[-1].status == "done":  # the deputy won
+        assert "Maria Santos got there first" in one and two.startswith(f"#{number} marked done")
+    else:
+        assert history[-1].due_on == dt.date(2026, 12, 17)
+        assert "Robert Hayes got there first" in two and "Maria Santos" not in one
+
+
+# --- follow-ups ----------------------------------------------------------------------------
+
+
+async def test_head_and_deputy_answer_one_question_at_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    head, deputy, leader = [await pid(org_uow, e) for e in (HEAD, DEPUTY, LEADER)]
+    answers = ("Two trucks were in the shop.", "The route was changed on Monday.")
+    for n in range(REPEAT):
+        asked = await say(StatBot(org_uow, clock), org_uow, LEADER, f"ask sanitation Why the backlog {n}?")
+        number = int(asked.split("follow-up #")[1].rstrip(")"))
+        a, b = replicas(org_uow, replica, clock, "commitments")
+        replies = await at_once(
+            a.on_form(head, "followup.answer", {"commitment": str(number)}, {"answer": answers[0]}),
+            b.on_form(deputy, "followup.answer", {"commitment": str(number)}, {"answer": answers[1]}),
+        )
+        _, won, lost = winner_and_loser(replies, ("Robert Hayes", "Maria Santos"))
+        winning = answers[replies.index(won)]
+        losing = answers[1 - replies.index(won)]
+        assert "answered it a moment ago" in lost and "was not sent" in lost
+        assert losing in lost  # what the loser typed comes back to them
+        async with org_uow() as uow:
+            stored = await uow.commitments.get(number)
+            sent = [
+                d
+                for d in await uow.deliveries.for_audience(f"person:{leader}")
+                if d.idempotency_key == f"followup:{number}:answered"
+            ]
+        # The leader gets the answer the database keeps, once.
+        assert stored is not None and stored.answer == winning
+        assert len(sent) == 1 and winning in Card.model_validate(sent[0].payload).plain_text()
+        assert losing not in Card.model_validate(sent[0].payload).plain_text()
+        assert await audit_rows(org_uow, "followup.answered", f"commitment:{number}") == 1
+
+
+# --- escalations ---------------------------------------------------------------------------
+
+
+async def _escalation(org_uow: SqlUnitOfWorkFactory, clock: FakeClock, n: int) -> tuple[int, int]:
+    """An active chain about an overdue Sanitation commitment: (escalation, commitment)."""
+    created = await say(StatBot(org_uow, clock), org_uow, HEAD, f"commit Fix the hotline {n} by Friday")
+    number = int(created.split("#")[1].split()[0])
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        started = await uow.escalations.start_if_absent(
+            Escalation(
+                kind="overdue_commitment",
+                subject_id=number,
+                unit_id=unit.id,
+                episode=f"race-{n}",
+                policy={"name": "standard", "chain": []},
+                state=EscalationState.ACTIVE,
+                step=1,
+                next_step_at=clock.now() + dt.timedelta(days=1),
+                created_at=clock.now() - dt.timedelta(days=1),
+                updated_at=clock.now() - dt.timedelta(days=1),
+            )
+        )
+        await uow.commit()
+    assert started is not None and started.id is not None
+    return started.id, number
+
+
+@pytest.mark.parametrize(
+    "clicks", [("escalation.ack", "escalation.ack"), ("escalation.snooze", "escalation.ack")]
+)
+async def test_two_leaders_call_off_one_escalation_at_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock, clicks: tuple[str, str]
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    leader, admin = await pid(org_uow, LEADER), await pid(org_uow, ADMIN)
+    for n in range(REPEAT):
+        escalation_id, _ = await _escalation(org_uow, clock, n)
+        ids = {"escalation": str(escalation_id), "days": "2"}
+        a, b = replicas(org_uow, replica, clock, "escalations")
+        replies = await at_once(a.on_button(leader, clicks[0], ids), b.on_button(admin, clicks[1], ids))
+        name, _, lost = winner_and_loser(replies, ("Luis Ortega", "Priya Raman"))
+        assert "Your click changed nothing" in lost
+        subject = f"escalation:{escalation_id}"
+        async with org_uow() as uow:
+            stored = await uow.escalations.get(escalation_id)
+            people = {p.id: p.name for p in await uow.people.all()}
+            audited = [e for e in await uow.audit.recent(limit=500) if e.subject == subject]
+        assert len(audited) == 1, audited
+        assert stored is not None and stored.acted_by is not None and people[stored.acted_by] == name
+        expected = "escalation.acknowledged" if stored.state == "acknowledged" else "escalation.snoozed"
+        assert audited[0].action == expected
+
+
+async def test_mark_done_from_the_escalation_and_done_by_command_at_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    leader, head = await pid(org_uow, LEADER), await pid(org_uow, HEAD)
+    for n in range(REPEAT):
+        escalation_id, number = await _escalation(org_uow, clock, n)
+        a, b = replicas(org_uow, replica, clock, "commitments")
+        replies = await at_once(
+            a.on_button(leader, "escalation.done", {"escalation": str(escalation_id)}),
+            b.on_text(head, f"done {number}"),
+        )
+        winner_and_loser(replies, ("Luis Ortega", "Robert Hayes"))
+        async with org_uow() as uow:
+            history = await uow.commitments.updates(number)
+        assert [u.status for u in history] == ["open", "done"]
+        assert await audit_rows(org_uow, "commitment.done", f"commitment:{number}") == 1
+
+
+# --- the check-in --------------------------------------------------------------------------
+
+
+def _buttons(reply: Reply) -> list[Button]:
+    return [
+        b
+        for m in reply.messages
+        if isinstance(m, Card)
+        for p in m.parts
+        if isinstance(p, Buttons)
+        for b in p.buttons
+    ]
+
+
+async def test_head_and_deputy_submit_the_check_in_at_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    form = only_form(await StatBot(org_uow, clock).on_text(head, "report"))
+    typed = {head: GOOD, deputy: {**GOOD, "m.missed_pickups": "111"}}
+    gate = Gate()
+    a, b = StatBot(gated(org_uow, gate, "checkins"), clock), StatBot(gated(replica, gate, "checkins"), clock)
+    replies = await asyncio.gather(
+        a.on_form(head, form.action, form.ids, typed[head]),
+        b.on_form(deputy, form.action, form.ids, typed[deputy]),
+    )
+    texts = [text_of(r) for r in replies]
+    lost = [i for i, t in enumerate(texts) if "was just submitted" in t]
+    assert len(lost) == 1, texts
+    loser, winner = (deputy, head) if lost == [1] else (head, deputy)
+    names = {head: "Robert Hayes", deputy: "Maria Santos"}
+    lost_text = texts[lost[0]]
+    assert f"{names[winner]} submitted it" in lost_text and "kept as your draft" in lost_text
+    assert "Recorded" in texts[1 - lost[0]] and "went wrong" not in " ".join(texts)
+    (edit,) = _buttons(replies[lost[0]])
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        checkin = await uow.checkins.for_unit_week(unit.id, "2026-W49")
+        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+        revisions = [r for reading in readings for r in await uow.readings.revisions(reading.id or 0)]
+    assert checkin is not None and checkin.submitted_by == winner
+    # The winner's numbers, once each.
+    stored = {r.metric_id: r.value for r in readings}
+    assert sorted(stored.values()) == sorted(float(v) for v in typed[winner].values())
+    assert len(revisions) == len(readings) == 4
+    assert await audit_rows(org_uow, "checkin.submitted", f"checkin:{checkin.id}") == 1
+    # The edit button opens the form with what the loser typed; the winner sees theirs.
+    bot = StatBot(org_uow, clock)
+    reopened = only_form(await bot.on_button(loser, edit.action, edit.ids))
+    assert {i.name: i.value for i in reopened.inputs}["m.missed_pickups"] == typed[loser]["m.missed_pickups"]
+    own = only_form(await bot.on_button(winner, edit.action, edit.ids))
+    assert {i.name: i.value for i in own.inputs}["m.missed_pickups"] == typed[winner]["m.missed_pickups"]
+    # Submitting the draft then is an edit of the stored check-in, by the loser.
+    again = text_of(await bot.on_form(loser, form.action, form.ids, typed[loser]))
+    assert again.startswith("Updated")
+
+
+async def test_check_in_race_repeated(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """The same race, week after week: always one submission, never a failure."""
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    start = ny(2026, 12, 3, 9, 30)
+    for n in range(REPEAT):
+        clock.set(start + dt.timedelta(weeks=n))
+        await open_due_checkins(org_uow, clock)
+        form = only_form(await StatBot(org_uow, clock).on_text(head, "report"))
+        a, b = replicas(org_uow, replica, clock, "checkins")
+        one, two = await at_once(
+            a.on_form(head, form.action, form.ids, GOOD), b.on_form(deputy, form.action, form.ids, GOOD)
+        )
+        assert sorted(["was just submitted" in one, "was just submitted" in two]) == [False, True], (one, two)
+        assert "went wrong" not in one + two
+        checkin_id = form.ids["checkin"]
+        assert await audit_rows(org_uow, "checkin.submitted", f"checkin:{checkin_id}") == 1
+
+
+async def test_two_corrections_of_a_submitted_check_in_at_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """After the check-in is in, head and deputy correct it at once: one correction is
+    stored (one revision per changed reading), the other is kept as a draft."""
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    form = only_form(await StatBot(org_uow, clock).on_text(head, "report"))
+    assert text_of(await StatBot(org_uow, clock).on_form(head, form.action, form.ids, GOOD)).startswith(
+        "Thanks"
+    )
+    for n in range(REPEAT):
+        mine = {**GOOD, "m.missed_pickups": str(100 + 2 * n)}
+        theirs = {**GOOD, "m.missed_pickups": str(101 + 2 * n)}
+        a, b = replicas(org_uow, replica, clock, "checkins")
+        one, two = await at_once(
+            a.on_form(head, form.action, form.ids, mine), b.on_form(deputy, form.action, form.ids, theirs)
+        )
+        lost = [t for t in (one, two) if "was just corrected" in t]
+        assert len(lost) == 1, (one, two)
+        won = mine if lost[0] == two else theirs
+        assert ("Robert Hayes corrected it" if won is mine else "Maria Santos corrected it") in lost[0]
+        async with org_uow() as uow:
+            unit = await uow.units.by_key("sanitation")
+            assert unit is not None and unit.id is not None
+            readings = {
+                r.note or str(r.metric_id): r for r in await uow.readings.for_unit_week(unit.id, "2026-W49")
+            }
+            values = sorted(r.value for r in readings.values())
+            revisions = [len(await uow.readings.revisions(r.id or 0)) for r in readings.values()]
+        assert float(won["m.missed_pickups"]) in values
+        # One revision for the first submission, one per correction stored: none lost twice.
+        assert sorted(revisions) == [1, 1, 1, 2 + n], revisions
+        assert await audit_rows(org_uow, "checkin.edited", f"checkin:{form.ids['checkin']}") == n + 1
