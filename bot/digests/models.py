@@ -67,6 +67,10 @@ class ReportingEntry(_Model):
     submitted_by: PersonRef | None = None
     submitted_at: dt.datetime | None = None
     excuse: str | None = None
+    # A missed check-in's running escalation (its Acknowledge button lives here: the
+    # missed check-in is listed once, in "Who reported").
+    escalation_id: int | None = None
+    messages_sent: int = 0
 
 
 class MetricLine(_Model):
@@ -278,6 +282,14 @@ class Digest(_Model):
     cadence: CadenceHealth
     charts: tuple[ChartSeries, ...]
     restricted_units: tuple[str, ...] = ()
+    # The organisation's zone: every time the digest shows is in it.
+    timezone: str = "UTC"
+    # Why nothing was due this week, when nothing was: "no_units" (no unit existed by the
+    # week's end), "not_asked" (the units were set up after the week's check-ins opened),
+    # "all_excused".  None when some check-in was due.
+    nothing_due: Literal["no_units", "not_asked", "all_excused"] | None = None
+    # The day the first unit was set up ("not_asked").
+    units_since: dt.date | None = None
     # People the bot cannot reach on its platform: their prompts and escalations go nowhere.
     unreachable: tuple[UnreachablePerson, ...] = ()
 
