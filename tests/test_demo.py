@@ -10,9 +10,11 @@ from rich.console import Console
 
 from adapters.demo import run_demo
 from adapters.demo.personas import offered_commands, recorded
+from bot.digests.models import AUDIENCE
 from bot.messages import Button, Buttons, Card, Reply
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import EXAMPLE_ORG
+from tests.digest_consistency import contradictions
 
 
 async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_path: Path) -> None:
@@ -31,6 +33,17 @@ async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_p
     assert sorted(p.name for p in out_dir.iterdir()) == ["2026-W45", "2026-W46", "2026-W47", "stats.json"]
     summary = (out_dir / "2026-W46" / "summary.txt").read_text()
     assert "Parks & Recreation: excused" in summary or "Parks & Recreation: submitted" in summary
+    # The digests the demo posted contradict themselves nowhere (the property of
+    # tests/test_digest_consistency.py, over the demo's database).
+    checked = 0
+    async with uow() as work:
+        for week in ("2026-W45", "2026-W46", "2026-W47"):
+            record = await work.digests.get(AUDIENCE, week)
+            if record is None or record.posted.digest is None:
+                continue
+            assert contradictions(record.posted.digest) == [], week
+            checked += 1
+    assert checked >= 2
 
 
 def test_people_react_to_what_a_reply_offers_not_to_its_words() -> None:

@@ -41,3 +41,45 @@ async def test_a_restricted_unit_s_commitment_is_not_revealed(
     # Naming an open unit but a restricted unit's commitment gets no suggestion from it.
     form = only_form(await bot.on_button(analyst, "followup.ask", {"unit": "sanitation", "commitment": "1"}))
     assert "payroll" not in str({i.name: i.value for i in form.inputs})
+
+
+async def test_a_question_is_closed_only_by_its_answer_or_by_the_asker(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    bot = StatBot(org_uow, clock)
+    mayor, head = await pid(org_uow, MAYOR), await pid(org_uow, HEAD)
+    text_of(await bot.on_text(mayor, "ask sanitation Why did missed pickups double?"))
+    text_of(await bot.on_text(head, "commit Replace truck 12 by Friday"))
+    async with org_uow() as uow:
+        (question,) = [c for c in await uow.commitments.all_open() if c.origin == "followup"]
+    # Listed apart: the head's commitments do not hold the question.
+    listing = await bot.on_text(head, "commitments")
+    commitments, questions = (m.plain_text() for m in listing.messages)  # type: ignore[union-attr]
+    assert "Replace truck 12" in commitments and "Why did missed pickups double?" not in commitments
+    assert "Questions waiting for an answer" in questions and "asked by Dana Whitfield" in questions
+    # `done` on a question asks for the answer; the question stays open.
+    form = only_form(await bot.on_text(head, f"done {question.id}"))
+    assert form.action == "followup.answer" and "closed by its answer" in str(form.intro)
+    async with org_uow() as uow:
+        still = await uow.commitments.get(question.id or 0)
+        assert still is not None and still.status == "open" and still.answer is None
+    # The answer closes it, and the asker receives it.
+    done = text_of(await bot.on_form(head, form.action, form.ids, {"answer": "Two trucks were in the shop."}))
+    assert "was sent" in done
+    async with org_uow() as uow:
+        to_mayor = [d.payload for d in await uow.deliveries.for_audience(f"person:{mayor}")]
+    assert any("Two trucks were in the shop." in str(p) for p in to_mayor)
+
+
+async def test_the_asker_withdraws_a_question(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    bot = StatBot(org_uow, clock)
+    mayor = await pid(org_uow, MAYOR)
+    text_of(await bot.on_text(mayor, "ask sanitation Why did missed pickups double?"))
+    async with org_uow() as uow:
+        (question,) = [c for c in await uow.commitments.all_open() if c.origin == "followup"]
+    assert "withdrew" in text_of(await bot.on_text(mayor, f"done {question.id}"))
+    async with org_uow() as uow:
+        gone = await uow.commitments.get(question.id or 0)
+        assert gone is not None and gone.status == "dropped" and gone.answer is None

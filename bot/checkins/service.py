@@ -19,6 +19,7 @@ from bot.checkins.status import metric_status
 from bot.commitments import service as commitments
 from bot.commitments.models import Commitment, CommitmentStatus
 from bot.digests.models import AUDIENCE
+from bot.escalations.models import RUNNING, EscalationState
 from bot.org.context import OrgContext
 from bot.org.models import Metric, Person, Unit
 from bot.permissions import is_unit_member
@@ -332,6 +333,11 @@ async def store(
         checkin.submitted_by = person.id
         checkin.late = now > checkin.deadline_at
         checkin.next_reminder_at = None
+        # A late submission settles its missed-check-in escalation now, not at its next step.
+        for esc in await uow.escalations.for_subject("missed_checkin", checkin.id):
+            if esc.state in RUNNING:
+                esc.state, esc.next_step_at, esc.updated_at = EscalationState.RESOLVED, None, now
+                await uow.escalations.save(esc)
     checkin.draft = {}
     await uow.checkins.save(checkin)
     await uow.audit.record(

@@ -36,7 +36,7 @@ def due_status(commitment: Commitment, today: dt.date) -> Status:
 def due_text(commitment: Commitment, today: dt.date) -> str:
     days = (commitment.due_on - today).days
     if days < 0:
-        return f"overdue by {-days} day(s) (was due {commitment.due_on:%a %d %b})"
+        return f"overdue by {-days} {'day' if days == -1 else 'days'} (was due {commitment.due_on:%a %d %b})"
     if days == 0:
         return "due today"
     return f"due {commitment.due_on:%a %d %b}"
@@ -68,6 +68,51 @@ def commitments_card(
         parts.append(Note(text=f"…and {len(items) - 60} more."))
     parts.append(Note(text="done <id> closes one; update <id> <note> records progress."))
     return Card(parts=tuple(parts), summary=f"{title}: {len(items)} open")
+
+
+def questions_card(
+    items: Sequence[Commitment],
+    people: Mapping[int, Person],
+    units: Mapping[int | None, Unit],
+    today: dt.date,
+) -> Card:
+    """Leaders' questions waiting for an answer: listed apart from commitments, because
+    only an answer closes one."""
+    title = "Questions waiting for an answer"
+    facts = []
+    for c in items[:60]:
+        asker = people.get(c.asked_by) if c.asked_by is not None else None
+        owner = people.get(c.owner_id)
+        unit = units.get(c.unit_id)
+        who = ", ".join(x for x in (owner.name if owner else "", unit.name if unit else "") if x)
+        by = f"asked by {asker.name} · " if asker else ""
+        facts.append(
+            Fact(
+                label=f"#{c.id} {c.text}",
+                value=f"{by}answer {due_text(c, today)} · {who}",
+                status=due_status(c, today),
+            )
+        )
+    parts: list[Part] = [Heading(text=title), Facts(facts=tuple(facts))]
+    if len(items) > 60:
+        parts.append(Note(text=f"…and {len(items) - 60} more."))
+    parts.append(Note(text="done <id> opens the answer form: a question is closed by its answer."))
+    parts.append(
+        Buttons(
+            buttons=tuple(
+                Button(label=f"Answer #{c.id}", action=Action.FOLLOWUP_ANSWER, ids={"commitment": str(c.id)})
+                for c in items[:5]
+            )
+        )
+    )
+    return Card(parts=tuple(parts), summary=f"{title}: {len(items)}")
+
+
+ANSWER_TO_CLOSE = "A question is closed by its answer: write it here and it goes to the leader who asked."
+
+
+def withdrawn_text(question: Commitment) -> str:
+    return f"You withdrew question #{question.id}: “{question.text[:80]}”. Nobody owes you its answer now."
 
 
 # --- replies to commands -------------------------------------------------------------------
@@ -139,7 +184,7 @@ WRITE_THE_ANSWER = "Write your answer."
 
 
 def already_answered(commitment_id: int) -> str:
-    return f"Follow-up #{commitment_id} was already answered."
+    return f"Follow-up #{commitment_id} is closed already (answered or withdrawn)."
 
 
 def asked_text(followup: Commitment, owner: Person, unit: Unit, question: str) -> str:

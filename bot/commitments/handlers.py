@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from bot.commitments import cards, forms, service
-from bot.commitments.models import Commitment
+from bot.commitments.models import Commitment, CommitmentStatus
 from bot.commitments.service import NotOpen
-from bot.messages import Form, Reply
+from bot.messages import Form, Reply, paragraph
 from bot.org.context import load_context
 from bot.org.lookup import find_unit, units_of
 from bot.org.models import Person, Unit
@@ -50,12 +50,34 @@ async def create(uow: UnitOfWork, person: Person, text: str, due_on: dt.date, no
 async def close(
     uow: UnitOfWork, person: Person, commitment_id: int, now: dt.datetime, *, note: str = ""
 ) -> Reply:
+    question = await uow.commitments.get(commitment_id)
+    if question is not None and question.origin == "followup":
+        return await _close_question(uow, person, question, now)
     commitment, _ = await editable(uow, person, commitment_id)
     try:
         await service.close(uow, commitment, person.id, now, note=note)
     except NotOpen:
         return Reply.text(cards.already_closed_text(commitment))
     return Reply.text(cards.closed_text(commitment, person))
+
+
+async def _close_question(uow: UnitOfWork, person: Person, question: Commitment, now: dt.datetime) -> Reply:
+    """A question is closed only by its answer, or by the asker withdrawing it: ``done``
+    from the one who owes the answer opens the answer form; from the asker it withdraws
+    the question."""
+    assert question.id is not None
+    if question.status != "open":
+        return Reply.text(cards.already_answered(question.id))
+    if person.id is not None and person.id == question.asked_by:
+        await service.close(
+            uow, question, person.id, now, status=CommitmentStatus.DROPPED, note="withdrawn by the asker"
+        )
+        return Reply.text(cards.withdrawn_text(question))
+    followup = await _owed(uow, person, question.id)
+    form = forms.answer_form(followup)
+    return Reply(
+        messages=(form.model_copy(update={"intro": (*form.intro, paragraph(cards.ANSWER_TO_CLOSE))}),)
+    )
 
 
 async def update(uow: UnitOfWork, person: Person, commitment_id: int, note: str, now: dt.datetime) -> Reply:
@@ -97,8 +119,15 @@ async def list_for(uow: UnitOfWork, person: Person, target: str | None, today: d
         assert unit.id is not None
         items = list(await uow.commitments.open_for_unit(unit.id))
         title = cards.unit_title(unit)
-    owners = await service.people_by_id(uow, [c.owner_id for c in items])
-    return Reply(messages=(cards.commitments_card(title, items, owners, units, today),))
+    questions = [c for c in items if c.origin == "followup"]
+    promised = [c for c in items if c.origin != "followup"]
+    owners = await service.people_by_id(
+        uow, [c.owner_id for c in items] + [c.asked_by or 0 for c in questions]
+    )
+    messages = [cards.commitments_card(title, promised, owners, units, today)]
+    if questions:
+        messages.append(cards.questions_card(questions, owners, units, today))
+    return Reply(messages=tuple(messages))
 
 
 async def overdue(uow: UnitOfWork, person: Person, today: dt.date) -> Reply:
