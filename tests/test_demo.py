@@ -31,6 +31,11 @@ async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_p
     assert "Needs attention" in out  # an escalation step
     assert stats["answered by form"] > 10 and stats["validation caught"] >= 1
     assert sorted(p.name for p in out_dir.iterdir()) == ["2026-W45", "2026-W46", "2026-W47", "stats.json"]
+    # The last week's digest falls due after the demo stops: its folder says so.
+    assert "No digest for 2026-W47: it is posted on the Monday after" in (
+        out_dir / "2026-W47" / "no-digest.txt"
+    ).read_text()
+    assert not (out_dir / "2026-W46" / "no-digest.txt").exists()
     summary = (out_dir / "2026-W46" / "summary.txt").read_text()
     assert "Parks & Recreation: excused" in summary or "Parks & Recreation: submitted" in summary
     # The digests the demo posted contradict themselves nowhere (the property of
