@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.clock import FakeClock
 from bot.conversation import StatBot
+from bot.messages import Buttons
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import ny, only_form, pid, text_of
 
@@ -83,3 +84,52 @@ async def test_the_asker_withdraws_a_question(org_uow: SqlUnitOfWorkFactory, clo
     async with org_uow() as uow:
         gone = await uow.commitments.get(question.id or 0)
         assert gone is not None and gone.status == "dropped" and gone.answer is None
+
+
+async def test_an_answer_that_promises_becomes_a_tracked_commitment(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))  # Tuesday
+    bot = StatBot(org_uow, clock)
+    mayor, head = await pid(org_uow, MAYOR), await pid(org_uow, HEAD)
+    for question in ("Why did missed pickups double?", "When is Route 9 back?"):
+        text_of(await bot.on_text(mayor, f"ask sanitation {question}"))
+    async with org_uow() as uow:
+        first, second = sorted(
+            (c for c in await uow.commitments.all_open() if c.origin == "followup"), key=lambda c: c.id or 0
+        )
+    # In the form: the promise and its date.
+    form = only_form(await bot.on_button(head, "followup.answer", {"commitment": str(first.id)}))
+    assert [i.name for i in form.inputs] == ["answer", "promise", "promise_due"]
+    refused = only_form(
+        await bot.on_form(head, form.action, form.ids, {"answer": "Two trucks down.", "promise": "Fix them"})
+    )
+    assert refused.errors == {"promise_due": "By when? A promise is tracked with its date."}
+    done = text_of(
+        await bot.on_form(
+            head,
+            form.action,
+            form.ids,
+            {
+                "answer": "Two trucks down.",
+                "promise": "Both trucks back on the road",
+                "promise_due": "Friday",
+            },
+        )
+    )
+    assert "tracked as commitment" in done and "due Fri 04 Dec" in done
+    # A plain answer with a date: one click tracks it, once.
+    reply = await bot.on_form(
+        head, form.action, {"commitment": str(second.id)}, {"answer": "The backlog clears by Friday."}
+    )
+    (card,) = reply.messages
+    track = next(b for p in card.parts if isinstance(p, Buttons) for b in p.buttons)  # type: ignore[union-attr]
+    assert track.label == "Track this"
+    assert "Tracked as commitment" in text_of(await bot.on_button(head, track.action, track.ids))
+    assert "tracked already" in text_of(await bot.on_button(head, track.action, track.ids))
+    async with org_uow() as uow:
+        tracked = [c for c in await uow.commitments.all_open() if c.origin.startswith("answer:")]
+    assert sorted((c.text, c.due_on.isoformat(), c.owner_id) for c in tracked) == [
+        ("Both trucks back on the road", "2026-12-04", head),
+        ("The backlog clears by Friday.", "2026-12-04", head),
+    ]

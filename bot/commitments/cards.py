@@ -194,6 +194,48 @@ def asked_text(followup: Commitment, owner: Person, unit: Unit, question: str) -
     )
 
 
+PROMISE_NEEDS_A_DATE = "By when? A promise is tracked with its date."
+DATE_NEEDS_A_PROMISE = "What will be done by then? Leave both empty when the answer promises nothing."
+NO_PROMISE_FOUND = "I found no promise with a date in that answer: commit <text> by <date> tracks one."
+
+
+def answered_and_tracked_text(commitment_id: int, tracked: Commitment) -> str:
+    return (
+        f"Thanks, your answer to follow-up #{commitment_id} was sent. Your promise is tracked as "
+        f"commitment #{tracked.id}: {tracked.text} — due {tracked.due_on:%a %d %b}."
+    )
+
+
+def answered_offer_tracking(commitment_id: int, promise: str, due: dt.date) -> Card:
+    """The answer names a date: one click tracks it as a commitment."""
+    return Card(
+        parts=(
+            paragraph(f"Thanks, your answer to follow-up #{commitment_id} was sent."),
+            paragraph("It promises “", Text(text=promise, style="italic"), f"” by {due:%a %d %b}."),
+            Buttons(
+                buttons=(
+                    Button(
+                        label="Track this",
+                        action=Action.FOLLOWUP_TRACK,
+                        ids={"commitment": str(commitment_id)},
+                        style="primary",
+                    ),
+                )
+            ),
+            Note(text="Tracked, it shows in the digest's promised vs delivered."),
+        ),
+        summary=f"Answer to follow-up #{commitment_id} sent; track its promise?",
+    )
+
+
+def tracked_text(tracked: Commitment) -> str:
+    return f"Tracked as commitment #{tracked.id}: {tracked.text} — due {tracked.due_on:%a %d %b}."
+
+
+def already_tracked_text(tracked: Commitment) -> str:
+    return f"That promise is tracked already: commitment #{tracked.id}, due {tracked.due_on:%a %d %b}."
+
+
 def answered_text(commitment_id: int) -> str:
     return f"Thanks, your answer to follow-up #{commitment_id} was sent."
 
