@@ -4,19 +4,21 @@ sits in one place, a silent unit is one line, numbers and times read right."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from bot.checkins.status import format_change
 from bot.clock import FakeClock
+from bot.commitments.models import Commitment, answer_origin
 from bot.digests.builder import build_digest
-from bot.digests.cards import reporting_card, scorecard_card, summary_card
+from bot.digests.cards import item_parts, reporting_card, scorecard_card, summary_card
 from bot.digests.service import build_for_week
-from bot.messages.model import Facts
+from bot.messages.model import Facts, Note
 from bot.org.apply import apply_org
 from bot.org.context import load_context
 from bot.org.models import Metric
 from bot.org.schema import OrgFile
 from storage.uow import SqlUnitOfWorkFactory
-from tests.digest_state import NOW, WEEK, org, prepare
+from tests.digest_state import DANA, NOW, WEEK, org, prepare
 from tests.digest_state import build as build_week
 from tests.helpers import ny
 
@@ -83,3 +85,59 @@ def test_a_percentage_moves_by_points() -> None:
     assert format_change(rate, 1.0) == "▲ 1 pt"
     days = dataclasses.replace(rate, measure="days")
     assert format_change(days, 1.0) == "▲ 1 day"
+
+
+async def test_a_flagged_item_shows_its_history_with_the_leaders(org: SqlUnitOfWorkFactory) -> None:
+    await prepare(org)
+    async with org() as work:
+        sanitation = await work.units.by_key("sanitation")
+        assert sanitation is not None and sanitation.id is not None
+        metric = next(m for m in await work.metrics.for_unit(sanitation.id) if m.key == "missed_pickups")
+        mayor = await work.people.by_email(DANA)
+        assert mayor is not None
+
+        def question(asked: dt.datetime, answer: str | None) -> Commitment:
+            return Commitment(
+                unit_id=sanitation.id or 0,
+                owner_id=sanitation.head_id,
+                text="Why did missed pickups double?",
+                due_on=asked.date() + dt.timedelta(days=2),
+                status="done" if answer else "open",
+                origin="followup",
+                created_at=asked,
+                updated_at=asked + dt.timedelta(days=1),
+                closed_at=asked + dt.timedelta(days=1) if answer else None,
+                asked_by=mayor.id,
+                answer=answer,
+                metric_id=metric.id,
+            )
+
+        await work.commitments.add(question(ny(2026, 11, 3, 9), "Holiday schedule."))
+        last = await work.commitments.add(question(ny(2026, 11, 17, 9), "Two trucks were in the shop."))
+        await work.commitments.add(
+            Commitment(
+                unit_id=sanitation.id,
+                owner_id=sanitation.head_id,
+                text="Both trucks back on the road",
+                due_on=dt.date(2026, 11, 20),
+                status="done",
+                origin=answer_origin(last.id or 0),
+                created_at=ny(2026, 11, 18, 9),
+                updated_at=ny(2026, 11, 19, 9),
+                closed_at=ny(2026, 11, 19, 9),
+            )
+        )
+        await work.commit()
+    digest = await build_week(org)
+    item = next(e for e in digest.exceptions if e.metric_key == "missed_pickups")
+    text = "\n".join(p.text for p in item_parts(item) if isinstance(p, Note))
+    assert text == (
+        "Asked twice since 2026-W45, last answer (2026-W47): “Two trucks were in the shop.” — it promised "
+        f"#{(last.id or 0) + 1} “Both trucks back on the road” by Fri 20 Nov: kept."
+    )
+    # The promise an answer made is in promised vs delivered like any other.
+    async with org() as work:
+        data = await work.digest_source.load(week="2026-W47")
+        context = await load_context(work)
+    earlier = build_digest(data, now=ny(2026, 11, 23, 9), context=context)
+    assert any(p.text == "Both trucks back on the road" and p.outcome == "kept" for p in earlier.promises)

@@ -37,7 +37,7 @@ from bot.digests.models import (
     UnreachablePerson,
     without_units,
 )
-from bot.digests.promises import promises
+from bot.digests.promises import promises, with_history
 from bot.digests.scope import Scope
 from bot.digests.scorecard import score
 from bot.org.context import OrgContext
@@ -65,7 +65,7 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
         organisation=context.organisation.name,
         reporting=tuple(scorecard.reporting),
         scorecard=tuple(scorecard.units),
-        exceptions=tuple(c.item() for c in candidates[:MAX_EXCEPTIONS]),
+        exceptions=tuple(with_history(scope, c.item()) for c in candidates[:MAX_EXCEPTIONS]),
         exception_counts=counts,
         promises=tuple(promises(scope)),
         cadence=cadence(scope),

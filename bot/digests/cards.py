@@ -21,6 +21,7 @@ from bot.digests.models import (
     EscalationFacts,
     ExceptionItem,
     FollowupFacts,
+    History,
     MetricFacts,
     MetricLine,
     MetricRef,
@@ -164,6 +165,31 @@ def item_text(item: ExceptionItem) -> str:
             return text
 
 
+_PROMISE_WORD = {
+    "open": "not due yet",
+    "kept": "kept",
+    "kept_late": "kept late",
+    "dropped": "dropped",
+    "not_kept": "not kept",
+}
+
+
+def history_text(history: History) -> str:
+    """ "Asked 3 times since 2026-W43, last answer (2026-W46): “…”; it promised …: kept." """
+    times = "once" if history.asked == 1 else "twice" if history.asked == 2 else f"{history.asked} times"
+    text = f"Asked {times} since {history.since_week}"
+    if history.last_answer is None:
+        return text + ", no answer yet."
+    text += f", last answer ({history.last_answer_week}): “{history.last_answer}”"
+    promise = history.promise
+    if promise is None:
+        return text + " — it promised nothing tracked."
+    return (
+        f"{text} — it promised #{promise.commitment_id} “{promise.text}” by {_day(promise.due_on)}: "
+        f"{_PROMISE_WORD[promise.outcome]}."
+    )
+
+
 def item_buttons(item: ExceptionItem) -> list[Button]:
     """The decisions a leader can take on an item, with the ids the handlers need."""
     buttons: list[Button] = []
@@ -201,6 +227,8 @@ def item_parts(item: ExceptionItem) -> list[Part]:
         *_mention(item.owner),
     ]
     parts: list[Part] = [Paragraph(spans=tuple(spans))]
+    if item.history is not None:
+        parts.append(Note(text=history_text(item.history)))
     buttons = item_buttons(item)
     if buttons:
         parts.append(Buttons(buttons=tuple(buttons)))

@@ -184,6 +184,27 @@ ItemFacts = Annotated[
 ]
 
 
+class PromiseRef(_Model):
+    """A promise an answer carried (a commitment tracked from it) and how it stands."""
+
+    commitment_id: int
+    text: str
+    due_on: dt.date
+    # kept / kept_late / dropped / not_kept when due by the digest's day, else "open".
+    outcome: Outcome | Literal["open"]
+
+
+class History(_Model):
+    """The item's history with the leaders: the questions asked about it in the loaded
+    window, the last answer and whether its promise was kept."""
+
+    asked: int
+    since_week: str
+    last_answer: str | None = None
+    last_answer_week: str | None = None
+    promise: PromiseRef | None = None
+
+
 class ExceptionItem(_Model):
     kind: ExceptionKind
     severity: Severity
@@ -195,6 +216,7 @@ class ExceptionItem(_Model):
     commitment_id: int | None = None
     escalation_id: int | None = None
     checkin_id: int | None = None
+    history: History | None = None
 
     @model_validator(mode="before")
     @classmethod
