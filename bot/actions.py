@@ -16,6 +16,8 @@ class Action(StrEnum):
     CHECKIN_CONFIRM = "checkin.confirm"
     FOLLOWUP_ASK = "followup.ask"
     FOLLOWUP_ANSWER = "followup.answer"
+    # Track the promise a plain answer made ("the backlog clears by Friday").
+    FOLLOWUP_TRACK = "followup.track"
     ESCALATION_ACK = "escalation.ack"
     ESCALATION_SNOOZE = "escalation.snooze"
     ESCALATION_DONE = "escalation.done"

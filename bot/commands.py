@@ -157,7 +157,7 @@ _SPECS: dict[str, _Spec] = {
     "ask": _Spec(
         "ask <unit> <question>",
         'Sends a follow-up question to a unit head (quote unit names with spaces: "Public Works").',
-        "ask potholes Why did the backlog grow?",
+        "ask sanitation Why did missed pickups double?",
     ),
 }
 

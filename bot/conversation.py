@@ -100,6 +100,13 @@ async def _answer(t: Turn) -> Reply | None:
     return await commitments.answer(t.uow, t.person, commitment_id, t.values, t.now)
 
 
+async def _track(t: Turn) -> Reply | None:
+    commitment_id = t.id("commitment")
+    if commitment_id is None:
+        return None
+    return await commitments.track(t.uow, t.person, commitment_id, t.now)
+
+
 async def _show_digest(t: Turn) -> Reply:
     return await digest_for(t.uow, t.person, t.ids.get("week"), t.now)
 
@@ -131,6 +138,7 @@ BUTTONS: dict[Action, Handler] = {
     Action.CHECKIN_OPEN: _open_checkin,
     Action.FOLLOWUP_ASK: _ask_form,
     Action.FOLLOWUP_ANSWER: _answer_form,
+    Action.FOLLOWUP_TRACK: _track,
     Action.DIGEST_SHOW: _show_digest,
     Action.ESCALATION_ACK: _acknowledge,
     Action.ESCALATION_SNOOZE: _snooze,

@@ -65,7 +65,7 @@ class SqlDigestSource:
         weeks = [shift_week(week, -n) for n in range(max(weeks_back, 2) - 1, -1, -1)]
         week_monday = monday_of(week)
         start = dt.datetime.combine(week_monday, dt.time(0), tzinfo=dt.UTC) - _MARGIN
-        cadence_start = start - dt.timedelta(weeks=CADENCE_WEEKS - 1)
+        window_start = dt.datetime.combine(monday_of(weeks[0]), dt.time(0), tzinfo=dt.UTC) - _MARGIN
         cadence_weeks = [shift_week(week, -n) for n in range(CADENCE_WEEKS - 1, -1, -1)]
 
         people = await self._load(Person, PersonRecord)
@@ -111,7 +111,9 @@ class SqlDigestSource:
                 c.status == "open",
                 c.closed_at >= start,
                 c.due_on.between(week_monday - _MARGIN, week_monday + dt.timedelta(days=6) + _MARGIN),
-                and_(c.origin == "followup", c.created_at >= cadence_start),
+                # Questions and the promises answers made, over the whole window: an
+                # item's history with the leaders.
+                and_(or_(c.origin == "followup", c.origin.like("answer:%")), c.created_at >= window_start),
             ),
         )
         escalations = await self._load(

@@ -93,9 +93,19 @@ async def prepare(uow: SqlUnitOfWorkFactory) -> Prepared:
             ids[f"checkin.{key}"] = checkin.id or 0
             for week in weeks[-4:-1]:
                 late_before = key == "permits" and week == weeks[-2]
-                await work.checkins.add(
-                    make_checkin(unit, week, "submitted", late=late_before, by=unit.head_id)
+                # Fire & EMS missed the week before as well: its escalation still runs.
+                missed_before = key == "fire" and week == weeks[-2]
+                earlier = await work.checkins.add(
+                    make_checkin(
+                        unit,
+                        week,
+                        "open" if missed_before else "submitted",
+                        late=late_before,
+                        by=unit.head_id,
+                    )
                 )
+                if missed_before:
+                    ids["checkin.fire.before"] = earlier.id or 0
         # Readings: every metric on target for 12 weeks, then the stories of the week.
         for name, metric in metrics.items():
             if name.startswith(("customer_service.", "fire.")):
@@ -224,6 +234,9 @@ async def prepare(uow: SqlUnitOfWorkFactory) -> Prepared:
         ids["esc.fire"] = (
             await work.escalations.add(escalation("missed_checkin", ids["checkin.fire"], "fire"))
         ).id or 0
+        before = escalation("missed_checkin", ids["checkin.fire.before"], "fire")
+        before.step, before.created_at = 2, ny(2026, 11, 20, 14)
+        ids["esc.fire.before"] = (await work.escalations.add(before)).id or 0
         ids["esc.overdue"] = (
             await work.escalations.add(escalation("overdue_commitment", ids["overdue"], "sanitation"))
         ).id or 0

@@ -20,6 +20,7 @@ WIRE = {
     "checkin.confirm",
     "followup.ask",
     "followup.answer",
+    "followup.track",
     "escalation.ack",
     "escalation.snooze",
     "escalation.done",

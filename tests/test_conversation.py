@@ -83,7 +83,7 @@ async def test_overdue_lists_only_what_the_person_may_see(
     await say(bot, org_uow, HR_HEAD, "commit Fill the payroll clerk post by Wednesday")
     clock.set(ny(2026, 12, 7, 10))
     mayor = await say(bot, org_uow, MAYOR, "overdue")
-    assert "#1 Fix route 7: overdue by 5 day(s)" in mayor and "payroll clerk" in mayor
+    assert "#1 Fix route 7: overdue by 5 days" in mayor and "payroll clerk" in mayor
     other = await say(bot, org_uow, OTHER_HEAD, "overdue")
     assert "Fix route 7" in other and "payroll clerk" not in other  # HR is restricted
 

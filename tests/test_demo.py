@@ -10,9 +10,11 @@ from rich.console import Console
 
 from adapters.demo import run_demo
 from adapters.demo.personas import offered_commands, recorded
+from bot.digests.models import AUDIENCE
 from bot.messages import Button, Buttons, Card, Reply
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import EXAMPLE_ORG
+from tests.digest_consistency import contradictions
 
 
 async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_path: Path) -> None:
@@ -29,8 +31,25 @@ async def test_three_weeks_show_the_whole_cycle(uow: SqlUnitOfWorkFactory, tmp_p
     assert "Needs attention" in out  # an escalation step
     assert stats["answered by form"] > 10 and stats["validation caught"] >= 1
     assert sorted(p.name for p in out_dir.iterdir()) == ["2026-W45", "2026-W46", "2026-W47", "stats.json"]
+    # The last week's digest falls due after the demo stops: its folder says so.
+    assert (
+        "No digest for 2026-W47: it is posted on the Monday after"
+        in (out_dir / "2026-W47" / "no-digest.txt").read_text()
+    )
+    assert not (out_dir / "2026-W46" / "no-digest.txt").exists()
     summary = (out_dir / "2026-W46" / "summary.txt").read_text()
     assert "Parks & Recreation: excused" in summary or "Parks & Recreation: submitted" in summary
+    # The digests the demo posted contradict themselves nowhere (the property of
+    # tests/test_digest_consistency.py, over the demo's database).
+    checked = 0
+    async with uow() as work:
+        for week in ("2026-W45", "2026-W46", "2026-W47"):
+            record = await work.digests.get(AUDIENCE, week)
+            if record is None or record.posted.digest is None:
+                continue
+            assert contradictions(record.posted.digest) == [], week
+            checked += 1
+    assert checked >= 2
 
 
 def test_people_react_to_what_a_reply_offers_not_to_its_words() -> None:
@@ -50,3 +69,42 @@ def test_people_react_to_what_a_reply_offers_not_to_its_words() -> None:
     )
     assert recorded(receipt, fill) and not recorded(asks, fill)
     assert not recorded(receipt, fill.model_copy(update={"ids": {"checkin": "5"}}))
+
+
+async def test_eight_weeks_show_every_digest_section_and_the_whole_loop(
+    uow: SqlUnitOfWorkFactory, tmp_path: Path
+) -> None:
+    console = Console(record=True, width=200, color_system=None, file=io.StringIO())
+    out_dir = tmp_path / "demo"
+    await run_demo(uow, str(EXAMPLE_ORG), 8, out_dir, console, today=dt.date(2026, 11, 28))
+    texts = sorted(out_dir.glob("*/digest-*.txt"))
+    assert len(texts) == 7
+    digests = "\n".join(t.read_text(encoding="utf-8") for t in texts)
+    for heading in (
+        "Leadership digest · ",
+        "For your decision: top ",
+        "Scorecard · ",
+        "Trends needing attention · ",
+        "Also needing attention · ",
+        "Who reported · ",
+        "Not submitted (",
+        "Late (",
+        "Excused (",
+        "On time (",
+        "Promised vs delivered · ",
+        "Cadence health",
+    ):
+        assert heading in digests, heading
+    # The loop: promises made in check-ins and in answers, kept on time, late, dropped
+    # with a reason, not kept; a flagged item's history with the leaders.
+    for outcome in ("✓ kept: ", "✓ kept late: ", "✗ dropped: ", "✗ not kept: ", "Asked once since"):
+        assert outcome in digests, outcome
+    said = " ".join(console.export_text().split())
+    # Answers' promises: from the form, or one click on "Track this".
+    assert "Your promise is tracked as commitment" in said or "[clicks Track this]" in said
+    assert "No digest for 2026-W47" in (out_dir / "2026-W47" / "no-digest.txt").read_text()
+    async with uow() as work:
+        for week in (t.parent.name for t in texts):
+            record = await work.digests.get(AUDIENCE, week)
+            assert record is not None and record.posted.digest is not None
+            assert contradictions(record.posted.digest) == [], week

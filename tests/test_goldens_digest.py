@@ -84,8 +84,9 @@ async def test_quiet_week_and_no_promises(org: SqlUnitOfWorkFactory) -> None:
 
 async def test_item_variants(org: SqlUnitOfWorkFactory) -> None:
     """The other wordings: off target for the whole window, one day overdue, an
-    unanswered follow-up not yet due, a snoozed escalation, one on a commitment that is
-    not listed, and the severities a week later."""
+    unanswered follow-up not yet due, a snoozed escalation, and the severities a week
+    later.  An escalation still running on a commitment that was kept is settled: it is
+    not listed."""
     ids = (await prepare(org)).ids
     async with org() as work:
         context = await load_context(work)
@@ -122,5 +123,6 @@ async def test_item_variants(org: SqlUnitOfWorkFactory) -> None:
     )
     for name, now in (("digest_items_variants", NOW), ("digest_items_variants_later", ny(2026, 12, 5, 9))):
         digest = build_digest(data, now=now, context=context)
+        assert not any(e.escalation_id == 9001 for e in digest.exceptions)
         parts = tuple(p for item in digest.exceptions for p in item_parts(item))
         assert_card_golden(name, Card(parts=parts, summary=name))

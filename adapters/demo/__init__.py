@@ -71,8 +71,23 @@ async def run_demo(
             )
         sim.stats["escalation steps sent"] = steps
     if out is not None:
+        _say_why_no_digest(out, sim.digests_written, clock.now(), zone)
         (out / "stats.json").write_text(json.dumps(sim.stats, indent=2, sort_keys=True), encoding="utf-8")
     return sim.stats
+
+
+def _say_why_no_digest(out: Path, written: set[str], now: dt.datetime, zone: ZoneInfo) -> None:
+    """Every week folder holds its digest, or says why it does not."""
+    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+        if folder.name in written:
+            continue
+        ended = now.astimezone(zone)
+        (folder / "no-digest.txt").write_text(
+            f"No digest for {folder.name}: it is posted on the Monday after the week, and the demo "
+            f"stopped before that ({ended:%a %d %b %H:%M %Z}).\n"
+            f"Run the demo one week longer to see it.\n",
+            encoding="utf-8",
+        )
 
 
 __all__ = ["PERSONAS", "People", "Simulation", "run_demo"]

@@ -44,6 +44,10 @@ PERSONAS = {
 }
 
 
+# How the commitments heads make in their check-ins end, in turn.
+FATES = ("on time", "late", "dropped", "quiet")
+
+
 def buttons_of(reply: Reply) -> list[Button]:
     return [
         b
@@ -81,6 +85,9 @@ class People:
     sim: Simulation
     asked_weeks: set[str] = field(default_factory=set)
     typos: set[tuple[int, str]] = field(default_factory=set)
+    # Each commitment made in a check-in, by unit and text, and how it will end.
+    fates: dict[tuple[str, str], str] = field(default_factory=dict)
+    made: int = 0
 
     def value_for(self, unit: Unit, metric: Metric, week: str) -> float:
         """A plausible reading: near target, some units drifting off it over the weeks."""
@@ -173,6 +180,7 @@ class People:
             await self.sim.show(person.name, reply)
             return
         typed = {f"m.{k}": f"{v:g}" for k, v in values.items()}
+        typed.update(await self.commitment_moves(form, unit, values))
         first_metric = self.sim.metrics[unit.id or 0][0]
         if PERSONAS.get(unit.key) == "sloppy" and (unit.id or 0, checkin.week) not in self.typos:
             self.typos.add((unit.id or 0, checkin.week))
@@ -214,6 +222,40 @@ class People:
                     typed[name] = self.sim.rng.choice(reasons)
                 self.sim.count("validation caught")
 
+    async def commitment_moves(self, form: Form, unit: Unit, values: dict[str, float]) -> dict[str, str]:
+        """What the head does with the commitments the check-in form lists, and a new
+        one when a number is off target: every way a promise ends, over the weeks.  Each
+        new commitment gets its fate when it is made: delivered on time, delivered late,
+        dropped with a reason, or left to go quiet (its escalation takes over)."""
+        today = self.sim.clock.now().astimezone(ZoneInfo(unit.timezone)).date()
+        moves: dict[str, str] = {}
+        listed = [i for i in form.inputs if i.name.startswith("c.") and i.name[2:].isdigit()]
+        for item in listed:
+            ident = int(item.name[2:])
+            async with self.sim.uow() as uow:
+                commitment = await uow.commitments.get(ident)
+            if commitment is None:
+                continue
+            fate = self.fates.get((unit.key, commitment.text))
+            if fate == "dropped":
+                moves[item.name] = "dropped"
+                moves[f"cnote.{ident}"] = "Budget moved to the storm response"
+            elif (fate, today <= commitment.due_on) in (("on time", True), ("late", False)):
+                moves[item.name] = "done"
+        off = [
+            m
+            for m in self.sim.metrics[unit.id or 0]
+            if metric_status(m, float(f"{values[m.key]:g}")) in ("red", "amber")
+        ]
+        if off and not listed:
+            fate = FATES[self.made % len(FATES)]
+            self.made += 1
+            text = f"Bring {off[0].name[0].lower()}{off[0].name[1:]} back on target"[:120]
+            self.fates[(unit.key, text)] = fate
+            moves["new.text"] = text
+            moves["new.due"] = "in 2 weeks" if fate == "on time" else "in 5 days"
+        return moves
+
     async def answer_followup(self, person_id: int, button: Button) -> None:
         person = self.sim.people[person_id]
         reply = await self.sim.bot.on_button(person_id, button.action, button.ids)
@@ -228,10 +270,17 @@ class People:
                 "A vendor missed delivery; we escalated to procurement.",
             ]
         )
+        typed = {"answer": answer}
+        if "backlog" not in answer and self.sim.rng.random() < 0.5:
+            # The form's promise: tracked as a commitment, owned by the head.
+            typed |= {"promise": "Numbers back on target", "promise_due": "in 2 weeks"}
         self.sim.say(person.name, f"[answer] {answer}", "magenta")
-        await self.sim.show(
-            person.name, await self.sim.bot.on_form(person_id, form.action, form.ids, {"answer": answer})
-        )
+        reply = await self.sim.bot.on_form(person_id, form.action, form.ids, typed)
+        await self.sim.show(person.name, reply)
+        track = next((b for b in buttons_of(reply) if b.action == "followup.track"), None)
+        if track is not None:
+            self.sim.say(person.name, "[clicks Track this]", "magenta")
+            await self.sim.show(person.name, await self.sim.bot.on_button(person_id, track.action, track.ids))
         self.sim.count("follow-ups answered")
 
     async def click(self, person_id: int, button: Button) -> None:

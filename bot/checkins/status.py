@@ -39,6 +39,17 @@ def format_value(metric: Metric, value: float | None) -> str:
             return text
 
 
+def format_change(metric: Metric, change: float) -> str:
+    """A week-on-week change with its arrow: a percentage moves by points ("▼ 2.4 pts"),
+    everything else in the metric's own measure ("▲ 30", "▲ 1 day")."""
+    arrow = "▲" if change > 0 else "▼"
+    size = abs(change)
+    if metric.measure == "percent":
+        text = f"{size:,.0f}" if float(size).is_integer() else f"{size:,.1f}"
+        return f"{arrow} {text} {'pt' if size == 1 else 'pts'}"
+    return f"{arrow} {format_value(metric, size)}"
+
+
 def target_text(metric: Metric) -> str:
     sign = "≥" if metric.direction == "higher" else "≤"
     return f"{sign} {format_value(metric, metric.target)}"

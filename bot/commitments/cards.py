@@ -36,7 +36,7 @@ def due_status(commitment: Commitment, today: dt.date) -> Status:
 def due_text(commitment: Commitment, today: dt.date) -> str:
     days = (commitment.due_on - today).days
     if days < 0:
-        return f"overdue by {-days} day(s) (was due {commitment.due_on:%a %d %b})"
+        return f"overdue by {-days} {'day' if days == -1 else 'days'} (was due {commitment.due_on:%a %d %b})"
     if days == 0:
         return "due today"
     return f"due {commitment.due_on:%a %d %b}"
@@ -68,6 +68,51 @@ def commitments_card(
         parts.append(Note(text=f"…and {len(items) - 60} more."))
     parts.append(Note(text="done <id> closes one; update <id> <note> records progress."))
     return Card(parts=tuple(parts), summary=f"{title}: {len(items)} open")
+
+
+def questions_card(
+    items: Sequence[Commitment],
+    people: Mapping[int, Person],
+    units: Mapping[int | None, Unit],
+    today: dt.date,
+) -> Card:
+    """Leaders' questions waiting for an answer: listed apart from commitments, because
+    only an answer closes one."""
+    title = "Questions waiting for an answer"
+    facts = []
+    for c in items[:60]:
+        asker = people.get(c.asked_by) if c.asked_by is not None else None
+        owner = people.get(c.owner_id)
+        unit = units.get(c.unit_id)
+        who = ", ".join(x for x in (owner.name if owner else "", unit.name if unit else "") if x)
+        by = f"asked by {asker.name} · " if asker else ""
+        facts.append(
+            Fact(
+                label=f"#{c.id} {c.text}",
+                value=f"{by}answer {due_text(c, today)} · {who}",
+                status=due_status(c, today),
+            )
+        )
+    parts: list[Part] = [Heading(text=title), Facts(facts=tuple(facts))]
+    if len(items) > 60:
+        parts.append(Note(text=f"…and {len(items) - 60} more."))
+    parts.append(Note(text="done <id> opens the answer form: a question is closed by its answer."))
+    parts.append(
+        Buttons(
+            buttons=tuple(
+                Button(label=f"Answer #{c.id}", action=Action.FOLLOWUP_ANSWER, ids={"commitment": str(c.id)})
+                for c in items[:5]
+            )
+        )
+    )
+    return Card(parts=tuple(parts), summary=f"{title}: {len(items)}")
+
+
+ANSWER_TO_CLOSE = "A question is closed by its answer: write it here and it goes to the leader who asked."
+
+
+def withdrawn_text(question: Commitment) -> str:
+    return f"You withdrew question #{question.id}: “{question.text[:80]}”. Nobody owes you its answer now."
 
 
 # --- replies to commands -------------------------------------------------------------------
@@ -171,7 +216,7 @@ WRITE_THE_ANSWER = "Write your answer."
 
 
 def already_answered(commitment_id: int) -> str:
-    return f"Follow-up #{commitment_id} was already answered."
+    return f"Follow-up #{commitment_id} is closed already (answered or withdrawn)."
 
 
 def asked_text(followup: Commitment, owner: Person, unit: Unit, question: str) -> str:
@@ -179,6 +224,48 @@ def asked_text(followup: Commitment, owner: Person, unit: Unit, question: str) -
         f"Asked {owner.name} ({unit.name}), answer due {followup.due_on:%a %d %b}: {question} "
         f"(follow-up #{followup.id})"
     )
+
+
+PROMISE_NEEDS_A_DATE = "By when? A promise is tracked with its date."
+DATE_NEEDS_A_PROMISE = "What will be done by then? Leave both empty when the answer promises nothing."
+NO_PROMISE_FOUND = "I found no promise with a date in that answer: commit <text> by <date> tracks one."
+
+
+def answered_and_tracked_text(commitment_id: int, tracked: Commitment) -> str:
+    return (
+        f"Thanks, your answer to follow-up #{commitment_id} was sent. Your promise is tracked as "
+        f"commitment #{tracked.id}: {tracked.text} — due {tracked.due_on:%a %d %b}."
+    )
+
+
+def answered_offer_tracking(commitment_id: int, promise: str, due: dt.date) -> Card:
+    """The answer names a date: one click tracks it as a commitment."""
+    return Card(
+        parts=(
+            paragraph(f"Thanks, your answer to follow-up #{commitment_id} was sent."),
+            paragraph("It promises “", Text(text=promise, style="italic"), f"” by {due:%a %d %b}."),
+            Buttons(
+                buttons=(
+                    Button(
+                        label="Track this",
+                        action=Action.FOLLOWUP_TRACK,
+                        ids={"commitment": str(commitment_id)},
+                        style="primary",
+                    ),
+                )
+            ),
+            Note(text="Tracked, it shows in the digest's promised vs delivered."),
+        ),
+        summary=f"Answer to follow-up #{commitment_id} sent; track its promise?",
+    )
+
+
+def tracked_text(tracked: Commitment) -> str:
+    return f"Tracked as commitment #{tracked.id}: {tracked.text} — due {tracked.due_on:%a %d %b}."
+
+
+def already_tracked_text(tracked: Commitment) -> str:
+    return f"That promise is tracked already: commitment #{tracked.id}, due {tracked.due_on:%a %d %b}."
 
 
 def answered_text(commitment_id: int) -> str:

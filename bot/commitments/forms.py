@@ -44,11 +44,23 @@ def ask_form(unit: Unit, ids: Mapping[str, str], suggestion: str, due: dt.date) 
 
 
 def answer_form(followup: Commitment) -> Form:
+    """The answer, and what it promises (optional): a promise with a date becomes a
+    tracked commitment, owned by whoever answers."""
     return Form(
         action=Action.FOLLOWUP_ANSWER,
         ids={"commitment": str(followup.id)},
         title="Answer the question",
         submit_label="Send answer",
         intro=(paragraph(Text(text=followup.text, style="italic")),),
-        inputs=(TextInput(name="answer", label="Your answer", multiline=True, max_length=3000),),
+        inputs=(
+            TextInput(name="answer", label="Your answer", multiline=True, max_length=3000),
+            TextInput(
+                name="promise",
+                label="Does your answer promise something? (optional)",
+                hint='What will be done, e.g. "Clear the missed-pickup backlog"',
+                max_length=300,
+                optional=True,
+            ),
+            DateInput(name="promise_due", label="Done by (with a promise)", optional=True),
+        ),
     )

@@ -4,13 +4,14 @@ rights, call the service, answer with cards.  The bot's turn commits."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from bot.commitments import cards, forms, service
-from bot.commitments.models import Commitment
+from bot.commitments.models import Commitment, CommitmentStatus, answer_origin
 from bot.commitments.service import NotOpen
-from bot.messages import Form, Reply
+from bot.messages import Form, Reply, paragraph
 from bot.org.context import load_context
 from bot.org.lookup import find_unit, units_of
 from bot.org.models import Person, Unit
@@ -50,12 +51,34 @@ async def create(uow: UnitOfWork, person: Person, text: str, due_on: dt.date, no
 async def close(
     uow: UnitOfWork, person: Person, commitment_id: int, now: dt.datetime, *, note: str = ""
 ) -> Reply:
+    question = await uow.commitments.get(commitment_id)
+    if question is not None and question.origin == "followup":
+        return await _close_question(uow, person, question, now)
     commitment, _ = await editable(uow, person, commitment_id)
     try:
         await service.close(uow, commitment, person.id, now, note=note)
     except NotOpen:
         return Reply.text(cards.already_closed_text(commitment))
     return Reply.text(cards.closed_text(commitment, person))
+
+
+async def _close_question(uow: UnitOfWork, person: Person, question: Commitment, now: dt.datetime) -> Reply:
+    """A question is closed only by its answer, or by the asker withdrawing it: ``done``
+    from the one who owes the answer opens the answer form; from the asker it withdraws
+    the question."""
+    assert question.id is not None
+    if question.status != "open":
+        return Reply.text(cards.already_answered(question.id))
+    if person.id is not None and person.id == question.asked_by:
+        await service.close(
+            uow, question, person.id, now, status=CommitmentStatus.DROPPED, note="withdrawn by the asker"
+        )
+        return Reply.text(cards.withdrawn_text(question))
+    followup = await _owed(uow, person, question.id)
+    form = forms.answer_form(followup)
+    return Reply(
+        messages=(form.model_copy(update={"intro": (*form.intro, paragraph(cards.ANSWER_TO_CLOSE))}),)
+    )
 
 
 async def update(uow: UnitOfWork, person: Person, commitment_id: int, note: str, now: dt.datetime) -> Reply:
@@ -97,8 +120,15 @@ async def list_for(uow: UnitOfWork, person: Person, target: str | None, today: d
         assert unit.id is not None
         items = list(await uow.commitments.open_for_unit(unit.id))
         title = cards.unit_title(unit)
-    owners = await service.people_by_id(uow, [c.owner_id for c in items])
-    return Reply(messages=(cards.commitments_card(title, items, owners, units, today),))
+    questions = [c for c in items if c.origin == "followup"]
+    promised = [c for c in items if c.origin != "followup"]
+    owners = await service.people_by_id(
+        uow, [c.owner_id for c in items] + [c.asked_by or 0 for c in questions]
+    )
+    messages = [cards.commitments_card(title, promised, owners, units, today)]
+    if questions:
+        messages.append(cards.questions_card(questions, owners, units, today))
+    return Reply(messages=tuple(messages))
 
 
 async def overdue(uow: UnitOfWork, person: Person, today: dt.date) -> Reply:
@@ -167,6 +197,13 @@ async def ask(
         parse_date(due_text, today=today) if due_text else service.default_due(await load_context(uow), today)
     )
     followup, owner = await service.ask(uow, person, unit, question, due, now, about)
+    metric_key = (about or {}).get("metric")
+    if metric_key and unit.id is not None:
+        # Asked about a metric: the digest shows the item's history with the leader.
+        metric = next((m for m in await uow.metrics.for_unit(unit.id) if m.key == metric_key), None)
+        if metric is not None:
+            followup.metric_id = metric.id
+            await uow.commitments.save(followup)
     return Reply.text(cards.asked_text(followup, owner, unit, question))
 
 
@@ -210,16 +247,97 @@ async def answer_form(uow: UnitOfWork, person: Person, commitment_id: int) -> Re
     return Reply(messages=(forms.answer_form(followup),))
 
 
+def promise_in(text: str, today: dt.date) -> tuple[str, dt.date] | None:
+    """The promise a plain answer makes, when it names a date: "the backlog clears by
+    Friday" → ("the backlog clears by Friday", Friday).  The sentence holding the first
+    "by <date>" that reads as a date; None when there is none."""
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text):
+        words = sentence.split()
+        for i, word in enumerate(words):
+            if word.lower() not in ("by", "before", "until"):
+                continue
+            for end in range(min(len(words), i + 5), i + 1, -1):
+                phrase = " ".join(words[i + 1 : end]).strip(" ,.;!?")
+                try:
+                    return sentence.strip()[:300], parse_date(phrase, today=today)
+                except ValueError:
+                    continue
+    return None
+
+
 async def answer(
     uow: UnitOfWork, person: Person, commitment_id: int, values: Mapping[str, str], now: dt.datetime
 ) -> Reply:
     text = (values.get("answer") or "").strip()
+    promise = (values.get("promise") or "").strip()
+    promise_due = (values.get("promise_due") or "").strip()
     followup = await _owed(uow, person, commitment_id)
+    errors: dict[str, str] = {}
     if not text:
+        errors["answer"] = cards.WRITE_THE_ANSWER
+    due: dt.date | None = None
+    if promise and not promise_due:
+        errors["promise_due"] = cards.PROMISE_NEEDS_A_DATE
+    elif promise_due:
+        try:
+            due = parse_date(promise_due, today=_today(person, now))
+        except ValueError as exc:
+            errors["promise_due"] = str(exc)
+        if not promise:
+            errors["promise"] = cards.DATE_NEEDS_A_PROMISE
+    if errors:
         form = forms.answer_form(followup)
-        return Reply(messages=(form.model_copy(update={"errors": {"answer": cards.WRITE_THE_ANSWER}}),))
+        inputs = tuple(i.model_copy(update={"value": values.get(i.name) or None}) for i in form.inputs)
+        return Reply(messages=(form.model_copy(update={"errors": errors, "inputs": inputs}),))
     try:
         await service.answer(uow, person, followup, text, now)
     except NotOpen:
         raise NotAllowed(cards.already_answered(commitment_id)) from None
+    if promise and due is not None:
+        tracked = await _track_promise(uow, person, followup, promise, due, now)
+        return Reply.text(cards.answered_and_tracked_text(commitment_id, tracked))
+    found = promise_in(text, _today(person, now))
+    if found is not None:
+        return Reply(messages=(cards.answered_offer_tracking(commitment_id, found[0], found[1]),))
     return Reply.text(cards.answered_text(commitment_id))
+
+
+async def _track_promise(
+    uow: UnitOfWork, person: Person, followup: Commitment, text: str, due: dt.date, now: dt.datetime
+) -> Commitment:
+    assert followup.id is not None and person.id is not None
+    unit = await uow.units.get(followup.unit_id)
+    assert unit is not None
+    return await service.open_commitment(
+        uow,
+        unit=unit,
+        owner_id=person.id,
+        text=text[:300],
+        due_on=due,
+        origin=answer_origin(followup.id),
+        by=person.id,
+        now=now,
+        note=f"promised in the answer to follow-up #{followup.id}",
+        detail={"text": text[:200], "followup": followup.id},
+    )
+
+
+async def track(uow: UnitOfWork, person: Person, followup_id: int, now: dt.datetime) -> Reply:
+    """ "Track this": the promise of an answered follow-up becomes a commitment.  The
+    promise is read again from the stored answer (ids from a button are not trusted), and
+    tracked once."""
+    followup = await uow.commitments.get(followup_id)
+    if followup is None or followup.origin != "followup" or not followup.answer:
+        raise NotAllowed(cards.QUESTION_GONE)
+    unit = await uow.units.get(followup.unit_id)
+    assert unit is not None and unit.id is not None
+    require(person, Right.ANSWER, unit, owner_id=followup.owner_id)
+    origin = answer_origin(followup_id)
+    already = [c for c in await uow.commitments.open_for_unit(unit.id) if c.origin == origin]
+    if already:
+        return Reply.text(cards.already_tracked_text(already[0]))
+    found = promise_in(followup.answer, _today(person, followup.closed_at or now))
+    if found is None:
+        return Reply.text(cards.NO_PROMISE_FOUND)
+    tracked = await _track_promise(uow, person, followup, found[0], found[1], now)
+    return Reply.text(cards.tracked_text(tracked))

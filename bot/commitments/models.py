@@ -17,6 +17,20 @@ class CommitmentStatus(StrEnum):
 
 
 CommitmentOrigin = Literal["checkin", "command", "followup"]
+# A commitment promised in the answer to a follow-up: its origin names the follow-up
+# ("answer:12"), so the digest can tell whether the answer's promise was kept.
+ANSWER_ORIGIN = "answer:"
+
+
+def answer_origin(followup_id: int) -> str:
+    return f"{ANSWER_ORIGIN}{followup_id}"
+
+
+def answered_followup(origin: str) -> int | None:
+    """The follow-up a commitment was promised in, if it was."""
+    if origin.startswith(ANSWER_ORIGIN) and origin[len(ANSWER_ORIGIN) :].isdigit():
+        return int(origin[len(ANSWER_ORIGIN) :])
+    return None
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ cadence.py (cadence health); cards.py writes the words.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from bot.digests.cadence import action_keys, cadence
 from bot.digests.data import DigestData
@@ -36,7 +37,7 @@ from bot.digests.models import (
     UnreachablePerson,
     without_units,
 )
-from bot.digests.promises import promises
+from bot.digests.promises import promises, with_history
 from bot.digests.scope import Scope
 from bot.digests.scorecard import score
 from bot.org.context import OrgContext
@@ -55,6 +56,7 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
         per_unit = counts.setdefault(found.unit.key, {})
         per_unit[found.kind] = per_unit.get(found.kind, 0) + 1
     candidates.sort(key=lambda c: c.rank())
+    nothing_due, since = _nothing_due(scope, scorecard.reporting)
     return Digest(
         week=data.week,
         starts_on=scope.starts_on,
@@ -63,18 +65,36 @@ def build_digest(data: DigestData, *, now: dt.datetime, context: OrgContext) -> 
         organisation=context.organisation.name,
         reporting=tuple(scorecard.reporting),
         scorecard=tuple(scorecard.units),
-        exceptions=tuple(c.item() for c in candidates[:MAX_EXCEPTIONS]),
+        exceptions=tuple(with_history(scope, c.item()) for c in candidates[:MAX_EXCEPTIONS]),
         exception_counts=counts,
         promises=tuple(promises(scope)),
         cadence=cadence(scope),
         charts=tuple(scorecard.charts[:MAX_CHARTS]),
         restricted_units=tuple(u.key for u in scope.units if u.restricted),
+        timezone=context.organisation.timezone,
+        nothing_due=nothing_due,
+        units_since=since,
         unreachable=tuple(
             UnreachablePerson(email=p.email, name=p.name, reason=p.unreachable)
             for p in sorted(data.people.values(), key=lambda p: p.name)
             if p.active and p.unreachable
         ),
     )
+
+
+def _nothing_due(
+    scope: Scope, reporting: list[ReportingEntry]
+) -> tuple[Literal["no_units", "not_asked", "all_excused"] | None, dt.date | None]:
+    """Why no check-in was due in the covered week, when none was: an empty week is not
+    a good week, and the digest says so."""
+    if any(r.state != "excused" for r in reporting):
+        return None, None
+    if reporting:
+        return "all_excused", None
+    created = [u.created_at for u in scope.data.units if u.created_at is not None]
+    if not scope.units and not created:
+        return "no_units", None
+    return "not_asked", scope.day(min(created)) if created else None
 
 
 # The digest's types and rules, importable from here as before.

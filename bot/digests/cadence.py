@@ -52,7 +52,7 @@ def cadence(scope: Scope) -> CadenceHealth:
         for c in data.commitments
         if c.origin == "followup" and c.unit_id in unit_ids and window_start <= c.created_at < now
     ]
-    answered = [c for c in asked if c.answer is not None or c.status == "done"]
+    answered = [c for c in asked if c.answer is not None]
     waiting = [c for c in asked if c.answer is None and c.status == "open" and c.due_on >= scope.today]
     actions = [a for a in data.actions if a.action in LEADER_ACTIONS and scope.week_start <= a.at < now]
     escalations = {e.id: e for e in data.escalations if e.id is not None}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from bot.checkins.status import format_value, target_text
 from bot.digests.cadence import CADENCE_WEEKS
@@ -20,6 +21,7 @@ from bot.digests.models import (
     EscalationFacts,
     ExceptionItem,
     FollowupFacts,
+    History,
     MetricFacts,
     MetricLine,
     MetricRef,
@@ -92,6 +94,12 @@ def _day(day: dt.date) -> str:
     return f"{day:%a %d %b}"
 
 
+def _moment(instant: dt.datetime, zone: str) -> str:
+    """An instant in the organisation's zone, with the zone's abbreviation."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%a %d %b %H:%M} {local.tzname() or zone}"
+
+
 def _metric(ref: MetricRef) -> Metric:
     # The formatting helpers read only the measure, the direction and the target.
     return Metric(
@@ -138,7 +146,7 @@ def _escalation_text(unit_name: str, facts: EscalationFacts) -> str:
     if facts.snoozed_until is not None:
         where = f"snoozed until {_day(facts.snoozed_until)}"
     else:
-        where = f"escalating since {_day(facts.since)}, {facts.messages_sent} message(s) sent"
+        where = f"escalating since {_day(facts.since)}, {_plural(facts.messages_sent, 'message')} sent"
     return f"{what} — {where}"
 
 
@@ -155,6 +163,31 @@ def item_text(item: ExceptionItem) -> str:
             return _escalation_text(item.unit_name, facts)
         case WrittenFacts(text=text):
             return text
+
+
+_PROMISE_WORD = {
+    "open": "not due yet",
+    "kept": "kept",
+    "kept_late": "kept late",
+    "dropped": "dropped",
+    "not_kept": "not kept",
+}
+
+
+def history_text(history: History) -> str:
+    """ "Asked 3 times since 2026-W43, last answer (2026-W46): “…”; it promised …: kept." """
+    times = "once" if history.asked == 1 else "twice" if history.asked == 2 else f"{history.asked} times"
+    text = f"Asked {times} since {history.since_week}"
+    if history.last_answer is None:
+        return text + ", no answer yet."
+    text += f", last answer ({history.last_answer_week}): “{history.last_answer}”"
+    promise = history.promise
+    if promise is None:
+        return text + " — it promised nothing tracked."
+    return (
+        f"{text} — it promised #{promise.commitment_id} “{promise.text}” by {_day(promise.due_on)}: "
+        f"{_PROMISE_WORD[promise.outcome]}."
+    )
 
 
 def item_buttons(item: ExceptionItem) -> list[Button]:
@@ -194,6 +227,8 @@ def item_parts(item: ExceptionItem) -> list[Part]:
         *_mention(item.owner),
     ]
     parts: list[Part] = [Paragraph(spans=tuple(spans))]
+    if item.history is not None:
+        parts.append(Note(text=history_text(item.history)))
     buttons = item_buttons(item)
     if buttons:
         parts.append(Buttons(buttons=tuple(buttons)))
@@ -208,6 +243,20 @@ def _share(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}% ({part} of {whole})" if whole else "—"
 
 
+def _nothing_due_text(digest: Digest) -> str:
+    """Why no check-in was due in the covered week."""
+    if digest.nothing_due == "all_excused":
+        return f"Nothing was due in {digest.week}: every unit was excused."
+    if digest.nothing_due == "not_asked" and digest.units_since is not None:
+        return (
+            f"Nothing was due in {digest.week}: the units were set up on {_day(digest.units_since)}, "
+            "after that week's check-ins; their first check-ins open on their next check-in day."
+        )
+    if digest.nothing_due == "not_asked":
+        return f"Nothing was due in {digest.week}: no unit was asked for a check-in that week."
+    return f"Nothing was due in {digest.week}: no unit is set up yet (statbot org apply FILE)."
+
+
 def summary_card(digest: Digest) -> Card:
     states = [r.state for r in digest.reporting]
     on_time, late = states.count("on_time"), states.count("late")
@@ -217,16 +266,24 @@ def summary_card(digest: Digest) -> Card:
     ambers = sum(m.status == "amber" for m in lines)
     greens = sum(m.status == "green" for m in lines)
     cadence = digest.cadence
-    facts = (
-        Fact(
+    empty = digest.nothing_due is not None
+    checkins = (
+        Fact(label="Check-ins", value=f"none due ({_plural(excused, 'unit')} excused)", status="none")
+        if digest.nothing_due == "all_excused"
+        else Fact(label="Check-ins", value="none due", status="none")
+        if empty
+        else Fact(
             label="Check-ins",
             value=f"{on_time} on time, {late} late, {missing} not submitted, {excused} excused",
             status="red" if missing else "amber" if late else "green",
-        ),
+        )
+    )
+    facts = (
+        checkins,
         Fact(
             label="Metrics",
             value=f"{reds} off target, {ambers} to watch, {greens} on target",
-            status="red" if reds else "amber" if ambers else "green",
+            status="red" if reds else "amber" if ambers else "green" if greens else "none",
         ),
         Fact(
             label="Commitments",
@@ -249,6 +306,8 @@ def summary_card(digest: Digest) -> Card:
         Facts(facts=facts),
     ]
     top = digest.exceptions[:TOP_ITEMS]
+    if empty:
+        parts.append(Paragraph(spans=(Text(text=_nothing_due_text(digest)),)))
     if top:
         parts.append(
             Heading(text=f"For your decision: top {len(top)} of {_plural(digest.total_exceptions, 'item')}")
@@ -258,12 +317,17 @@ def summary_card(digest: Digest) -> Card:
         parts.append(
             Note(text="Ask about this sends the unit head your question; Acknowledge stops an escalation.")
         )
-    else:
+    elif not empty:
         parts.append(Paragraph(spans=(Text(text="Nothing is off target, overdue or unanswered this week."),)))
-    summary = (
-        f"Leadership digest {digest.week}: {_plural(digest.total_exceptions, 'item')} need attention, "
-        f"{missing} check-in(s) missing, {reds} metric(s) off target"
-    )
+    total = digest.total_exceptions
+    if empty:
+        summary = f"Leadership digest {digest.week}: nothing was due"
+    else:
+        summary = (
+            f"Leadership digest {digest.week}: {_plural(total, 'item')} "
+            f"{'needs' if total == 1 else 'need'} attention, "
+            f"{_plural(missing, 'check-in')} missing, {_plural(reds, 'metric')} off target"
+        )
     return Card(parts=tuple(parts), summary=summary)
 
 
@@ -290,6 +354,14 @@ def _unit_parts(unit: UnitScore) -> list[Part]:
         Text(text=f" — {_STATUS_WORD[unit.status]}, {reported}"),
         *_mention(unit.head),
     ]
+    if unit.status == "none" and not any(any(v is not None for v in m.sparkline) for m in unit.metrics):
+        # A silent unit is one line: no readings on record in the whole window.
+        spans.insert(2, Text(text=f" · no readings yet ({_plural(len(unit.metrics), 'metric')})"))
+        return [Paragraph(spans=tuple(spans))]
+    if unit.status == "none":
+        # No readings this week: one line, with the last value each metric had.
+        spans.insert(2, Text(text=" · no readings this week"))
+        return [Paragraph(spans=tuple(spans))]
     parts: list[Part] = [Paragraph(spans=tuple(spans))]
     parts.extend(
         Sparkline(label=_line_label(line), values=line.sparkline, status=line.status) for line in unit.metrics
@@ -362,11 +434,34 @@ def reporting_card(digest: Digest) -> Card:
         title = f"Not submitted ({len(by_state['missing'])})"
         parts.append(Paragraph(spans=(Text(text=title, style="bold"),)))
         for entry in by_state["missing"][:MAX_LISTED]:
-            parts.append(Paragraph(spans=(Text(text=entry.unit_name), *_mention(entry.head))))
+            chased = (
+                f" — escalating, {_plural(entry.messages_sent, 'message')} sent"
+                if entry.escalation_id is not None and entry.messages_sent
+                else ""
+            )
+            parts.append(Paragraph(spans=(Text(text=entry.unit_name + chased), *_mention(entry.head))))
+        acks = [
+            e for e in by_state["missing"][:MAX_LISTED] if e.escalation_id is not None and e.messages_sent
+        ]
+        if acks:
+            parts.append(
+                Buttons(
+                    buttons=tuple(
+                        Button(
+                            label=f"Acknowledge {e.unit_name}"[:40],
+                            action="escalation.ack",
+                            ids={"escalation": str(e.escalation_id)},
+                        )
+                        for e in acks[:5]
+                    )
+                )
+            )
     if by_state["late"]:
         parts.append(Paragraph(spans=(Text(text=f"Late ({len(by_state['late'])})", style="bold"),)))
         for entry in by_state["late"][:MAX_LISTED]:
-            when = f" — submitted {entry.submitted_at:%a %d %b %H:%M} UTC" if entry.submitted_at else ""
+            when = (
+                f" — submitted {_moment(entry.submitted_at, digest.timezone)}" if entry.submitted_at else ""
+            )
             parts.append(Paragraph(spans=(Text(text=entry.unit_name + when), *_mention(entry.submitted_by))))
     if by_state["excused"]:
         parts.append(Paragraph(spans=(Text(text=f"Excused ({len(by_state['excused'])})", style="bold"),)))
@@ -407,7 +502,10 @@ def promises_card(digest: Digest) -> Card:
     kept = sum(p.outcome in ("kept", "kept_late") for p in digest.promises)
     parts: list[Part] = [
         Heading(text=f"Promised vs delivered · due {digest.week}"),
-        Note(text=f"{kept} of {len(digest.promises)} commitments due last week were kept."),
+        Note(
+            text=f"{kept} of {_plural(len(digest.promises), 'commitment')} due last week "
+            f"{'was' if len(digest.promises) == 1 else 'were'} kept."
+        ),
     ]
     parts.extend(_promise_parts(p) for p in digest.promises[:MAX_LISTED])
     if len(digest.promises) > MAX_LISTED:

@@ -67,6 +67,10 @@ class ReportingEntry(_Model):
     submitted_by: PersonRef | None = None
     submitted_at: dt.datetime | None = None
     excuse: str | None = None
+    # A missed check-in's running escalation (its Acknowledge button lives here: the
+    # missed check-in is listed once, in "Who reported").
+    escalation_id: int | None = None
+    messages_sent: int = 0
 
 
 class MetricLine(_Model):
@@ -180,6 +184,27 @@ ItemFacts = Annotated[
 ]
 
 
+class PromiseRef(_Model):
+    """A promise an answer carried (a commitment tracked from it) and how it stands."""
+
+    commitment_id: int
+    text: str
+    due_on: dt.date
+    # kept / kept_late / dropped / not_kept when due by the digest's day, else "open".
+    outcome: Outcome | Literal["open"]
+
+
+class History(_Model):
+    """The item's history with the leaders: the questions asked about it in the loaded
+    window, the last answer and whether its promise was kept."""
+
+    asked: int
+    since_week: str
+    last_answer: str | None = None
+    last_answer_week: str | None = None
+    promise: PromiseRef | None = None
+
+
 class ExceptionItem(_Model):
     kind: ExceptionKind
     severity: Severity
@@ -191,6 +216,7 @@ class ExceptionItem(_Model):
     commitment_id: int | None = None
     escalation_id: int | None = None
     checkin_id: int | None = None
+    history: History | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -278,6 +304,14 @@ class Digest(_Model):
     cadence: CadenceHealth
     charts: tuple[ChartSeries, ...]
     restricted_units: tuple[str, ...] = ()
+    # The organisation's zone: every time the digest shows is in it.
+    timezone: str = "UTC"
+    # Why nothing was due this week, when nothing was: "no_units" (no unit existed by the
+    # week's end), "not_asked" (the units were set up after the week's check-ins opened),
+    # "all_excused".  None when some check-in was due.
+    nothing_due: Literal["no_units", "not_asked", "all_excused"] | None = None
+    # The day the first unit was set up ("not_asked").
+    units_since: dt.date | None = None
     # People the bot cannot reach on its platform: their prompts and escalations go nowhere.
     unreachable: tuple[UnreachablePerson, ...] = ()
 

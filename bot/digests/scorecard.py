@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.checkins.status import format_value, metric_status, target_text
+from bot.checkins.status import format_change, format_value, metric_status, target_text
+from bot.digests.detectors.escalations import missed_checkin_escalations
 from bot.digests.detectors.metrics import OFF_TARGET_WEEKS
 from bot.digests.models import ChartSeries, MetricLine, ReportingEntry, UnitScore
 from bot.digests.scope import Observation, Scope, ref, report_state
@@ -33,8 +34,7 @@ def _change_text(metric: Metric, change: float) -> str:
     # No change is the card's to say.
     if change == 0:
         return ""
-    arrow = "▲" if change > 0 else "▼"
-    return f"{arrow} {format_value(metric, abs(change))}"
+    return format_change(metric, change)
 
 
 def _unit_rank(score: UnitScore) -> tuple[int, int, int, str]:
@@ -73,6 +73,7 @@ def score(scope: Scope) -> Scorecard:
     units: list[UnitScore] = []
     observations: list[Observation] = []
     charts: list[tuple[tuple[int, int], ChartSeries]] = []
+    chased = missed_checkin_escalations(scope)
     for unit in scope.units:
         assert unit.id is not None
         head = scope.person(unit.head_id)
@@ -83,6 +84,7 @@ def score(scope: Scope) -> Scorecard:
             # since): there is nothing to report, least of all "did not report".
             continue
         state = report_state(checkin)
+        escalation = chased.get(checkin.id) if checkin is not None and checkin.id is not None else None
         submitter = scope.person(checkin.submitted_by) if checkin and checkin.submitted_by else None
         reporting.append(
             ReportingEntry(
@@ -93,6 +95,8 @@ def score(scope: Scope) -> Scorecard:
                 submitted_by=ref(submitter),
                 submitted_at=checkin.submitted_at if checkin else None,
                 excuse=checkin.excuse if checkin and state == "excused" else None,
+                escalation_id=escalation.id if escalation is not None and state == "missing" else None,
+                messages_sent=escalation.step if escalation is not None and state == "missing" else 0,
             )
         )
         lines: list[MetricLine] = []

@@ -57,12 +57,15 @@ def off_target_streak(scope: Scope, observations: Sequence[Observation]) -> Iter
 
 def big_move(scope: Scope, observations: Sequence[Observation]) -> Iterator[Candidate]:
     for o in observations:
+        # A move the wrong way that still lands on target needs no decision.
         if o.change is None or o.before is None or not o.worse or o.streak >= OFF_TARGET_WEEKS:
+            continue
+        if o.status == "green":
             continue
         adverse = abs(o.change)
         share = adverse / abs(o.before) if o.before else float("inf")
         if adverse >= o.metric.amber and share >= BIG_MOVE_SHARE:
-            severity: Severity = "high" if o.status == "red" else "medium" if o.status == "amber" else "low"
+            severity: Severity = "high" if o.status == "red" else "medium"
             yield _candidate(o, scope, "big_move", severity, min(share, 1e9))
 
 
