@@ -1,0 +1,165 @@
+"""The console as a newcomer's first place to try the bot: buttons, the README's block,
+the clock kept per database, and forms that never eat a command."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from adapters.console.chat import ConsoleChat, strip_comment
+from bot.clock import FakeClock
+from bot.conversation import StatBot
+from storage.console_clock import ConsoleClockStore
+from storage.uow import SqlUnitOfWorkFactory
+from tests.helpers import ny
+from tests.test_console import Script
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console(record=True, width=120, force_terminal=False, color_system=None, file=io.StringIO())
+
+
+def make_chat(
+    uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console, script: Script, **kw: object
+) -> ConsoleChat:
+    return ConsoleChat(StatBot(uow, clock), uow, clock, ask=script, console=console, plain=True, **kw)  # type: ignore[arg-type]
+
+
+def number_of(out: str, label: str, occurrence: int = 0) -> str:
+    found = re.findall(r"\[(\d+)\] " + re.escape(label), out)
+    assert len(found) > occurrence, (label, out[-3000:])
+    return found[occurrence]
+
+
+class Interactive(Script):
+    """A script whose next line may depend on what the console has shown so far."""
+
+    def __init__(self, console: Console, *steps: object) -> None:
+        super().__init__()
+        self.console = console
+        self.steps = list(steps)
+
+    async def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if not self.steps:
+            raise EOFError
+        step = self.steps.pop(0)
+        if callable(step):
+            return str(step(self.console.export_text(clear=False)))
+        return str(step)
+
+
+# --- 10: every card's buttons stay reachable ----------------------------------------------
+
+
+async def test_an_earlier_cards_button_stays_clickable(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    """After the Monday digest (many cards with buttons), the escalation card shown before
+    it can still be acknowledged, and the digest's "Ask about #1" asks about #1."""
+    clock.set(ny(2026, 12, 3, 8))
+    script = Interactive(
+        console,
+        "commit Replace truck 12 by Friday",
+        "/as luis.ortega@riverton.gov",
+        "/clock monday 09:00",  # the digest: escalations, promised vs delivered, …
+        lambda out: f"/click {number_of(out, 'Ask about #1')}",
+        "",  # keep the suggested question
+        "",  # and the suggested date
+        # The first "Acknowledge" shown: on a card that many later cards followed.
+        lambda out: number_of(out, "Acknowledge"),
+        "/quit",
+    )
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    out = console.export_text()
+    assert "[clicked Ask about #1]" in out
+    assert "There is no unit" not in out
+    assert re.search(r"Asked Robert Hayes \(Sanitation\), answer due .*Where does #1", out)
+    assert "[clicked Acknowledge]" in out
+    after = out.split("[clicked Acknowledge]")[1]
+    assert "acknowledged" in after.lower()
+    # Numbers are never reused within a session: the last button has the largest number.
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\] ", out)]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+
+
+async def test_a_button_shown_to_someone_else_is_not_clicked_as_you(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    clock.set(ny(2026, 12, 3, 8))
+    script = Script("/clock thursday 09:30", "/as luis.ortega@riverton.gov", "1", "/click 999", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    out = console.export_text()
+    assert "Button [1] was shown to someone else" in out
+    assert "There is no button 999." in out
+    assert "[clicked" not in out
+
+
+# --- 11: the README's block pastes as is; the clock is kept per database ------------------
+
+
+def first_look_lines() -> list[str]:
+    text = README.read_text()
+    section = text.split("## A first look", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_comments_are_not_sent() -> None:
+    assert strip_comment("/clock thursday 09:30      # move the bot's clock") == "/clock thursday 09:30"
+    assert strip_comment("# a whole comment line") == ""
+    assert strip_comment("done #3") == "done #3"
+    assert strip_comment("update 3 see ticket #12 for details") == "update 3 see ticket #12 for details"
+
+
+async def test_the_readme_first_look_block_pastes_as_is(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    lines = first_look_lines()
+    assert not any(strip_comment(line) in ("...", "…") for line in lines), "a placeholder line"
+    clock.set(ny(2026, 12, 3, 8))
+    script = Script(*lines, "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    out = console.export_text()
+    assert "#" not in "".join(p for p in script.prompts if "] > " in p)
+    assert "Thanks! Recorded Sanitation's numbers" in out, out[-4000:]
+    assert "I did not understand" not in out
+    assert "not a console command" not in out
+    assert "Commitment #1 for Sanitation: Replace truck 12" in out
+    assert "Asked Robert Hayes (Sanitation)" in out
+    assert "Needs attention" in out or "Escalation" in out
+    assert "Something went wrong" not in out
+
+
+async def test_a_second_session_continues_the_clock_of_the_first(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console, engine: object
+) -> None:
+    from storage.engine import Engine
+
+    assert isinstance(engine, Engine)
+    store = ConsoleClockStore(engine)
+    clock.set(ny(2026, 12, 3, 8))
+    first = make_chat(org_uow, clock, console, Script("/clock +5d", "/quit"), clock_store=store)
+    await first.run("robert.hayes@riverton.gov")
+    assert clock.now() == ny(2026, 12, 8, 8)
+
+    # The next `make run` starts a fresh process whose clock says "now" again.
+    later = FakeClock(ny(2026, 12, 3, 9))
+    second_console = Console(record=True, width=120, color_system=None, file=io.StringIO())
+    second = make_chat(org_uow, later, second_console, Script("/quit"), clock_store=store)
+    await second.run("robert.hayes@riverton.gov")
+    assert later.now() == ny(2026, 12, 8, 8)
+    assert "it is Tue 08 Dec 2026" in second_console.export_text()
+    # Moving it back would mix weeks: refused.
+    assert second.move_clock("2026-12-01T09:00") is not None
+    assert later.now() == ny(2026, 12, 8, 8)
