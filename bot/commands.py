@@ -108,10 +108,13 @@ Command: TypeAlias = (
 class CommandError(ValueError):
     """A known command with malformed arguments; ``message`` is fit to show the user."""
 
-    def __init__(self, message: str, command: str | None) -> None:
+    def __init__(self, message: str, command: str | None, *, final: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.command = command
+        # The text is surely this command (e.g. "away" with dates the wrong way round):
+        # it must not be read as a check-in answer instead.
+        self.final = final
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,13 @@ def _away(rest: str, today: dt.date) -> Command:
     else:
         start, end = _away_dates(body, today)
     if end < start:
-        raise _fail("away", f"the end ({end.isoformat()}) is before the start ({start.isoformat()})")
+        error = _fail(
+            "away",
+            f"the end ({end:%a %d %b %Y}) is before the start ({start:%a %d %b %Y}); "
+            "give the first day, then the last",
+        )
+        error.final = True
+        raise error
     return Away(start=start, end=end)
 
 

@@ -163,3 +163,67 @@ async def test_a_second_session_continues_the_clock_of_the_first(
     # Moving it back would mix weeks: refused.
     assert second.move_clock("2026-12-01T09:00") is not None
     assert later.now() == ny(2026, 12, 8, 8)
+
+
+# --- 12: the check-in form in the console -------------------------------------------------
+
+
+async def test_a_bad_number_is_refused_when_typed_and_never_becomes_the_default(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    script = Script("report", "lots", "-5", "12,5", "110", "/cancel", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    asked = [p for p in script.prompts if p.startswith(("✗", "Missed pickups reported"))]
+    assert len(asked) == 4, asked  # the same field, until 110
+    assert '"lots" is not a number' in asked[1]
+    assert "-5" in asked[2] and "✗" in asked[2]
+    assert "12,5" in asked[3] and "✗" in asked[3]
+    assert not any(f"[{bad}]" in p for p in script.prompts for bad in ("lots", "-5", "12,5"))
+    assert "Tons of refuse collected" in script.prompts[5]
+
+
+async def test_why_is_asked_only_for_a_red_value_and_is_not_called_optional(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    script = Script("report", "250", "1950", "26", "92", "", "", "", "Two trucks in the shop", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    whys = [p for p in script.prompts if "Why" in p]
+    assert len(whys) == 1, script.prompts
+    assert "Missed pickups reported to 311" in whys[0] and "Enter to skip" not in whys[0]
+    assert "Thanks! Recorded Sanitation's numbers" in console.export_text()
+
+
+async def test_commands_typed_in_a_form_are_run_not_stored(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    script = Script(
+        "report", "/clock +1h", "report", "help", "report", "110", "away Dec 10", "/cancel", "/quit"
+    )
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    out = console.export_text()
+    assert "Form closed to run /clock" in out and "It is now Thu 03 Dec 2026 10:30 EST." in out
+    assert "Form closed to run help" in out
+    assert "Form closed to run away" in out and "Noted: you are away" in out
+    assert "There is no form open to cancel." in out
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        assert await uow.readings.for_unit_week(unit.id, "2026-W49") == []
+
+
+async def test_reversed_away_dates_get_a_clear_error_while_a_checkin_is_open(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    script = Script("away Dec 10 Dec 8", "/cancel", "/quit")
+    chat = make_chat(org_uow, clock, console, script)
+    await chat.run("robert.hayes@riverton.gov")
+    out = console.export_text()
+    assert "is before the start" in out, out[-2000:]
+    assert "There is no form open to cancel." in out
