@@ -184,17 +184,25 @@ async def test_a_bad_number_is_refused_when_typed_and_never_becomes_the_default(
     assert "Tons of refuse collected" in script.prompts[5]
 
 
-async def test_why_is_asked_only_for_a_red_value_and_is_not_called_optional(
+async def test_why_is_asked_only_for_a_red_value_right_after_it(
     org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
 ) -> None:
     clock.set(ny(2026, 12, 3, 9, 30))
-    script = Script("report", "250", "1950", "26", "92", "", "", "", "Two trucks in the shop", "/quit")
+    script = Script("report", "250", "Two trucks in the shop", "1950", "26", "92", "", "", "", "/quit")
     chat = make_chat(org_uow, clock, console, script)
     await chat.run("robert.hayes@riverton.gov")
-    whys = [p for p in script.prompts if "Why" in p]
+    whys = [i for i, p in enumerate(script.prompts) if "Why" in p]
     assert len(whys) == 1, script.prompts
-    assert "Missed pickups reported to 311" in whys[0] and "Enter to skip" not in whys[0]
-    assert "Thanks! Recorded Sanitation's numbers" in console.export_text()
+    why = script.prompts[whys[0]]
+    assert script.prompts[whys[0] - 1].startswith("Missed pickups reported to 311")
+    assert "250 misses the target (≤ 120)" in why and "Enter to skip" not in why
+    out = console.export_text()
+    assert "Thanks! Recorded Sanitation's numbers" in out
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        notes = [r.note for r in await uow.readings.for_unit_week(unit.id, "2026-W49") if r.note]
+    assert notes == ["Two trucks in the shop"]
 
 
 async def test_commands_typed_in_a_form_are_run_not_stored(

@@ -23,13 +23,15 @@ from adapters.console.render import (
     render_form_intro,
     render_input_prompt,
 )
+from bot.checkins.forms import SUBMIT
+from bot.checkins.status import format_value, metric_status, target_text
 from bot.clock import FakeClock
 from bot.commands import CommandError, parse_command
 from bot.conversation import StatBot
 from bot.deliveries.models import Audience, Delivery, DeliveryState
 from bot.messages import Button, Card, ChoiceInput, Form, Input, NumberInput, Reply
 from bot.messages.text import format_number
-from bot.org.models import Person
+from bot.org.models import Metric, Person
 from bot.org.schema import LeadershipChannel
 from bot.parsing import parse_number
 from bot.ports import DeliveryError, UnitOfWorkFactory
@@ -300,30 +302,32 @@ class ConsoleChat:
         assert self.person is not None
         values = {i.name: i.value or "" for i in form.inputs}
         to_ask = list(form.inputs)
+        targets = await self.form_metrics(form)
         while True:
             self.say(render_form_intro(form))
             if not form.errors:
                 self.say("(Enter keeps the value in [brackets]; /cancel stops.)", "dim")
-            if not form.errors:
-                # A check-in's "why" is asked only when the bot finds the value off target.
+                # A check-in's "why" is asked only for a value off target, right after it.
                 to_ask = [i for i in to_ask if not i.name.startswith("why.")]
+            whys = {i.name: i for i in form.inputs if i.name.startswith("why.")}
             for inp in to_ask:
-                error = form.errors.get(inp.name)
-                while True:
-                    answer = strip_comment(await self.ask(render_input_prompt(inp, error) + "\n> "))
-                    error = _refused(inp, answer) if answer and not self.is_command(answer) else None
-                    if error is None:
-                        break
-                if answer == "/cancel":
-                    self.say("Form closed; nothing was submitted. `report` opens it again.", "yellow")
-                    return
-                if self.is_command(answer):
-                    # A command is never taken for a value: leave the form, then run it.
-                    self.say(f"Form closed to run {answer.split()[0]}; nothing was submitted.", "yellow")
-                    self.pending.append(answer)
+                answer = await self.ask_field(inp, form.errors.get(inp.name))
+                if answer is None:
                     return
                 if answer:
                     values[inp.name] = _choice(inp, answer)
+                key = inp.name.removeprefix("m.")
+                why = whys.get(f"why.{key}")
+                if not inp.name.startswith("m.") or why is None or why in to_ask or key not in targets:
+                    continue
+                reason = _off_target(targets[key], values.get(inp.name, ""))
+                if reason is None:
+                    continue
+                answer = await self.ask_field(why, reason)
+                if answer is None:
+                    return
+                if answer:
+                    values[why.name] = answer
             reply = await self.bot.on_form(self.person.id or 0, form.action, form.ids, values)
             forms = [m for m in reply.messages if isinstance(m, Form)]
             for message in reply.messages:
@@ -335,6 +339,38 @@ class ConsoleChat:
             values = {i.name: i.value or "" for i in form.inputs}
             # Back with errors: ask only what needs fixing.  A new form: ask all of it.
             to_ask = [i for i in form.inputs if i.name in form.errors] or list(form.inputs)
+
+    async def ask_field(self, inp: Input, error: str | None) -> str | None:
+        """One field's answer ("" keeps its value), checked as typed; None when a command
+        or /cancel closed the form instead."""
+        while True:
+            answer = strip_comment(await self.ask(render_input_prompt(inp, error) + "\n> "))
+            error = _refused(inp, answer) if answer and not self.is_command(answer) else None
+            if error is None:
+                break
+        if answer == "/cancel":
+            self.say("Form closed; nothing was submitted. `report` opens it again.", "yellow")
+            return None
+        if self.is_command(answer):
+            # A command is never taken for a value: leave the form, then run it.
+            self.say(f"Form closed to run {answer.split()[0]}; nothing was submitted.", "yellow")
+            self.pending.append(answer)
+            return None
+        return answer
+
+    async def form_metrics(self, form: Form) -> dict[str, Metric]:
+        """The metrics of the unit a check-in form is about, by key (empty for other forms)."""
+        keys = {i.name.removeprefix("m.") for i in form.inputs if i.name.startswith("m.")}
+        if form.action != SUBMIT or not keys:
+            return {}
+        async with self.uow() as uow:
+            for unit in await uow.units.all():
+                if unit.id is None or not form.title.startswith(unit.name[:50]):
+                    continue
+                metrics = {m.key: m for m in await uow.metrics.for_unit(unit.id)}
+                if keys <= metrics.keys():
+                    return metrics
+        return {}
 
     def is_command(self, answer: str) -> bool:
         """A console command, or one of the bot's own words with its arguments."""
@@ -393,6 +429,17 @@ def _is(line: str, command: str) -> bool:
 def _button_number(line: str) -> int | None:
     word = line.removeprefix("/click").strip() if _is(line, "/click") else line
     return int(word) if word.isdigit() and len(word) < 6 else None
+
+
+def _off_target(metric: Metric, typed: str) -> str | None:
+    """Why the value needs a word of explanation (it misses the target band), or None."""
+    try:
+        number = parse_number(typed, integer=metric.integer)
+    except ValueError:
+        return None
+    if metric_status(metric, number) != "red":
+        return None
+    return f"{format_value(metric, number)} misses the target ({target_text(metric)}): say why in a sentence."
 
 
 def _refused(inp: Input, answer: str) -> str | None:
