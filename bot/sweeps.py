@@ -29,8 +29,9 @@ async def forget_old_events(uow: UnitOfWorkFactory, clock: Clock) -> int:
 # In the order a tick runs them: state changes first, then the sending.
 SWEEPS: dict[str, Sweep] = {
     "open check-ins": open_due_checkins,
-    "reminders": send_due_reminders,
+    # Before the reminders, which stay quiet when a chain just told the same person.
     "escalations": escalations.sweep,
+    "reminders": send_due_reminders,
     "digests": post_due_digests,
     "housekeeping": forget_old_events,
 }
