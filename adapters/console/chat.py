@@ -29,7 +29,7 @@ from bot.clock import FakeClock
 from bot.commands import CommandError, parse_command
 from bot.conversation import StatBot
 from bot.deliveries.models import Audience, Delivery, DeliveryState
-from bot.messages import Button, Card, ChoiceInput, Form, Input, NumberInput, Reply
+from bot.messages import Button, Card, ChoiceInput, Form, Input, NumberInput, Reply, TextInput
 from bot.messages.text import format_number
 from bot.org.models import Metric, Person
 from bot.org.schema import LeadershipChannel
@@ -345,13 +345,13 @@ class ConsoleChat:
         or /cancel closed the form instead."""
         while True:
             answer = strip_comment(await self.ask(render_input_prompt(inp, error) + "\n> "))
-            error = _refused(inp, answer) if answer and not self.is_command(answer) else None
+            error = _refused(inp, answer) if answer and not self.is_command(answer, inp) else None
             if error is None:
                 break
         if answer == "/cancel":
             self.say("Form closed; nothing was submitted. `report` opens it again.", "yellow")
             return None
-        if self.is_command(answer):
+        if self.is_command(answer, inp):
             # A command is never taken for a value: leave the form, then run it.
             self.say(f"Form closed to run {answer.split()[0]}; nothing was submitted.", "yellow")
             self.pending.append(answer)
@@ -372,11 +372,14 @@ class ConsoleChat:
                     return metrics
         return {}
 
-    def is_command(self, answer: str) -> bool:
-        """A console command, or one of the bot's own words with its arguments."""
+    def is_command(self, answer: str, inp: Input | None = None) -> bool:
+        """A console command, or one of the bot's own words with its arguments.  In a free
+        text field only a bare word counts ("help"): "Help from Streets came late" is text."""
         if answer.startswith("/"):
             return True
         if self.person is None or not answer:
+            return False
+        if isinstance(inp, TextInput) and len(answer.split()) > 1:
             return False
         today = self.clock.now().astimezone(ZoneInfo(self.person.timezone)).date()
         try:
