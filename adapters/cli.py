@@ -221,7 +221,15 @@ async def _link_people(runtime: Runtime) -> None:
 @org_app.command("show")
 def org_show() -> None:
     """Show the organisation as stored: units, people, metrics and policies."""
-    from rich.table import Table
+    import textwrap
+
+    from bot.checkins.status import target_text
+
+    def line(text: str = "") -> None:
+        # Plain lines within 80 columns, the same on a terminal and when piped.
+        indent = " " * (len(text) - len(text.lstrip()) + 4)
+        for part in textwrap.wrap(text, width=80, subsequent_indent=indent) or [""]:
+            out.print(part, markup=False, highlight=False, soft_wrap=True)
 
     async def body(runtime: Runtime) -> None:
         async with runtime.uow() as uow:
@@ -230,27 +238,42 @@ def org_show() -> None:
                 fail("no organisation yet: run `statbot org apply FILE`")
             people = {p.id: p for p in await uow.people.all(active_only=False)}
             units = await uow.units.all()
+            policies = await uow.org.policies()
             calendar = " / ".join(x for x in (settings_.holiday_country, settings_.holiday_subdivision) if x)
-            out.print(f"[bold]{settings_.name}[/] ({settings_.timezone}, holidays: {calendar or 'none'})")
-            table = Table("unit", "head", "deputy", "leader", "zone", "metrics")
+            line(f"{settings_.name} ({settings_.timezone}, holidays: {calendar or 'none'})")
+            active = sum(p.active for p in people.values())
+            line(f"{len(units)} units, {active} people, {len(policies)} escalation policies")
+            days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
             for unit in units:
                 assert unit.id is not None
-                metrics = await uow.metrics.for_unit(unit.id)
-                deputy = people[unit.deputy_id].name if unit.deputy_id else "—"
-                table.add_row(
-                    unit.key + (" (restricted)" if unit.restricted else ""),
-                    people[unit.head_id].name,
-                    deputy,
-                    people[unit.leader_id].name,
-                    unit.timezone,
-                    "\n".join(f"{m.name} → {m.target:g}" for m in metrics),
+                line()
+                line(f"{unit.name} [{unit.key}]" + (" (restricted)" if unit.restricted else ""))
+                deputy = people[unit.deputy_id].name if unit.deputy_id else "none"
+                head, leader = people[unit.head_id].name, people[unit.leader_id].name
+                line(f"  head {head}, deputy {deputy}, leader {leader}")
+                line(
+                    f"  check-in {days[unit.checkin_weekday - 1]} {unit.checkin_time:%H:%M}, "
+                    f"due {days[unit.deadline_weekday - 1]} {unit.deadline_time:%H:%M} ({unit.timezone})"
                 )
-            out.print(table)
-            active = [p for p in people.values() if p.active]
-            out.print(
-                f"{len(active)} people, {len(units)} units, "
-                f"{len(await uow.org.policies())} escalation policies"
-            )
+                line(f"  escalation policy: {unit.escalation_policy or 'default'}")
+                for m in await uow.metrics.for_unit(unit.id):
+                    better = "higher" if m.direction == "higher" else "lower"
+                    line(f"  - {m.name}: target {target_text(m)} ({better} is better)")
+            line()
+            line("People")
+            for p in sorted(people.values(), key=lambda p: p.email):
+                roles = f" — {', '.join(p.roles)}" if p.roles else ""
+                gone = "" if p.active else " (retired)"
+                line(f"  {p.email} {p.name}{roles}{gone}")
+            line()
+            line("Escalation policies")
+            for policy in policies:
+                quiet = policy.definition.get("quiet_after_days")
+                chains = policy.definition.get("chains")
+                what = [f"quiet after {quiet} days"] if quiet is not None else []
+                if isinstance(chains, dict):
+                    what.append("chains: " + ", ".join(str(k) for k in chains))
+                line(f"  {policy.name}" + (f" ({'; '.join(what)})" if what else ""))
 
     run_with(body)
 
@@ -336,6 +359,7 @@ def chat(
     from adapters.console.chat import ConsoleChat
     from adapters.runtime import open_runtime
     from bot.clock import FakeClock, SystemClock
+    from storage.console_clock import ConsoleClockStore
 
     clock = FakeClock(SystemClock().now())
 
@@ -349,10 +373,21 @@ def chat(
         async with open_runtime(settings(), clock=clock, platforms=False) as runtime:
             await runtime.check_migrated()
             start = as_ or await _first_head(runtime)
-            console = ConsoleChat(runtime.bot, runtime.uow, clock, ask=ask, plain=plain)
+            # The bot's clock of this database: a second session continues from it.
+            store = ConsoleClockStore(runtime.container.engine)
+            console = ConsoleChat(runtime.bot, runtime.uow, clock, ask=ask, plain=plain, clock_store=store)
             await console.run(start)
 
     run(main)
+
+
+def _reader_left() -> None:
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(0)
 
 
 def _example_org() -> Path:
@@ -470,6 +505,8 @@ def digest(
     async def body(runtime: Runtime) -> int:
         return await print_digest(runtime.container, week, post, out, force=force)
 
+    # `statbot digest | head`: the reader left, which is not an error.
+    out.on_broken_pipe = _reader_left  # type: ignore[method-assign]
     code = run_with(body)
     if code:
         raise typer.Exit(code)

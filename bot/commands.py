@@ -108,10 +108,13 @@ Command: TypeAlias = (
 class CommandError(ValueError):
     """A known command with malformed arguments; ``message`` is fit to show the user."""
 
-    def __init__(self, message: str, command: str | None) -> None:
+    def __init__(self, message: str, command: str | None, *, final: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.command = command
+        # The text is surely this command (e.g. "away" with dates the wrong way round):
+        # it must not be read as a check-in answer instead.
+        self.final = final
 
 
 @dataclass(frozen=True)
@@ -199,12 +202,23 @@ def parse_command(text: str, *, today: dt.date) -> Command | None:
     name = word.lower().rstrip("?!.:")
     if name not in _SPECS:
         return None
-    return _PARSERS[name](rest.strip(), today)
+    try:
+        return _PARSERS[name](rest.strip(), today)
+    except CommandError as error:
+        # A check-in answer always holds a number: without one this was the command.
+        if not re.search(r"[0-9]", rest, re.ASCII):
+            error.final = True
+        raise
+
+
+# Words no metric begins with: a malformed one is that command, never a check-in answer.
+_NEVER_AN_ANSWER = frozenset({"help", "away", "done", "update", "commit", "ask"})
 
 
 def _fail(name: str, problem: str) -> CommandError:
     spec = _SPECS[name]
-    return CommandError(f'{problem.rstrip(".")}: {spec.syntax}, e.g. "{spec.example}"', name)
+    message = f'{problem.rstrip(".")}: {spec.syntax}, e.g. "{spec.example}"'
+    return CommandError(message, name, final=name in _NEVER_AN_ANSWER)
 
 
 def _no_arguments(name: str, rest: str) -> None:
@@ -297,7 +311,11 @@ def _away(rest: str, today: dt.date) -> Command:
     else:
         start, end = _away_dates(body, today)
     if end < start:
-        raise _fail("away", f"the end ({end.isoformat()}) is before the start ({start.isoformat()})")
+        raise _fail(
+            "away",
+            f"the end ({end:%a %d %b %Y}) is before the start ({start:%a %d %b %Y}); "
+            "give the first day, then the last",
+        )
     return Away(start=start, end=end)
 
 

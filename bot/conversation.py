@@ -229,7 +229,8 @@ class StatBot:
             command = c.parse_command(text, today=self.today(person))
         except c.CommandError as exc:
             # A check-in answer may begin with a command word ("overdue 12, ...").
-            answered = await checkins.text_answer(uow, person, text, self.clock.now())
+            final = exc.final  # e.g. "away" with reversed dates: never a check-in answer
+            answered = None if final else await checkins.text_answer(uow, person, text, self.clock.now())
             return answered if answered is not None else Reply.text(exc.message)
         if command is None:
             answered = await checkins.text_answer(uow, person, text, self.clock.now())

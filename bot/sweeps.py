@@ -57,8 +57,9 @@ def sweeps(retention: dt.timedelta | None = None) -> dict[str, Sweep]:
     """In the order a tick runs them: state changes first, then the sending."""
     return {
         "open check-ins": open_due_checkins,
-        "reminders": send_due_reminders,
+        # Before the reminders, which stay quiet when a chain just told the same person.
         "escalations": escalations.sweep,
+        "reminders": send_due_reminders,
         "digests": post_due_digests,
         "housekeeping": housekeeping(retention),
     }

@@ -317,3 +317,12 @@ class ChartRecord(Base):
     alt_text: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime]
+
+
+class ConsoleClockRecord(Base):
+    """The console chat's moved clock (`statbot chat`), one row per database, so a second
+    session continues where the first stopped."""
+
+    __tablename__ = "console_clock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    now: Mapped[dt.datetime]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import deque
 
 import pytest
@@ -47,18 +48,14 @@ async def test_a_whole_checkin_in_the_console(
     script = Script(
         "/clock thursday 09:30",
         "1",  # the prompt's "Fill in this week's numbers" button
-        "lots",
-        "",
+        "lots",  # refused at once; the same field is asked again
+        "110",
         "1950",
-        "",
         "26",
-        "",
         "92",
+        "",  # no new commitment
         "",
         "",
-        "",
-        "",  # first pass, one typo
-        "110",  # only the field with the error is asked again
         "status",
         "/quit",
     )
@@ -128,7 +125,8 @@ async def test_becoming_someone_shows_what_reached_them(
     await chat.run("robert.hayes@riverton.gov")
     out = console.export_text()
     after_switch = out.split("You are now Luis Ortega")[1]
-    assert "Needs attention" in after_switch and "[1] Acknowledge" in after_switch
+    assert "Needs attention" in after_switch
+    assert re.search(r"\[\d+\] Acknowledge", after_switch)
 
 
 async def test_buttons_survive_a_card_without_buttons(

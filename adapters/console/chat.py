@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -22,16 +23,30 @@ from adapters.console.render import (
     render_form_intro,
     render_input_prompt,
 )
+from bot.checkins.forms import SUBMIT
+from bot.checkins.status import format_value, metric_status, target_text
 from bot.clock import FakeClock
+from bot.commands import CommandError, parse_command
 from bot.conversation import StatBot
 from bot.deliveries.models import Audience, Delivery, DeliveryState
-from bot.messages import Button, Card, ChoiceInput, Form, Reply
-from bot.org.models import Person
+from bot.messages import Button, Card, ChoiceInput, Form, Input, NumberInput, Reply, TextInput
+from bot.messages.text import format_number
+from bot.org.models import Metric, Person
 from bot.org.schema import LeadershipChannel
+from bot.parsing import parse_number
 from bot.ports import DeliveryError, UnitOfWorkFactory
 from bot.sweeps import run_all
 
 Ask = Callable[[str], Awaitable[str]]
+
+
+class ClockStore(Protocol):
+    """Where the console keeps its moved clock, so the next session continues from it."""
+
+    async def load(self) -> dt.datetime | None: ...
+
+    async def save(self, now: dt.datetime) -> None: ...
+
 
 CONSOLE_HELP = """\
 Console commands (everything else goes to the bot, as a DM would):
@@ -40,9 +55,12 @@ Console commands (everything else goes to the bot, as a DM would):
   /clock           show the bot's time;  /clock +2d  /clock +3h  /clock monday 08:00
                    /clock 2026-12-03T09:00  (your time zone unless the time has one)
   /tick            run the sweeps now (they also run after every line)
-  1, 2, …          click that button of the last card
-  /cancel          (inside a form) stop filling it in
+  1, 2, …          click the button with that number (every card's buttons stay
+                   numbered for the whole session);  /click N does the same
+  /cancel          (inside a form) stop filling it in; a command typed in a form
+                   (/clock, /as, help, away …) closes the form first, then runs
   /quit            leave
+Anything after "  # " on a line is a comment and is not sent.
 The bot's own words: help, report, status, commitments, overdue, commit …, done …,
 update …, away …, digest, ask …"""
 
@@ -68,6 +86,7 @@ class ConsoleChat:
         ask: Ask,
         console: Console | None = None,
         plain: bool = False,
+        clock_store: ClockStore | None = None,
     ) -> None:
         self.bot = bot
         self.uow = uow
@@ -77,10 +96,15 @@ class ConsoleChat:
         self.plain = plain
         self.gateway = ConsoleGateway()
         self.person: Person | None = None
-        self.buttons: list[Button] = []
+        self.clock_store = clock_store
+        # Every button shown this session, by its number on screen, with whom it was shown to.
+        self.buttons: dict[int, tuple[Button, int]] = {}
+        self.next_button = 1
         self.seen: dict[str, int] = {}
         # Deliveries older than the session are history, not news.
         self.session_start = 0
+        # Lines typed inside a form that turned out to be commands, run after it closes.
+        self.pending: list[str] = []
 
     # --- output ------------------------------------------------------------------------------
 
@@ -88,15 +112,18 @@ class ConsoleChat:
         self.console.print(Text(text, style=style))
 
     def show_card(self, card: Card, source: str = "bot") -> None:
-        # Numbers click the buttons of the latest card that has any: a card without
-        # buttons shown after it (e.g. the end of a digest) must not take them away.
-        self.buttons = buttons_of(card) or self.buttons
+        # Buttons are numbered for the whole session, so an earlier card (an escalation
+        # above the digest) stays clickable after later cards arrive.
+        first = self.next_button
+        for button in buttons_of(card):
+            self.buttons[self.next_button] = (button, (self.person.id or 0) if self.person else 0)
+            self.next_button += 1
         if self.plain:
             self.say(f"{source}:")
-            self.say(render_card(card))
+            self.say(render_card(card, first_button=first))
         else:
             self.say(f"{source}:", "dim")
-            self.console.print(render_card_rich(card))
+            self.console.print(render_card_rich(card, first_button=first))
 
     async def show_reply(self, reply: Reply) -> None:
         for message in reply.messages:
@@ -119,7 +146,6 @@ class ConsoleChat:
             self.say(f"No single person matches {who!r} ({options}). /who lists everyone.", "red")
             return False
         self.person = matches[0]
-        self.buttons = []
         roles = f" ({', '.join(self.person.roles)})" if self.person.roles else ""
         self.say(f"You are now {self.person.name} <{self.person.email}>{roles}.", "bold")
         # What reached this person since the session started and they have not seen yet
@@ -152,7 +178,10 @@ class ConsoleChat:
         if relative:
             sign = 1 if relative.group(1) == "+" else -1
             unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[relative.group(3)]
-            self.clock.advance(sign * dt.timedelta(**{unit: int(relative.group(2))}))
+            step = sign * dt.timedelta(**{unit: int(relative.group(2))})
+            if step < dt.timedelta(0):
+                return "The bot's clock only moves forward: what happened stays stored."
+            self.clock.advance(step)
             return None
         named = re.fullmatch(r"(next\s+)?([a-z]+)(?:\s+(\d{1,2}):(\d{2}))?", arg)
         if named and named.group(2)[:3] in [d[:3] for d in _WEEKDAYS]:
@@ -173,8 +202,14 @@ class ConsoleChat:
             return f"I can't read {arg!r}: try /clock +2d, /clock monday 08:00 or /clock 2026-12-03T09:00"
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=zone)
+        if instant.astimezone(dt.UTC) < self.clock.now():
+            return "The bot's clock only moves forward: what happened stays stored."
         self.clock.set(instant.astimezone(dt.UTC))
         return None
+
+    async def save_clock(self) -> None:
+        if self.clock_store is not None:
+            await self.clock_store.save(self.clock.now())
 
     # --- the loop ----------------------------------------------------------------------------
 
@@ -211,7 +246,7 @@ class ConsoleChat:
 
     async def handle(self, line: str) -> bool:
         """One line typed by the user; False means quit."""
-        line = line.strip()
+        line = strip_comment(line)
         if not line:
             return True
         if line in ("/quit", "/exit", "/q"):
@@ -220,49 +255,79 @@ class ConsoleChat:
             self.say(CONSOLE_HELP)
         elif line == "/who":
             await self.who()
-        elif line.startswith("/as"):
+        elif _is(line, "/as"):
             await self.become(line[3:].strip())
-        elif line.startswith("/clock"):
+        elif _is(line, "/clock"):
             error = self.move_clock(line[6:])
             if error:
                 self.say(error, "red")
             else:
+                await self.save_clock()
                 self.say(f"It is now {self.now_text()}.", "cyan")
         elif line == "/tick":
             pass
+        elif line == "/cancel":
+            self.say("There is no form open to cancel.", "yellow")
+        elif line.startswith("/") and not _is(line, "/click") and not _is(line, "/stat"):
+            self.say(f"{line.split()[0]} is not a console command; /help lists them.", "red")
         elif self.person is None:
             self.say("Choose who you are first: /as EMAIL (/who lists everyone).", "red")
-        elif line.isdigit() and self.buttons:
-            index = int(line) - 1
-            if 0 <= index < len(self.buttons):
-                button = self.buttons[index]
-                self.say(f"[clicked {button.label}]", "dim")
-                await self.show_reply(
-                    await self.bot.on_button(self.person.id or 0, button.action, button.ids)
-                )
-            else:
-                self.say(f"There is no button {line}.", "red")
+        elif (number := _button_number(line)) is not None:
+            await self.click(number)
+        elif _is(line, "/click"):
+            self.say("Which button? /click 3 clicks button [3].", "red")
         else:
             await self.show_reply(await self.bot.on_text(self.person.id or 0, line))
         await self.tick()
         return True
+
+    async def click(self, number: int) -> None:
+        assert self.person is not None
+        shown = self.buttons.get(number)
+        if shown is None:
+            self.say(f"There is no button {number}.", "red")
+            return
+        button, shown_to = shown
+        if shown_to != (self.person.id or 0):
+            self.say(
+                f"Button [{number}] was shown to someone else: /as them to click it.",
+                "red",
+            )
+            return
+        self.say(f"[clicked {button.label}]", "dim")
+        await self.show_reply(await self.bot.on_button(self.person.id or 0, button.action, button.ids))
 
     async def fill(self, form: Form) -> None:
         """Ask the form's fields one by one, submit, and repeat while it comes back with errors."""
         assert self.person is not None
         values = {i.name: i.value or "" for i in form.inputs}
         to_ask = list(form.inputs)
+        targets = await self.form_metrics(form)
         while True:
             self.say(render_form_intro(form))
             if not form.errors:
                 self.say("(Enter keeps the value in [brackets]; /cancel stops.)", "dim")
+                # A check-in's "why" is asked only for a value off target, right after it.
+                to_ask = [i for i in to_ask if not i.name.startswith("why.")]
+            whys = {i.name: i for i in form.inputs if i.name.startswith("why.")}
             for inp in to_ask:
-                answer = await self.ask(render_input_prompt(inp, form.errors.get(inp.name)) + "\n> ")
-                if answer.strip() == "/cancel":
-                    self.say("Form closed; nothing was submitted. `report` opens it again.", "yellow")
+                answer = await self.ask_field(inp, form.errors.get(inp.name))
+                if answer is None:
                     return
-                if answer.strip():
-                    values[inp.name] = _choice(inp, answer.strip())
+                if answer:
+                    values[inp.name] = _choice(inp, answer)
+                key = inp.name.removeprefix("m.")
+                why = whys.get(f"why.{key}")
+                if not inp.name.startswith("m.") or why is None or why in to_ask or key not in targets:
+                    continue
+                reason = _off_target(targets[key], values.get(inp.name, ""))
+                if reason is None:
+                    continue
+                answer = await self.ask_field(why, reason)
+                if answer is None:
+                    return
+                if answer:
+                    values[why.name] = answer
             reply = await self.bot.on_form(self.person.id or 0, form.action, form.ids, values)
             forms = [m for m in reply.messages if isinstance(m, Form)]
             for message in reply.messages:
@@ -275,7 +340,60 @@ class ConsoleChat:
             # Back with errors: ask only what needs fixing.  A new form: ask all of it.
             to_ask = [i for i in form.inputs if i.name in form.errors] or list(form.inputs)
 
+    async def ask_field(self, inp: Input, error: str | None) -> str | None:
+        """One field's answer ("" keeps its value), checked as typed; None when a command
+        or /cancel closed the form instead."""
+        while True:
+            answer = strip_comment(await self.ask(render_input_prompt(inp, error) + "\n> "))
+            error = _refused(inp, answer) if answer and not self.is_command(answer, inp) else None
+            if error is None:
+                break
+        if answer == "/cancel":
+            self.say("Form closed; nothing was submitted. `report` opens it again.", "yellow")
+            return None
+        if self.is_command(answer, inp):
+            # A command is never taken for a value: leave the form, then run it.
+            self.say(f"Form closed to run {answer.split()[0]}; nothing was submitted.", "yellow")
+            self.pending.append(answer)
+            return None
+        return answer
+
+    async def form_metrics(self, form: Form) -> dict[str, Metric]:
+        """The metrics of the unit a check-in form is about, by key (empty for other forms)."""
+        keys = {i.name.removeprefix("m.") for i in form.inputs if i.name.startswith("m.")}
+        if form.action != SUBMIT or not keys:
+            return {}
+        async with self.uow() as uow:
+            for unit in await uow.units.all():
+                if unit.id is None or not form.title.startswith(unit.name[:50]):
+                    continue
+                metrics = {m.key: m for m in await uow.metrics.for_unit(unit.id)}
+                if keys <= metrics.keys():
+                    return metrics
+        return {}
+
+    def is_command(self, answer: str, inp: Input | None = None) -> bool:
+        """A console command, or one of the bot's own words with its arguments.  In a free
+        text field only a bare word counts ("help"): "Help from Streets came late" is text."""
+        if answer.startswith("/"):
+            return True
+        if self.person is None or not answer:
+            return False
+        if isinstance(inp, TextInput) and len(answer.split()) > 1:
+            return False
+        today = self.clock.now().astimezone(ZoneInfo(self.person.timezone)).date()
+        try:
+            return parse_command(answer, today=today) is not None
+        except CommandError:
+            return False
+
     async def run(self, start_as: str | None) -> None:
+        if self.clock_store is not None:
+            kept = await self.clock_store.load()
+            if kept is not None and kept > self.clock.now():
+                # The bot's clock of this database: continue where the last session stopped.
+                self.clock.set(kept)
+            await self.save_clock()
         async with self.uow() as uow:
             self.session_start = await uow.deliveries.last_id()
         self.say(f"statbot console — it is {self.now_text()}. /help for console commands.", "bold")
@@ -290,7 +408,59 @@ class ConsoleChat:
                 break
             if not await self.handle(line):
                 break
+            while self.pending:
+                if not await self.handle(self.pending.pop(0)):
+                    self.pending.clear()
+                    self.say("Bye. Everything you entered is stored.")
+                    return
         self.say("Bye. Everything you entered is stored.")
+
+
+def strip_comment(line: str) -> str:
+    """The line without a trailing comment: "#" after whitespace and before a space (so
+    "done #3" keeps its number), or a line that starts with "# "."""
+    line = line.strip()
+    if line.startswith("# ") or line == "#":
+        return ""
+    return re.sub(r"\s+#(\s.*)?$", "", line).strip()
+
+
+def _is(line: str, command: str) -> bool:
+    return line == command or line.startswith(command + " ")
+
+
+def _button_number(line: str) -> int | None:
+    word = line.removeprefix("/click").strip() if _is(line, "/click") else line
+    return int(word) if word.isdigit() and len(word) < 6 else None
+
+
+def _off_target(metric: Metric, typed: str) -> str | None:
+    """Why the value needs a word of explanation (it misses the target band), or None."""
+    try:
+        number = parse_number(typed, integer=metric.integer)
+    except ValueError:
+        return None
+    if metric_status(metric, number) != "red":
+        return None
+    return f"{format_value(metric, number)} misses the target ({target_text(metric)}): say why in a sentence."
+
+
+def _refused(inp: Input, answer: str) -> str | None:
+    """Why a typed number cannot be the field's value, checked as soon as it is typed."""
+    if not isinstance(inp, NumberInput):
+        return None
+    try:
+        number = parse_number(answer, integer=inp.integer)
+    except ValueError as exc:
+        return str(exc)
+    if (inp.minimum is not None and number < inp.minimum) or (
+        inp.maximum is not None and number > inp.maximum
+    ):
+        low = "" if inp.minimum is None else format_number(inp.minimum)
+        high = "" if inp.maximum is None else format_number(inp.maximum)
+        allowed = f"{low} to {high}" if low and high else f"at least {low}" if low else f"at most {high}"
+        return f"{format_number(number)} is outside the valid range ({allowed})."
+    return None
 
 
 def _choice(inp: object, answer: str) -> str:

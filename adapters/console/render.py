@@ -159,14 +159,15 @@ def _plain(renderables: list[RenderableType], width: int) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def render_card(card: Card, *, width: int = 80) -> str:
-    """The card as plain terminal text (no colour codes), wrapped to ``width``."""
-    return _plain(_renderables(card.parts), width)
+def render_card(card: Card, *, width: int = 80, first_button: int = 1) -> str:
+    """The card as plain terminal text (no colour codes), wrapped to ``width``; its
+    buttons are numbered from ``first_button``."""
+    return _plain(_renderables(card.parts, first_button), width)
 
 
-def render_card_rich(card: Card) -> RenderableType:
+def render_card_rich(card: Card, *, first_button: int = 1) -> RenderableType:
     """The card in a panel, with colour, for ``Console.print``."""
-    return Panel(Group(*_renderables(card.parts)), box=box.ROUNDED, expand=False)
+    return Panel(Group(*_renderables(card.parts, first_button)), box=box.ROUNDED, expand=False)
 
 
 # --- forms -----------------------------------------------------------------------------
@@ -237,6 +238,7 @@ def render_input_prompt(inp: Input, error: str | None = None) -> str:
         for i, option in enumerate(inp.options, start=1):
             marker = " (current)" if inp.value == option.value else ""
             lines.append(f"  {i}) {option.label}{marker}")
-    if inp.optional:
+    if inp.optional and not error:
+        # Asked again with an error, it is needed this time: Enter would not skip it.
         lines.append("  (optional, Enter to skip)")
     return "\n".join(lines)

@@ -175,6 +175,10 @@ async def send_due_reminders(uow_factory: UnitOfWorkFactory, clock: Clock) -> in
             following = schedule[0] if schedule else None
             if not await uow.checkins.claim_reminder(checkin.id, number, following, now):
                 continue  # another sweep sent it
+            chains = await uow.escalations.for_subject("missed_checkin", checkin.id)
+            if any(e.updated_at == now and respondent.id in e.notified for e in chains):
+                await uow.commit()  # "Needs attention" reached them this instant: one notice, not two
+                continue
             card = cards.reminder_card(checkin, unit, respondent, now, number + 1)
             assert respondent.id is not None
             await enqueue(

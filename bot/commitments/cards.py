@@ -207,6 +207,20 @@ YOUR_TITLE = "Your open commitments"
 OVERDUE_TITLE = "Overdue commitments"
 
 
+def nothing_overdue_card(not_due: Sequence[Commitment]) -> Card:
+    """`overdue` when nothing is: say whether open commitments are still to come."""
+    if not not_due:
+        text = "Nothing is overdue, and no commitment is open."
+    else:
+        first = min(c.due_on for c in not_due)
+        count = f"{len(not_due)} open commitment" + ("s are" if len(not_due) > 1 else " is")
+        text = (
+            f"Nothing is overdue. {count} not due yet (the next on {first:%a %d %b}): "
+            "`commitments` lists them."
+        )
+    return Card(parts=(Heading(text=OVERDUE_TITLE), Note(text=text)), summary=text)
+
+
 # --- follow-ups ----------------------------------------------------------------------------
 
 NO_QUESTION = "What is the question? e.g. ask streets Why did the backlog double?"

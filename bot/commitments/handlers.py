@@ -134,6 +134,10 @@ async def list_for(uow: UnitOfWork, person: Person, target: str | None, today: d
 async def overdue(uow: UnitOfWork, person: Person, today: dt.date) -> Reply:
     units = {u.id: u for u in await uow.units.all()}
     items = await service.visible_overdue(uow, person, today)
+    if not items:
+        readable = [u.id for u in units.values() if u.id is not None and can_read(person, u)]
+        not_due = [c for unit_id in readable for c in await uow.commitments.open_for_unit(unit_id)]
+        return Reply(messages=(cards.nothing_overdue_card(not_due),))
     owners = await service.people_by_id(uow, [c.owner_id for c in items])
     return Reply(messages=(cards.commitments_card(cards.OVERDUE_TITLE, items, owners, units, today),))
 
