@@ -151,6 +151,7 @@ def _forgeries(ids: dict[str, str], unit_key: str) -> list[tuple[str, str, dict[
         ("button", a.FOLLOWUP_ASK, {"unit": unit_key, "metric": "open_positions"}, {}),
         ("button", a.FOLLOWUP_ASK, {"escalation": ids["escalation"]}, {}),
         ("button", a.FOLLOWUP_ANSWER, {"commitment": ids["followup"]}, {}),
+        ("button", a.FOLLOWUP_TRACK, {"commitment": ids["followup"]}, {}),
         ("button", a.DIGEST_SHOW, {"week": "2026-W49"}, {}),
         ("button", a.ESCALATION_ACK, {"escalation": ids["escalation"]}, {}),
         ("button", a.ESCALATION_SNOOZE, {"escalation": ids["escalation"], "days": "2"}, {}),
