@@ -99,12 +99,16 @@ async def test_a_hung_database_keeps_the_modal_within_three_seconds_and_then_say
             modal = slack.last_modal()
 
             hung.hang()
+            # Each request is acknowledged within Slack's 3 s on its own (a command holds
+            # its ack up to the answer budget, a modal up to the form deadline).
             started = time.perf_counter()
             submitted = await slack.submit(modal, {"m.missed_pickups": "110"})
+            modal_acked = time.perf_counter() - started
+            started = time.perf_counter()
             command = await slack.command("status")
-            acked = time.perf_counter() - started
+            command_acked = time.perf_counter() - started
             assert submitted.status == command.status == 200
-            assert acked < 3.0
+            assert modal_acked < 3.0 and command_acked < 3.0
             assert "Saving" in json.dumps((await submitted.json())["view"])
 
             await asyncio.wait_for(slack.adapter.wait_idle(), timeout=30)
