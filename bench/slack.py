@@ -30,10 +30,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import open_runtime
 from adapters.settings import Settings
+from bench._fanout import drain_all
 from bot.checkins.cards import fill_button
 from bot.checkins.models import CheckIn
 from bot.clock import SystemClock
-from bot.deliveries.jobs import drain
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.messages import Buttons, Card, Heading, Note, paragraph
@@ -279,21 +279,8 @@ async def bench_deliveries(tmp: Path) -> None:
                     now=clock.now(),
                 )
             await uow.commit()
-        gateway = runtime.gateway
-        assert gateway is not None
-        started = time.perf_counter()
         try:
-            while True:
-                await drain(runtime.uow, gateway, clock, concurrency=CONCURRENCY, batch=BATCH)
-                async with runtime.uow() as uow:
-                    if await uow.deliveries.pending_count() == 0:
-                        break
-                await asyncio.sleep(0.05)
-            elapsed = time.perf_counter() - started
-            async with runtime.uow() as uow:
-                states: Counter[str] = Counter()
-                for i in range(1, PROMPTS + 1):
-                    states.update(d.state for d in await uow.deliveries.for_audience(f"person:{i}"))
+            elapsed, states = await drain_all(runtime, PROMPTS, concurrency=CONCURRENCY, batch=BATCH)
         finally:
             await api.close()
     posted = Counter(c.params["channel"] for c in api.ok_calls("chat.postMessage"))

@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 from adapters.runtime import TeamsOptions, open_runtime
 from adapters.settings import Settings
+from bench._fanout import drain_all
 from bench.slack import _prompt
-from bot.deliveries.jobs import drain
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.org.models import Person
@@ -81,21 +80,8 @@ async def bench_deliveries(tmp: Path, prompts: int) -> None:
                     now=clock.now(),
                 )
             await uow.commit()
-        gateway = runtime.gateway
-        assert gateway is not None
-        started = time.perf_counter()
         try:
-            while True:
-                await drain(runtime.uow, gateway, clock, concurrency=CONCURRENCY, batch=BATCH)
-                async with runtime.uow() as uow:
-                    if await uow.deliveries.pending_count() == 0:
-                        break
-                await asyncio.sleep(0.05)
-            elapsed = time.perf_counter() - started
-            async with runtime.uow() as uow:
-                states: Counter[str] = Counter()
-                for i in range(1, prompts + 1):
-                    states.update(d.state for d in await uow.deliveries.for_audience(f"person:{i}"))
+            elapsed, states = await drain_all(runtime, prompts, concurrency=CONCURRENCY, batch=BATCH)
         finally:
             await connector.close()
     posted = Counter(p.conversation for p in connector.posted)
