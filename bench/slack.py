@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import open_runtime
 from adapters.settings import Settings
+from bench import report
 from bench._fanout import drain_all
 from bot.checkins.cards import fill_button
 from bot.checkins.models import CheckIn
@@ -230,6 +231,16 @@ async def bench_requests(tmp: Path) -> None:
         f"  answer ratio statbot/bare  p50 {ours_answer['p50'] / bare_answer['p50']:.2f}x  "
         f"p99 {ours_answer['p99'] / bare_answer['p99']:.2f}x  (goal: within 2x at p50, 3x at p99)"
     )
+    for q, goal in (("p50", 2.0), ("p99", 3.0)):
+        report(f"/stat status ack {q} (vs bare bolt)", ours[q], unit="ms", reference=bare[q])
+        report(
+            f"/stat status time to answer {q} (vs bare bolt)",
+            ours_answer[q],
+            unit="ms",
+            reference=bare_answer[q],
+            goal=f"≤ {goal:g}×",
+            met=ours_answer[q] <= goal * bare_answer[q],
+        )
 
 
 def _prompt(i: int) -> Card:
@@ -292,6 +303,14 @@ async def bench_deliveries(tmp: Path) -> None:
     ratio = elapsed / floor
     print(f"  delivered in {elapsed:.2f} s; floor {floor:.2f} s; ratio {ratio:.2f}x (goal: within 1.15x)")
     print(f"  lost {lost}, duplicates {duplicates}, 429 answers {refused}, outbox states {dict(states)}")
+    report(
+        f"Slack: {PROMPTS} prompts delivered (vs the rate-limit floor)",
+        elapsed,
+        unit="s",
+        reference=floor,
+        goal="≤ 1.15×, 0 lost, 0 twice",
+        met=elapsed <= 1.15 * floor and lost == 0 and duplicates == 0,
+    )
 
 
 def run() -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from adapters.runtime import TeamsOptions, open_runtime
 from adapters.settings import Settings
+from bench import report
 from bench._fanout import drain_all
 from bench.slack import _prompt
 from bot.deliveries.models import Delivery
@@ -103,6 +104,14 @@ async def bench_deliveries(tmp: Path, prompts: int) -> None:
         f"outbox {dict(states)}"
     )
     print(f"  first to last message {span:.2f} s ({(len(stamps) - 1) / span if span else 0:.1f} messages/s)")
+    report(
+        f"Teams: {prompts} proactive prompts delivered (vs the rate-limit floor)",
+        elapsed,
+        unit="s",
+        reference=floor,
+        goal="≤ 1.15×, 0 lost, 0 twice",
+        met=elapsed <= 1.15 * floor and lost == 0 and duplicates == 0,
+    )
 
 
 async def main(argv: list[str]) -> None:
