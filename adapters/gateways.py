@@ -113,12 +113,11 @@ class PlatformRouter:
 
 def route(gateways: Mapping[str, ChatGateway], uow: UnitOfWorkFactory) -> ChatGateway | None:
     """The gateway for the configured platforms, or None when none is configured (the
-    outbox then keeps the deliveries until one is).  A single platform is used directly:
-    nothing to choose."""
+    outbox then keeps the deliveries until one is).  Even a single platform goes through
+    the router: the org may name a channel on a platform this process does not run, and
+    that delivery must wait for it instead of failing on the wrong platform."""
     if not gateways:
         return None
-    if len(gateways) == 1:
-        return next(iter(gateways.values()))
     return PlatformRouter(gateways, uow)
 
 

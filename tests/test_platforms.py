@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from adapters.gateways import PlatformRouter, mark_unreachable, platform_for
+from adapters.gateways import PlatformRouter, mark_unreachable, platform_for, route
 from adapters.runtime import open_runtime
 from adapters.settings import Settings
 from bot.clock import FakeClock
@@ -258,3 +258,23 @@ async def test_the_channel_steps_of_an_escalation_reach_every_named_platform(
     assert len(slack) >= 1
     assert [d.payload for d in teams] == [d.payload for d in slack]
     assert [d.created_at for d in teams] == [d.created_at for d in slack]
+
+
+async def test_a_channel_named_on_a_platform_not_running_waits_for_it(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    card = Card(parts=(paragraph("Digest"),), summary="Digest")
+    async with org_uow() as work:
+        await enqueue(work, audience="channel:citistat", message=card, key="s", now=clock.now())
+        await enqueue(work, audience=f"channel:teams:{TEAMS_CHANNEL}", message=card, key="t", now=clock.now())
+        await work.commit()
+    teams = FakeGateway("teams")
+    # Only Teams runs here: the Slack channel's delivery waits instead of failing on Teams.
+    gateway = route({"teams": teams}, org_uow)
+    assert gateway is not None
+    result = await drain(org_uow, gateway, clock)
+    assert (result.sent, result.retried, result.failed) == (1, 1, 0)
+    assert teams.audiences() == [f"channel:teams:{TEAMS_CHANNEL}"]
+    async with org_uow() as work:
+        (waiting,) = await work.deliveries.for_audience("channel:citistat")
+    assert waiting.state == "pending" and "cannot be reached on slack" in (waiting.last_error or "")
