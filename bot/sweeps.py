@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from bot.checkins.jobs import open_due_checkins, send_due_reminders
 from bot.clock import Clock
 from bot.deliveries.jobs import drain
-from bot.digests.service import post_due_digests
+from bot.digests.jobs import post_due_digests
 from bot.escalations import jobs as escalations
 from bot.ports import ChatGateway, UnitOfWorkFactory
 

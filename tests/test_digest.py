@@ -14,8 +14,9 @@ from bot.clock import FakeClock
 from bot.commitments.models import Commitment
 from bot.digests.cards import digest_cards, digest_text, item_text
 from bot.digests.charts import render_trend_chart
+from bot.digests.jobs import post_due_digests
 from bot.digests.models import Digest, DigestRecord, PostedDigest
-from bot.digests.service import build_for_week, post_due_digests, post_now
+from bot.digests.service import build_for_week, post_now
 from bot.messages import Card
 from bot.messages.model import Buttons, Image
 from bot.org.apply import apply_org

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
-from bot.digests.service import post_due_digests
+from bot.digests.jobs import post_due_digests
 from bot.messages import Buttons
 from bot.people.handlers import SHOW_DIGEST, home_card
 from storage.uow import SqlUnitOfWorkFactory

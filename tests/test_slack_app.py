@@ -757,7 +757,7 @@ async def test_app_home_shows_check_in_commitments_and_digest(
 async def test_app_home_shows_leaders_the_latest_digest(
     slack: Slack, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
-    from bot.digests.service import post_due_digests
+    from bot.digests.jobs import post_due_digests
 
     await _open_sanitation(org_uow, clock)
     clock.set(dt.datetime(2026, 12, 7, 14, tzinfo=dt.UTC))  # Monday 09:00 in Riverton

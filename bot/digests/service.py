@@ -26,7 +26,7 @@ from bot.digests.models import Digest, DigestRecord, PostedDigest, without_units
 from bot.digests.ports import StoredChart
 from bot.messages import Card
 from bot.messages.model import Image
-from bot.org.context import NoOrganisationError, OrgContext, load_context
+from bot.org.context import OrgContext, load_context
 from bot.org.models import Person, Unit
 from bot.org.schema import weekday_number
 from bot.permissions import can_read
@@ -138,7 +138,7 @@ def _posted(digest: Digest, variants: Iterable[_Variant]) -> PostedDigest:
     return PostedDigest.of(digest, [v.chart.ref for v in variants if v.chart is not None])
 
 
-async def _post(uow: UnitOfWork, context: OrgContext, week: str, now: dt.datetime) -> int | None:
+async def post_week(uow: UnitOfWork, context: OrgContext, week: str, now: dt.datetime) -> int | None:
     """Build, store and enqueue the digest of ``week``; None when it exists already."""
     data = await uow.digest_source.load(week=week)
     digest = build_digest(data, now=now, context=context)
@@ -159,27 +159,6 @@ async def _post(uow: UnitOfWork, context: OrgContext, week: str, now: dt.datetim
         return None
     await _render_charts(uow, variants.values(), now)
     return await _enqueue_all(uow, variants.values(), week, now)
-
-
-async def post_due_digests(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
-    """Post the digest of last week if it is due and not posted yet; returns how many
-    digests were posted (0 or 1).  Safe to run twice, late, or in two processes."""
-    now = clock.now()
-    async with uow_factory() as uow:
-        try:
-            context = await load_context(uow)
-        except NoOrganisationError:
-            return 0
-        week, due_at = digest_slot(context, now)
-        if now < due_at or now - due_at > MAX_LATE:
-            return 0
-        if await uow.digests.get(AUDIENCE, week) is not None:
-            return 0
-        posted = await _post(uow, context, week, now)
-        if posted is None:
-            return 0
-        await uow.commit()
-        return 1 if posted else 0
 
 
 async def build_for_week(uow: UnitOfWork, week: str, now: dt.datetime) -> tuple[Digest, list[Card]]:
@@ -216,7 +195,7 @@ async def post_now(
         context = await load_context(uow)
         existing = await uow.digests.get(AUDIENCE, week)
         if existing is None:
-            count = await _post(uow, context, week, now)
+            count = await post_week(uow, context, week, now)
             if count is not None:
                 await uow.commit()
                 return PostResult(week, True, now, count)
