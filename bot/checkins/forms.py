@@ -35,8 +35,10 @@ from bot.messages import (
     TextInput,
     paragraph,
 )
+from bot.messages.text import counted
 from bot.org.models import Metric, Person, Unit
 from bot.parsing import parse_date, parse_number
+from bot.weeks import monday_of, shift_week
 
 SUBMIT = "checkin.submit"
 MAX_FORM_COMMITMENTS = 12
@@ -103,6 +105,12 @@ def _range_text(metric: Metric) -> str:
 def metric_hint(ctx: MetricContext) -> str:
     last = format_value(ctx.metric, ctx.last_value) if ctx.last_value is not None else "no reading"
     return f"Last week: {last} · Target: {target_text(ctx.metric)}"
+
+
+def due_hint(week: str) -> str:
+    """An example due date that is true: the Friday of the week after the check-in's week."""
+    friday = monday_of(shift_week(week, 1)) + dt.timedelta(days=4)
+    return f"e.g. friday, {friday:%b} {friday.day} or {friday.isoformat()}"
 
 
 def checkin_form(
@@ -195,7 +203,7 @@ def checkin_form(
             label="New commitment due",
             optional=True,
             value=draft.get("new.due"),
-            hint="e.g. Friday, Dec 5, 2026-12-05",
+            hint=due_hint(week),
         )
     )
     if len(unit_people) > 1:
@@ -214,7 +222,8 @@ def checkin_form(
     if more_commitments:
         intro.append(
             Note(
-                text=f"{more_commitments} more open commitment(s) are not listed here: "
+                text=f"{counted(more_commitments, 'more open commitment')} "
+                f"{'is' if more_commitments == 1 else 'are'} not listed here: "
                 "`commitments` shows them, `done <id>` and `update <id> <note>` close or update them."
             )
         )

@@ -49,6 +49,7 @@ from bot.messages.model import (
     Status,
     Text,
 )
+from bot.messages.text import counted as _plural
 from bot.org.models import Metric
 
 TOP_ITEMS = 5
@@ -233,10 +234,6 @@ def item_parts(item: ExceptionItem) -> list[Part]:
     if buttons:
         parts.append(Buttons(buttons=tuple(buttons)))
     return parts
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _share(part: int, whole: int) -> str:
