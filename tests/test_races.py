@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
+from bot.escalations.jobs import advance
 from bot.escalations.models import Escalation, EscalationState
 from bot.messages import Button, Buttons, Card, Reply
 from storage.engine import create_engine, session_factory
@@ -291,6 +292,62 @@ async def test_two_leaders_call_off_one_escalation_at_once(
         assert stored is not None and stored.acted_by is not None and people[stored.acted_by] == name
         expected = "escalation.acknowledged" if stored.state == "acknowledged" else "escalation.snoozed"
         assert audited[0].action == expected
+
+
+class Hold(Gate):
+    """Holds one turn right after its first read until released (a gate for one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.barrier = self  # type: ignore[assignment]
+        self.reached, self.released = asyncio.Event(), asyncio.Event()
+
+    async def wait(self) -> None:
+        self.reached.set()
+        await self.released.wait()
+
+
+@pytest.mark.parametrize("first", ["sweep", "leader"])
+async def test_a_sweep_and_an_acknowledgement_at_once_agree(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock, first: str
+) -> None:
+    leader = await pid(org_uow, LEADER)
+    for n in range(REPEAT):
+        clock.set(ny(2026, 12, 1, 10))
+        # The commitment's date moved since the chain began (another episode), so the
+        # sweep finds the chain's subject resolved and closes it, while a leader clicks.
+        escalation_id, _ = await _escalation(org_uow, clock, n)
+        clock.set(ny(2026, 12, 2, 11))
+        ack = StatBot(org_uow, clock)
+        click = {"escalation": str(escalation_id)}
+        if first == "sweep":
+            gate = Gate()
+            ack = StatBot(gated(org_uow, gate, "escalations"), clock)
+            _, reply = await asyncio.gather(
+                advance(gated(replica, gate, "escalations"), clock),
+                ack.on_button(leader, "escalation.ack", click),
+            )
+        else:
+            # The sweep has read the chain as running; the leader's click lands before it writes.
+            hold = Hold()
+            sweep = asyncio.create_task(advance(gated(replica, hold, "commitments"), clock))
+            await asyncio.wait_for(hold.reached.wait(), 30)
+            reply = await ack.on_button(leader, "escalation.ack", click)
+            hold.released.set()
+            await sweep
+        async with org_uow() as uow:
+            stored = await uow.escalations.get(escalation_id)
+        acknowledged = await audit_rows(org_uow, "escalation.acknowledged", f"escalation:{escalation_id}")
+        assert stored is not None
+        # What the leader was told, what the audit says and what is stored agree.
+        if first == "leader":
+            assert acknowledged == 1 and stored.state == "acknowledged" and stored.acted_by == leader, stored
+            assert text_of(reply).startswith("Acknowledged by Luis Ortega")
+        elif acknowledged:
+            assert stored.state == "acknowledged", stored
+        else:
+            assert stored.state == "resolved", stored
+            assert text_of(reply).startswith("This settled itself a moment ago"), text_of(reply)
 
 
 async def test_mark_done_from_the_escalation_and_done_by_command_at_once(
