@@ -111,6 +111,9 @@ class CheckInRepository(Repository[CheckIn], Protocol):
 
     async def keep_draft(self, checkin_id: int, draft: dict[str, Any]) -> None:
         """Write only the check-in's draft."""
+
+    async def keep_draft_if(self, checkin_id: int, draft: dict[str, Any], seen: dict[str, Any]) -> bool:
+        """Write only the draft, and only if the stored draft is still ``seen``."""
         ...
 
     async def open_for_person(self, person_id: int) -> Sequence[CheckIn]:

@@ -449,6 +449,28 @@ async def test_check_in_race_repeated(
         assert await audit_rows(org_uow, "checkin.submitted", f"checkin:{checkin_id}") == 1
 
 
+async def test_head_and_deputy_typing_answers_at_once_keep_both(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    a, b = replicas(org_uow, replica, clock, "checkins", ("open_for_person", "open_for_person"))
+    replies = await at_once(a.on_text(head, "missed pickups 110"), b.on_text(deputy, "tons 1950"))
+    # Whoever wrote second is told what both gave, and that two numbers are still needed.
+    assert any("Missed pickups reported to 311 110, Tons of refuse collected 1950." in r for r in replies)
+    async with org_uow() as uow:
+        (checkin,) = [c for c in await uow.checkins.for_week("2026-W49") if c.unit_id == 1]
+    # Both people's numbers are in the draft, whichever turn wrote last.
+    assert checkin.draft["values"] == {"m.missed_pickups": "110", "m.tons_collected": "1950"}
+    # And the last answers submit the check-in with both.
+    done = await say(StatBot(org_uow, clock), org_uow, HEAD, "recycling 26, within 48 hours 92")
+    assert "stored" in done.lower() or "thanks" in done.lower(), done
+    async with org_uow() as uow:
+        readings = {r.metric_id: r.value for r in await uow.readings.for_unit_week(1, "2026-W49")}
+    assert sorted(readings.values()) == [26, 92, 110, 1950]
+
+
 async def test_two_corrections_of_a_submitted_check_in_at_once(
     org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:

@@ -220,6 +220,7 @@ def excused_text(unit: Unit, checkin: CheckIn) -> str:
 
 WHY_USAGE = "Write the explanation like: why backlog: two crews were out sick"
 NO_NUMBERS = "I could not read any numbers."
+DRAFT_BUSY = "Someone else is answering this check-in right now: nothing of yours was kept, send it again."
 CONFIRM_WORDS = ("confirm", "yes", "confirmed")
 
 

@@ -198,10 +198,25 @@ def _validate(
     )
 
 
-async def keep_draft(uow: UnitOfWork, checkin: CheckIn, typed: Mapping[str, str]) -> None:
-    """Keep what was typed (verbatim) until the check-in is submitted."""
-    checkin.draft = {"values": dict(typed)}
-    await uow.checkins.save(checkin)
+async def keep_draft(uow: UnitOfWork, checkin: CheckIn, typed: Mapping[str, str]) -> dict[str, str] | None:
+    """Keep what was typed (verbatim) until the check-in is submitted; returns the draft
+    as kept (None: others kept changing it, nothing of this turn was kept).
+
+    When someone else (head and deputy answering at once) changed the draft since this
+    turn read it, this turn's own changes are laid over theirs: nobody's words are wiped."""
+    assert checkin.id is not None
+    seen, before = checkin.draft, draft_values(checkin)
+    mine = {k: v for k, v in typed.items() if before.get(k) != v}
+    kept = dict(typed)
+    for _ in range(5):
+        if await uow.checkins.keep_draft_if(checkin.id, {"values": kept}, seen):
+            checkin.draft = {"values": kept}
+            return kept
+        fresh = await uow.checkins.reload(checkin.id)
+        if fresh is None or fresh.state != CheckInState.OPEN:
+            return kept  # submitted meanwhile: the next step tells the person
+        seen, kept = fresh.draft, {**draft_values(fresh), **mine}
+    return None
 
 
 async def _settle(
