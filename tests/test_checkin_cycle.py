@@ -112,7 +112,8 @@ async def test_form_errors_keep_what_was_typed(
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     form = only_form(await bot.on_button(head, "checkin.open", {"checkin": str(checkin_id)}))
-    assert [i.name for i in form.inputs][:2] == ["m.missed_pickups", "why.missed_pickups"]
+    assert [i.name for i in form.inputs][:2] == ["m.missed_pickups", "m.tons_collected"]
+    assert not [i for i in form.inputs if i.name.startswith("why.")]  # nothing is red yet
     assert "Target: ≤ 120" in form.inputs[0].hint
     bad = {**GOOD, "m.missed_pickups": "lots", "m.recycling_diversion": "130", "m.tons_collected": "1950.5"}
     again = only_form(await bot.on_form(head, form.action, form.ids, bad))
@@ -556,3 +557,20 @@ async def test_status_names_a_metric_without_readings_once(
     assert len(names) == 4
     for name in names:
         assert text.count(name) == 1, name
+
+
+async def test_the_form_asks_why_only_for_a_red_value_right_after_it(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    checkin_id = await _open_sanitation(org_uow, clock)
+    head = await pid(org_uow, HEAD)
+    form = only_form(await bot.on_button(head, "checkin.open", {"checkin": str(checkin_id)}))
+    red = {**GOOD, "m.missed_pickups": "180"}  # target ≤ 120
+    again = only_form(await bot.on_form(head, form.action, form.ids, red))
+    names = [i.name for i in again.inputs]
+    assert names[:3] == ["m.missed_pickups", "why.missed_pickups", "m.tons_collected"]
+    assert [n for n in names if n.startswith("why.")] == ["why.missed_pickups"]
+    assert "misses the target (≤ 120)" in again.errors["why.missed_pickups"]
+    assert {i.name: i.value for i in again.inputs}["m.missed_pickups"] == "180"
+    done = await bot.on_form(head, again.action, again.ids, {**red, "why.missed_pickups": "Two trucks down"})
+    assert "Thanks! Recorded" in text_of(done)

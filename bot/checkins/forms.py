@@ -113,6 +113,27 @@ def due_hint(week: str) -> str:
     return f"e.g. friday, {friday:%b} {friday.day} or {friday.isoformat()}"
 
 
+def why_input(metric: Metric, value: str | None = None) -> TextInput:
+    """The explanation asked for a value that misses its target."""
+    return TextInput(
+        name=f"why.{metric.key}",
+        label=f"Why is {metric.name} off target?",
+        optional=True,
+        hint="One sentence is enough.",
+        value=value,
+        max_length=500,
+    )
+
+
+def _misses_target(metric: Metric, typed: str | None) -> bool:
+    if typed is None:
+        return False
+    try:
+        return metric_status(metric, parse_number(typed, integer=metric.integer)) == "red"
+    except ValueError:
+        return False
+
+
 def checkin_form(
     *,
     checkin_id: int,
@@ -145,16 +166,11 @@ def checkin_form(
                 value=typed,
             )
         )
-        inputs.append(
-            TextInput(
-                name=f"why.{m.key}",
-                label=f"Why, if {m.name} is off target",
-                optional=True,
-                hint="Needed when the value misses the target band; one sentence is enough.",
-                value=draft.get(f"why.{m.key}"),
-                max_length=500,
-            )
-        )
+        why = f"why.{m.key}"
+        if _misses_target(m, typed) or draft.get(why) or why in (errors or {}):
+            # Asked only for a value that misses its target, right after it: a value
+            # typed red on submit brings the form back with this field and its error.
+            inputs.append(why_input(m, draft.get(why)))
     for c in commitments:
         owner = owners.get(c.owner_id)
         label = f"#{c.id} {c.text}"[:150]
