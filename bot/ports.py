@@ -21,6 +21,7 @@ from bot.digests.models import DigestRecord
 from bot.digests.ports import DigestSource
 from bot.escalations.models import Escalation
 from bot.org.models import AwayPeriod, Metric, OrgSettings, Person, StoredPolicy, Unit
+from bot.org.targets import MetricTarget
 
 __all__ = ["Clock"]
 
@@ -68,6 +69,11 @@ class UnitRepository(Repository[Unit], Protocol):
 class MetricRepository(Repository[Metric], Protocol):
     async def for_unit(self, unit_id: int, *, active_only: bool = True) -> Sequence[Metric]: ...
     async def all(self, *, active_only: bool = True) -> Sequence[Metric]: ...
+    async def targets(self, metric_ids: Sequence[int]) -> Sequence[MetricTarget]:
+        """The target history of these metrics (every entry, in no particular order)."""
+        ...
+
+    async def add_target(self, target: MetricTarget) -> None: ...
 
 
 class OrgRepository(Protocol):
