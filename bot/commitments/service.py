@@ -133,9 +133,11 @@ async def change(
     has not gone quiet.
 
     Raises ``TakenFirst`` when another change got there first (the status, or the due
-    date this change moves, is no longer what was read)."""
+    date, is no longer what was read)."""
     assert commitment.id is not None
-    expected: dict[str, Any] = {"status": commitment.status}
+    # The status and the due date as read: a change made meanwhile (done, dropped, a new
+    # date) makes this one lose, whichever of the two the other changed.
+    expected: dict[str, Any] = {"status": commitment.status, "due_on": commitment.due_on}
     detail: dict[str, Any] = {"note": note}
     if status is not None and status != commitment.status:
         detail["status"] = {"from": commitment.status, "to": status}
@@ -143,7 +145,6 @@ async def change(
         commitment.closed_at = None if status == CommitmentStatus.OPEN else now
     if due_on is not None and due_on != commitment.due_on:
         detail["due_on"] = {"from": commitment.due_on.isoformat(), "to": due_on.isoformat()}
-        expected["due_on"] = commitment.due_on
         commitment.due_on = due_on
     if answer is not None:
         commitment.answer = answer
