@@ -30,6 +30,10 @@ __all__ = [
     "Help",
     "Overdue",
     "Report",
+    "SessionCancel",
+    "SessionChair",
+    "SessionSchedule",
+    "Sessions",
     "Status",
     "Update",
     "help_text",
@@ -100,8 +104,46 @@ class Ask:
     question: str
 
 
+@dataclass(frozen=True)
+class Sessions:
+    pass
+
+
+@dataclass(frozen=True)
+class SessionSchedule:
+    unit: str
+    day: dt.date
+    time: dt.time
+
+
+@dataclass(frozen=True)
+class SessionCancel:
+    id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SessionChair:
+    id: int
+    person: str
+
+
 Command: TypeAlias = (
-    Help | Report | Status | Commitments | Overdue | Commit | Done | Update | Away | Digest | Ask
+    Help
+    | Report
+    | Status
+    | Commitments
+    | Overdue
+    | Commit
+    | Done
+    | Update
+    | Away
+    | Digest
+    | Ask
+    | Sessions
+    | SessionSchedule
+    | SessionCancel
+    | SessionChair
 )
 
 
@@ -162,6 +204,11 @@ _SPECS: dict[str, _Spec] = {
         'Sends a follow-up question to a unit head (quote unit names with spaces: "Public Works").',
         "ask sanitation Why did missed pickups double?",
     ),
+    "session": _Spec(
+        "session [<unit> <date> <time> | cancel <id> <reason> | chair <id> <email>]",
+        "Lists the upcoming stat sessions; schedules one, cancels one (say why) or hands its chair over.",
+        "session sanitation Dec 17 10:00",
+    ),
 }
 
 USAGE: dict[str, str] = {name: f"{spec.syntax} — {spec.description}" for name, spec in _SPECS.items()}
@@ -212,7 +259,7 @@ def parse_command(text: str, *, today: dt.date) -> Command | None:
 
 
 # Words no metric begins with: a malformed one is that command, never a check-in answer.
-_NEVER_AN_ANSWER = frozenset({"help", "away", "done", "update", "commit", "ask"})
+_NEVER_AN_ANSWER = frozenset({"help", "away", "done", "update", "commit", "ask", "session"})
 
 
 def _fail(name: str, problem: str) -> CommandError:
@@ -270,13 +317,13 @@ def _commit(rest: str, today: dt.date) -> Command:
     return Commit(text=what, due=due)
 
 
-def _parse_id(name: str, text: str) -> int:
+def _parse_id(name: str, text: str, *, what: str = "commitment number") -> int:
     match = _ID.fullmatch(text)
     if not match:
-        raise _fail(name, f"{quote(text)} is not a commitment number")
+        raise _fail(name, f"{quote(text)} is not a {what}")
     number = int(match.group(1))
     if number == 0:
-        raise _fail(name, "commitment numbers start at 1")
+        raise _fail(name, f"{what}s start at 1")
     return number
 
 
@@ -390,6 +437,69 @@ def _ask(rest: str, today: dt.date) -> Command:
     return Ask(unit=unit, question=question)
 
 
+_TIME = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?", re.IGNORECASE | re.ASCII)
+
+
+def _parse_time(text: str) -> dt.time | None:
+    match = _TIME.fullmatch(text.strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    half = (match.group(3) or "").lower().replace(".", "")
+    if half and not 1 <= hour <= 12:
+        return None
+    if half == "pm" and hour != 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    if not half and match.group(2) is None:
+        return None  # a bare number is a day, not a time: "10" needs ":00" or "am"
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+def _session(rest: str, today: dt.date) -> Command:
+    if not rest:
+        return Sessions()
+    word, _, tail = rest.partition(" ")
+    tail = tail.strip()
+    if word.lower() == "cancel":
+        number_text, _, reason = tail.partition(" ")
+        if not number_text:
+            raise _fail("session", "session cancel needs the session number and the reason")
+        number = _parse_id("session", number_text, what="session number")
+        if not reason.strip():
+            raise _fail("session", f"say why session #{number} is cancelled, after its number")
+        if len(reason) > NOTE_MAX:
+            raise _fail("session", f"the reason is {len(reason)} characters long; keep it under {NOTE_MAX}")
+        return SessionCancel(id=number, reason=reason.strip())
+    if word.lower() == "chair":
+        number_text, _, person = tail.partition(" ")
+        if not number_text or not person.strip():
+            raise _fail("session", "session chair needs the session number and who chairs it instead")
+        return SessionChair(
+            id=_parse_id("session", number_text, what="session number"), person=person.strip()
+        )
+    if quoted := _QUOTED.fullmatch(rest):
+        unit, when = quoted.group(1).strip(), quoted.group(2).strip()
+    else:
+        unit, when = word, tail
+    words = when.split()
+    time = None
+    for size in (2, 1):  # "10:00", "10 am"
+        if len(words) > size and (time := _parse_time(" ".join(words[-size:]))) is not None:
+            words = words[:-size]
+            break
+    if time is None:
+        raise _fail("session", f"give the date and the time of the session about {quote(unit)}")
+    try:
+        day = parse_date(" ".join(words), today=today)
+    except ValueError as error:
+        raise _fail("session", f"session date {error}") from None
+    return SessionSchedule(unit=unit, day=day, time=time)
+
+
 _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "help": _help,
     "report": _report,
@@ -402,4 +512,5 @@ _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "away": _away,
     "digest": _digest,
     "ask": _ask,
+    "session": _session,
 }

@@ -31,6 +31,7 @@ from bot.org.models import Person
 from bot.people import handlers as people
 from bot.permissions import NotAllowed
 from bot.ports import DatabaseUnavailable, UnitOfWork, UnitOfWorkFactory
+from bot.sessions import handlers as sessions
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +264,14 @@ class StatBot:
                 return await commitments.ask(uow, person, unit, question, None, now)
             case c.Digest(week=week):
                 return await digest_for(uow, person, week, now)
+            case c.Sessions():
+                return await sessions.list_upcoming(uow, person, now)
+            case c.SessionSchedule(unit=unit, day=day, time=time):
+                return await sessions.schedule(uow, person, unit, day, time, now)
+            case c.SessionCancel(id=number, reason=reason):
+                return await sessions.cancel(uow, person, number, reason, now)
+            case c.SessionChair(id=number, person=target):
+                return await sessions.hand_over(uow, person, number, target, now)
         raise AssertionError(f"unhandled command {command!r}")
 
     async def _form(

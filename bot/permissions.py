@@ -30,6 +30,7 @@ class Right(StrEnum):
     ACT_ON_ESCALATION = "act on escalation"  # use an escalation's buttons at all
     FINISH = "finish"  # complete the item an escalation is about, from the escalation
     SEE_DIGEST = "see digest"  # the leadership digest (unit: any; restricted ones are hidden)
+    RUN_SESSION = "run session"  # schedule, cancel or hand over a stat session about the unit
 
 
 def is_unit_member(person: Person, unit: Unit) -> bool:
@@ -105,6 +106,12 @@ def can_see_digest(person: Person, unit: Unit | None = None) -> bool:
     return person.active and (person.is_leader or is_analyst(person))
 
 
+def can_run_session(person: Person, unit: Unit) -> bool:
+    """Leaders and analysts run the stat programme; a session's own chair may also cancel
+    it or hand it over (checked with the session, see bot/sessions/service.py)."""
+    return can_read(person, unit) and (person.is_leader or is_analyst(person) or is_unit_leader(person, unit))
+
+
 def channel_may_see(unit: Unit) -> bool:
     """The leadership channel sees a unit's business only when the unit is not restricted
     (an escalation step for the channel goes to the unit's leader instead)."""
@@ -122,6 +129,7 @@ _RULES: dict[Right, Callable[[Person, Unit, int | None], bool]] = {
     Right.ACT_ON_ESCALATION: lambda p, u, _: can_act_on_escalation(p, u),
     Right.FINISH: can_finish,
     Right.SEE_DIGEST: lambda p, u, _: can_see_digest(p, u),
+    Right.RUN_SESSION: lambda p, u, _: can_run_session(p, u),
 }
 
 
@@ -163,6 +171,8 @@ def refusal(right: Right, unit: Unit) -> str:
             return f"Only {possessive(unit.name)} people and leaders can act on this."
         case Right.SEE_DIGEST:
             return "The digest is for leaders and analysts; `status` shows your unit."
+        case Right.RUN_SESSION:
+            return f"Only a leader or an analyst can schedule a session about {unit.name}."
 
 
 def require(person: Person, right: Right, unit: Unit, *, owner_id: int | None = None) -> None:

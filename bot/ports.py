@@ -22,6 +22,7 @@ from bot.digests.ports import DigestSource
 from bot.escalations.models import Escalation
 from bot.org.models import AwayPeriod, Metric, OrgSettings, Person, StoredPolicy, Unit
 from bot.org.targets import MetricTarget
+from bot.sessions.models import StatSession
 
 __all__ = ["Clock"]
 
@@ -207,6 +208,17 @@ class EventRepository(Protocol):
         ...
 
 
+class SessionRepository(Repository[StatSession], Protocol):
+    async def add_if_absent(self, session: StatSession) -> StatSession | None:
+        """Insert unless the unit already meets at that moment; None then."""
+        ...
+
+    async def between(self, start: dt.datetime, end: dt.datetime) -> Sequence[StatSession]: ...
+    async def planned_from(self, series: Sequence[str] | None, after: dt.datetime) -> Sequence[StatSession]:
+        """Scheduled sessions planned from a series (any, or these) that have not begun."""
+        ...
+
+
 class AuditRepository(Protocol):
     async def record(self, entry: AuditEntry) -> None: ...
     async def latest_about(self, subject: str) -> AuditEntry | None: ...
@@ -236,6 +248,8 @@ class UnitOfWork(Protocol):
     def commitments(self) -> CommitmentRepository: ...
     @property
     def escalations(self) -> EscalationRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
     @property
     def deliveries(self) -> DeliveryRepository: ...
     @property

@@ -12,6 +12,7 @@ from bot.deliveries.jobs import drain
 from bot.digests.jobs import post_due_digests
 from bot.escalations import jobs as escalations
 from bot.ports import ChatGateway, UnitOfWorkFactory
+from bot.sessions.jobs import plan_sessions
 
 Sweep = Callable[[UnitOfWorkFactory, Clock], Awaitable[int]]
 
@@ -57,6 +58,7 @@ def sweeps(retention: dt.timedelta | None = None) -> dict[str, Sweep]:
     """In the order a tick runs them: state changes first, then the sending."""
     return {
         "open check-ins": open_due_checkins,
+        "stat sessions": plan_sessions,
         # Before the reminders, which stay quiet when a chain just told the same person.
         "escalations": escalations.sweep,
         "reminders": send_due_reminders,

@@ -34,6 +34,7 @@ from bot.checkins.models import CheckInState
 from bot.commitments.models import CommitmentStatus
 from bot.deliveries.models import DeliveryState
 from bot.escalations.models import EscalationState
+from bot.sessions.models import SessionState
 from storage.types import StrEnumType, UTCDateTime, one_of
 
 NAMING = {
@@ -341,3 +342,29 @@ class ConsoleClockRecord(Base):
     __tablename__ = "console_clock"
     id: Mapped[int] = mapped_column(primary_key=True)
     now: Mapped[dt.datetime]
+
+
+class SessionRecord(Base):
+    """A stat session: planned from a series of the org file, or scheduled by hand."""
+
+    __tablename__ = "stat_sessions"
+    __table_args__ = (
+        # One meeting per unit and moment: planning twice, or in two replicas, adds one.
+        UniqueConstraint("unit_id", "starts_at"),
+        Index("ix_stat_sessions_starts_at", "starts_at"),
+        CheckConstraint(one_of("state", SessionState), name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    starts_at: Mapped[dt.datetime]
+    minutes: Mapped[int] = mapped_column(Integer)
+    chair_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    scheduled_chair_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    state: Mapped[SessionState] = mapped_column(StrEnumType(SessionState, 16))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    series: Mapped[str | None] = mapped_column(String(40))
+    attendees: Mapped[list[int]]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)

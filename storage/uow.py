@@ -27,6 +27,7 @@ from storage.repositories.events import EventRepo
 from storage.repositories.org import OrgRepo
 from storage.repositories.people import AwayRepo, PersonRepo
 from storage.repositories.readings import ReadingRepo
+from storage.repositories.sessions import SessionRepo
 from storage.repositories.units import MetricRepo, UnitRepo
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class SqlUnitOfWork:
         self.readings = ReadingRepo(session)
         self.commitments = CommitmentRepo(session)
         self.escalations = EscalationRepo(session)
+        self.sessions = SessionRepo(session)
         self.deliveries = DeliveryRepo(session)
         self.digests = DigestRepo(session)
         self.digest_source = SqlDigestSource(session)

@@ -87,6 +87,11 @@ MATRIX: dict[Right, dict[bool, tuple[bool, ...]]] = {
         False: (F, F, T, T, T, F, T),
         True: (F, F, T, T, T, F, T),
     },
+    # A session's own chair may also cancel it or hand it over (tests/test_sessions.py).
+    Right.RUN_SESSION: {
+        False: (F, F, T, T, T, F, T),
+        True: (F, F, T, F, T, F, T),
+    },
 }
 
 

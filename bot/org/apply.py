@@ -82,7 +82,11 @@ async def apply_org(
     """Write ``org`` through ``uow`` (the caller commits, or not for a dry run)."""
     diff = OrgDiff()
     o = org.organisation
-    options = o.model_dump(mode="json", exclude={"name", "timezone", "holidays"})
+    options = o.model_dump(mode="json", exclude={"name", "timezone", "holidays", "sessions"})
+    if org.sessions:
+        # Kept with the organisation's settings (a file without sessions stores none, so
+        # re-applying an older file changes nothing).
+        options["sessions"] = [s.model_dump(mode="json") for s in org.sessions]
     wanted_settings: dict[str, Any] = {
         "name": o.name,
         "timezone": o.timezone,

@@ -195,6 +195,41 @@ class LeadershipChannel(_Strict):
         return [Delivery.to_channel(name, platform) for platform, name in self.named().items()]
 
 
+class SessionSeries(_Strict):
+    """A recurring stat session: which units meet (in turn, when several share the
+    slot), how often, when, who chairs and who attends."""
+
+    name: str = Field(min_length=1, max_length=40)
+    units: tuple[str, ...] = Field(min_length=1)
+    every_weeks: int = Field(default=2, ge=1, le=12)
+    day: Weekday = "tuesday"
+    time: dt.time = dt.time(10, 0)
+    minutes: int = Field(default=60, ge=15, le=240)
+    # Default: the organisation's zone.
+    timezone: str | None = None
+    chair: str
+    attendees: tuple[str, ...] = ()
+    # The first meeting's date (its weekday should be ``day``); default: a fixed Monday.
+    starting: dt.date | None = None
+
+    _time = field_validator("time", mode="before")(_check_time)
+
+    @field_validator("chair")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("attendees")
+    @classmethod
+    def _lower_all(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().lower() for v in value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return None if value is None else _check_timezone(value)
+
+
 class Organisation(_Strict):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
@@ -204,6 +239,8 @@ class Organisation(_Strict):
     digest: DigestSchedule = DigestSchedule()
     data_check: DataCheck = DataCheck()
     reminders: Reminders = Reminders()
+    # Written by `org apply` from the file's top-level ``sessions:`` section.
+    sessions: tuple[SessionSeries, ...] = ()
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -303,6 +340,7 @@ class OrgFile(_Strict):
     people: tuple[PersonEntry, ...] = Field(min_length=1)
     units: tuple[UnitEntry, ...] = Field(min_length=1)
     escalation_policies: tuple[Policy, ...] = ()
+    sessions: tuple[SessionSeries, ...] = ()
 
     def person(self, email: str) -> PersonEntry:
         return next(p for p in self.people if p.email == email)
@@ -475,6 +513,9 @@ def _cross_references(raw: Mapping[str, Any]) -> Iterator[str]:
                         f"organisation.digest.audience[{a_index}]: {email or repr(email)} "
                         "is not one of the people"
                     )
+    if isinstance(organisation, dict) and "sessions" in organisation:
+        yield "organisation.sessions: sessions is a section of its own, beside organisation and units"
+    yield from _session_references(raw, emails, unit_keys)
     seen_policies: set[str] = set()
     for index, policy_entry in _entries(raw, "escalation_policies"):
         name = policy_entry.get("name")
@@ -482,6 +523,40 @@ def _cross_references(raw: Mapping[str, Any]) -> Iterator[str]:
             if name in seen_policies:
                 yield f"escalation_policies[{index}].name: {name!r} is defined twice"
             seen_policies.add(name)
+
+
+def _session_references(
+    raw: Mapping[str, Any], emails: Mapping[str, int], unit_keys: Mapping[str, int]
+) -> Iterator[str]:
+    leaders = {
+        _text(p.get("email"))
+        for _, p in _entries(raw, "people")
+        if isinstance(p.get("roles"), list) and {"leader", "admin"} & set(p["roles"])
+    }
+    names: dict[str, int] = {}
+    for index, series in _entries(raw, "sessions"):
+        name = series.get("name")
+        if isinstance(name, str):
+            if name in names:
+                yield f"sessions[{index}].name: {name!r} is already sessions[{names[name]}]"
+            names[name] = index
+        units = series.get("units")
+        for u_index, key in enumerate(units if isinstance(units, list) else []):
+            if isinstance(key, str) and unit_keys and key not in unit_keys:
+                yield f"sessions[{index}].units[{u_index}]: no unit has the key {key!r}"
+        chair = _text(series.get("chair"))
+        if chair is not None and emails:
+            if chair not in emails:
+                yield f"sessions[{index}].chair: {chair or repr(chair)} is not one of the people"
+            elif chair not in leaders:
+                yield f"sessions[{index}].chair: {chair} chairs a session, so must be a leader or an admin"
+        attendees = series.get("attendees")
+        for a_index, entry in enumerate(attendees if isinstance(attendees, list) else []):
+            email = _text(entry)
+            if email is not None and emails and email not in emails:
+                yield (
+                    f"sessions[{index}].attendees[{a_index}]: {email or repr(email)} is not one of the people"
+                )
 
 
 def load_org(path: str) -> OrgFile:
