@@ -531,7 +531,8 @@ def _session_references(
     leaders = {
         _text(p.get("email"))
         for _, p in _entries(raw, "people")
-        if isinstance(p.get("roles"), list) and {"leader", "admin"} & set(p["roles"])
+        if isinstance(p.get("roles"), list)
+        and {"leader", "admin"} & {r for r in p["roles"] if isinstance(r, str)}
     }
     names: dict[str, int] = {}
     for index, series in _entries(raw, "sessions"):
