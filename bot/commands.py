@@ -28,6 +28,7 @@ __all__ = [
     "Digest",
     "Done",
     "Help",
+    "Home",
     "Overdue",
     "Report",
     "Status",
@@ -47,6 +48,11 @@ class Help:
 
 @dataclass(frozen=True)
 class Report:
+    pass
+
+
+@dataclass(frozen=True)
+class Home:
     pass
 
 
@@ -101,7 +107,7 @@ class Ask:
 
 
 Command: TypeAlias = (
-    Help | Report | Status | Commitments | Overdue | Commit | Done | Update | Away | Digest | Ask
+    Help | Report | Home | Status | Commitments | Overdue | Commit | Done | Update | Away | Digest | Ask
 )
 
 
@@ -127,6 +133,11 @@ class _Spec:
 _SPECS: dict[str, _Spec] = {
     "help": _Spec("help [command]", "Lists the commands, or explains one.", "help commit"),
     "report": _Spec("report", "Opens this week's check-in form for your unit.", "report"),
+    "home": _Spec(
+        "home",
+        "Shows your home: open check-ins, your commitments and, for leaders, the latest digest.",
+        "home",
+    ),
     "status": _Spec(
         "status [unit]", "Shows this week's check-ins and numbers, for one unit or all.", "status"
     ),
@@ -233,6 +244,11 @@ def _help(rest: str, today: dt.date) -> Command:
 def _report(rest: str, today: dt.date) -> Command:
     _no_arguments("report", rest)
     return Report()
+
+
+def _home(rest: str, today: dt.date) -> Command:
+    _no_arguments("home", rest)
+    return Home()
 
 
 def _status(rest: str, today: dt.date) -> Command:
@@ -393,6 +409,7 @@ def _ask(rest: str, today: dt.date) -> Command:
 _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "help": _help,
     "report": _report,
+    "home": _home,
     "status": _status,
     "commitments": _commitments,
     "overdue": _overdue,
