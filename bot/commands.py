@@ -28,6 +28,7 @@ __all__ = [
     "Digest",
     "Done",
     "Help",
+    "Home",
     "Overdue",
     "Report",
     "SessionCancel",
@@ -51,6 +52,11 @@ class Help:
 
 @dataclass(frozen=True)
 class Report:
+    pass
+
+
+@dataclass(frozen=True)
+class Home:
     pass
 
 
@@ -131,6 +137,7 @@ class SessionChair:
 Command: TypeAlias = (
     Help
     | Report
+    | Home
     | Status
     | Commitments
     | Overdue
@@ -169,6 +176,11 @@ class _Spec:
 _SPECS: dict[str, _Spec] = {
     "help": _Spec("help [command]", "Lists the commands, or explains one.", "help commit"),
     "report": _Spec("report", "Opens this week's check-in form for your unit.", "report"),
+    "home": _Spec(
+        "home",
+        "Shows your home: open check-ins, your commitments and, for leaders, the latest digest.",
+        "home",
+    ),
     "status": _Spec(
         "status [unit]", "Shows this week's check-ins and numbers, for one unit or all.", "status"
     ),
@@ -280,6 +292,11 @@ def _help(rest: str, today: dt.date) -> Command:
 def _report(rest: str, today: dt.date) -> Command:
     _no_arguments("report", rest)
     return Report()
+
+
+def _home(rest: str, today: dt.date) -> Command:
+    _no_arguments("home", rest)
+    return Home()
 
 
 def _status(rest: str, today: dt.date) -> Command:
@@ -503,6 +520,7 @@ def _session(rest: str, today: dt.date) -> Command:
 _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "help": _help,
     "report": _report,
+    "home": _home,
     "status": _status,
     "commitments": _commitments,
     "overdue": _overdue,

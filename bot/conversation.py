@@ -246,6 +246,8 @@ class StatBot:
                 return Reply.text(c.help_text(topic))
             case c.Report():
                 return await checkins.open_form(uow, person, now=now)
+            case c.Home():
+                return Reply(messages=(await people.home_card(uow, person, now),))
             case c.Status(unit=unit):
                 return await checkins.status(uow, person, unit, now)
             case c.Commitments(target=target):

@@ -32,7 +32,7 @@ TODAY = dt.date(2026, 12, 2)
 FRIDAY = dt.date(2026, 12, 4)
 
 COMMAND_WORDS = [
-    "help", "report", "status", "commitments", "overdue", "commit", "done", "update", "away",
+    "help", "report", "home", "status", "commitments", "overdue", "commit", "done", "update", "away",
     "digest", "ask", "session",
 ]  # fmt: skip
 

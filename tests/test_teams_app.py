@@ -17,6 +17,7 @@ from adapters.settings import Settings
 from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.deliveries.jobs import drain
+from bot.messages import Reply
 from storage.uow import SqlUnitOfWorkFactory
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.helpers import ny, person
@@ -216,7 +217,13 @@ async def test_personal_install_stores_the_reference_and_greets(
         linked.teams_conversation is not None
         and linked.teams_conversation["conversation"]["id"] == f"a:dm-{HEAD}"
     )
-    assert len(teams.connector.to(f"a:dm-{HEAD}")) == 1
+    greeting, home = teams.connector.to(f"a:dm-{HEAD}")
+    assert "Hello! I'm statbot" in json.dumps(greeting.cards)
+    # Teams has no home tab: the personal chat opens on the home card.
+    (card,) = home.cards
+    assert card["fallbackText"] == "statbot home for Robert Hayes"
+    shown = json.dumps(card, ensure_ascii=False)
+    assert "Your open commitments" in shown and "Check-ins" in shown
 
 
 async def test_an_app_id_without_a_token_gets_401(
@@ -488,3 +495,245 @@ async def test_without_an_app_id_a_client_off_loopback_gets_401(teams: Teams) ->
     response = await teams.runtime.teams.handle_http(request)
     assert response.status == 401
     assert teams.connector.posted == []
+
+
+def _personal_install(teams: Teams, user: str, conversation: str) -> dict[str, Any]:
+    return {
+        **PERSONAL_INSTALL,
+        "id": f"f:{conversation}",
+        "serviceUrl": teams.connector.url,
+        "from": {"id": user},
+        "recipient": BOT,
+        "membersAdded": [{"id": BOT["id"]}, {"id": user}],
+        "conversation": {"conversationType": "personal", "id": conversation, "tenantId": TENANT},
+    }
+
+
+async def test_home_typed_shows_the_home_card_with_what_is_open(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    await teams.say(HEAD, "commit Replace truck 12 by Friday")
+    await teams.say(HEAD, "home")
+    home = teams.connector.to(f"a:dm-{HEAD}")[-1]
+    (card,) = home.cards
+    assert card["fallbackText"] == "statbot home for Robert Hayes"
+    shown = json.dumps(card, ensure_ascii=False)
+    assert "Replace truck 12" in shown
+    assert "Sanitation · 2026-W49" in shown
+    # Its button opens this week's form in place, as every card's buttons do.
+    fill = _action(card, "Fill in this week's numbers")
+    response = await teams.post(_invoke(teams, HEAD, fill["data"]))
+    opened = await response.json()
+    assert _find(opened["value"], "Action.Execute")["data"]["action"] == "checkin.submit"  # type: ignore[index]
+
+
+async def test_a_stranger_installing_is_greeted_and_told_to_ask_an_admin(teams: Teams) -> None:
+    await teams.post(_personal_install(teams, STRANGER, f"a:dm-{STRANGER}"))
+    greeting, refusal = teams.connector.to(f"a:dm-{STRANGER}")
+    assert "Hello! I'm statbot" in json.dumps(greeting.cards)
+    assert "don't know you" in json.dumps(refusal.cards)
+
+
+async def test_a_reinstall_is_used_by_the_very_next_proactive_message(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    from bot.deliveries.models import Delivery
+    from bot.deliveries.service import enqueue
+
+    await teams.say(HEAD, "help")
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    await drain(org_uow, teams.runtime.gateway, clock)  # the gateway now knows everyone
+    assert len(teams.connector.to(f"a:dm-{HEAD}")) == 2
+    # Robert removes the app and installs it again: a new personal conversation.
+    await teams.post(_personal_install(teams, HEAD, f"a:dm2-{HEAD}"))
+    robert = await person(org_uow, HEAD_EMAIL)
+    assert robert.id is not None
+    async with org_uow() as uow:
+        await enqueue(
+            uow,
+            audience=Delivery.to_person(robert.id),
+            message=Reply.text("A reminder").messages[0],
+            key="reinstall-test",
+            now=clock.now(),
+        )
+        await uow.commit()
+    await drain(org_uow, teams.runtime.gateway, clock)
+    assert "A reminder" in " ".join(teams.connector.texts(f"a:dm2-{HEAD}"))
+    assert "A reminder" not in " ".join(teams.connector.texts(f"a:dm-{HEAD}"))
+
+
+async def _history(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
+    """Four steady weeks of Sanitation readings, so a value ten times off is an outlier."""
+    from bot.checkins.models import Reading
+
+    values = {
+        "missed_pickups": 110,
+        "tons_collected": 1950,
+        "recycling_diversion": 26,
+        "missed_pickups_48h": 92,
+    }
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        for metric in await uow.metrics.for_unit(unit.id):
+            assert metric.id is not None
+            for week in ("2026-W45", "2026-W46", "2026-W47", "2026-W48"):
+                await uow.readings.add(
+                    Reading(
+                        unit_id=unit.id,
+                        metric_id=metric.id,
+                        week=week,
+                        value=values[metric.key],
+                        updated_at=clock.now(),
+                        updated_by=None,
+                    )
+                )
+        await uow.commit()
+
+
+async def test_a_far_off_value_gets_the_data_check_card_and_confirming_stores_it(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    await teams.say(HEAD, "help")
+    await _history(org_uow, clock)
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    await drain(org_uow, teams.runtime.gateway, clock)
+    prompt = teams.connector.to(f"a:dm-{HEAD}")[-1]
+    opened = await (
+        await teams.post(_invoke(teams, HEAD, _find(prompt.cards, "Action.Execute")["data"]))
+    ).json()  # type: ignore[index]
+    form_submit = _find(opened["value"], "Action.Execute")
+    assert form_submit is not None
+    # 195 tons where the last weeks said 1,950: a typo, most likely.
+    typo = {**GOOD, "in.m.tons_collected": "195", "in.why.tons_collected": "Landfill closed"}
+    response = await teams.post(_invoke(teams, HEAD, {**form_submit["data"], **typo}))
+    assert response.status == 200
+    check = (await response.json())["value"]
+    shown = json.dumps(check, ensure_ascii=False)
+    assert "195 is 10× away from the recent median (1,950)" in shown
+    choice = next(e for e in _walk(check, "Input.ChoiceSet") if e["id"] == "in.ok.tons_collected")
+    assert choice["value"] == "confirm"
+    corrected = next(e for e in _walk(check, "Input.Number") if e["id"] == "in.m.tons_collected")
+    assert corrected["value"] == 195
+    confirm = _find(check, "Action.Execute")
+    assert confirm is not None and confirm["data"]["action"] == "checkin.confirm"
+    # Confirmed with Action.Submit (every value a string): the receipt, and 195 stored.
+    await teams.say(
+        HEAD, "", value={**confirm["data"], "in.ok.tons_collected": "confirm", "in.m.tons_collected": "195"}
+    )
+    receipt = teams.connector.to(f"a:dm-{HEAD}")[-1]
+    assert "Recorded" in json.dumps(receipt.cards, ensure_ascii=False)
+    async with org_uow() as uow:
+        unit = await uow.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        readings = await uow.readings.for_unit_week(unit.id, "2026-W49")
+    tons = next(r for r in readings if r.value == 195)
+    assert tons.confirmed_outlier
+    assert {r.value for r in readings} == {110.0, 195.0, 26.0, 92.0}
+
+
+async def test_settling_from_a_later_message_of_a_split_card_updates_every_part(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    from bot.deliveries.models import Delivery
+    from bot.deliveries.service import enqueue
+    from bot.messages import Button, Buttons, Card, Heading, paragraph
+
+    teams.connector.members[OPS] = {"name": "Luis Ortega", "email": OPS_EMAIL}
+    await teams.say(HEAD, "help")
+    await teams.say(OPS, "help")
+    escalation_id = await _escalate(teams, org_uow, clock)
+    ids = {"escalation": str(escalation_id)}
+    # A card long enough for three messages, with decisions in the first and the last.
+    long_text = "Missed pickups rose in every district. " * 300
+    card = Card(
+        summary="Leadership digest",
+        parts=(
+            Heading(text="Leadership digest"),
+            paragraph(long_text),
+            Buttons(
+                buttons=(Button(label="Ask the unit", action="followup.ask", ids={"unit": "sanitation"}),)
+            ),
+            paragraph(long_text),
+            paragraph(long_text),
+            paragraph(long_text),
+            Buttons(buttons=(Button(label="Acknowledge", action="escalation.ack", ids=ids),)),
+        ),
+    )
+    ops = await person(org_uow, OPS_EMAIL)
+    assert ops.id is not None
+    async with org_uow() as uow:
+        await enqueue(uow, audience=Delivery.to_person(ops.id), message=card, key="long", now=clock.now())
+        await uow.commit()
+    await drain(org_uow, teams.runtime.gateway, clock)
+    parts = [
+        p for p in teams.connector.to(f"a:dm-{OPS}") if "Leadership digest (" in p.cards[0]["fallbackText"]
+    ]
+    assert len(parts) == 3
+    last = parts[-1]
+    activity = _invoke(teams, OPS, _action(last.cards[0], "Acknowledge")["data"])
+    activity["replyToId"] = last.id
+    response = await teams.post(activity)
+    assert response.status == 200
+    settled = (await response.json())["value"]
+    assert settled["fallbackText"] == "Leadership digest (3/3)"
+    assert "Acknowledged by Luis Ortega" in json.dumps(settled, ensure_ascii=False)
+    assert _walk(settled, "Action.Execute") == []
+    # The first message's button is gone too; the middle one had none and is left alone.
+    (first,) = teams.connector.updated
+    assert first.id == parts[0].id
+    assert _walk(first.cards, "Action.Execute") == []
+    assert first.cards[0]["body"][:2] == parts[0].cards[0]["body"][:2]
+    async with org_uow() as uow:
+        escalation = await uow.escalations.get(escalation_id)
+    assert escalation is not None and escalation.state == "acknowledged"
+    async with org_uow() as uow:
+        refs = [d.platform_ref for d in await uow.deliveries.for_audience(Delivery.to_person(ops.id))]
+    assert ",".join(p.id for p in parts) + ";sent=3" in refs  # every message's id is kept
+
+
+async def test_a_redelivered_click_is_answered_without_acting_twice(teams: Teams) -> None:
+    await teams.say(HEAD, "help")
+    click = _invoke(teams, HEAD, {"statbot": "button", "action": "checkin.open", "ids": {}})
+    first = await teams.post(click)
+    assert first.status == 200
+    again = await teams.post(click)  # Teams retries a slow invoke with the same id
+    assert again.status == 200
+    body = await again.json()
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+
+
+async def test_a_reinstall_stored_by_another_replica_is_used_once_teams_refuses_the_old_chat(
+    teams: Teams, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    from bot.deliveries.models import Delivery
+    from bot.deliveries.service import enqueue
+
+    await teams.say(HEAD, "help")
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    await drain(org_uow, teams.runtime.gateway, clock)  # this replica's gateway knows everyone
+    async with org_uow() as uow:  # ... and another replica stores Robert's reinstall
+        robert = await uow.people.by_email(HEAD_EMAIL)
+        assert robert is not None and robert.id is not None and robert.teams_conversation is not None
+        reference = dict(robert.teams_conversation)
+        reference["conversation"] = {**reference["conversation"], "id": f"a:dm3-{HEAD}"}
+        robert.teams_conversation = reference
+        await uow.people.save(robert)
+        await enqueue(
+            uow,
+            audience=Delivery.to_person(robert.id),
+            message=Reply.text("A reminder").messages[0],
+            key="replica-test",
+            now=clock.now(),
+        )
+        await uow.commit()
+    teams.connector.fail(403, times=1)  # the old chat is gone
+    result = await drain(org_uow, teams.runtime.gateway, clock)
+    assert result.sent == 1 and result.failed == 0
+    assert teams.connector.refused == [403]
+    assert "A reminder" in " ".join(teams.connector.texts(f"a:dm3-{HEAD}"))

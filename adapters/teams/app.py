@@ -6,10 +6,18 @@ On an install (conversationUpdate) and on every message the sender is linked to 
 person by e-mail/UPN, looked up through the connector, and the conversation reference of
 their personal chat is stored for proactive messages.
 
+A personal install is greeted with the person's home card (the core's, as Slack's App
+Home shows it); ``home`` typed shows it again.
+
 Card clicks: an Action.Execute invoke is answered with the refreshed card (the first
 message of the reply; a form with field errors re-renders in place with what was typed
 kept); an Action.Submit message gets the reply as new messages and, when the click
-settled its item, the card it came from is updated for everyone.
+settled its item, the card it came from is updated for everyone.  A long card went out
+as several messages (render.split_card); a click on any of them settles them all.
+
+An outage: when the database cannot be reached, every turn answers the core's "try
+again in a minute" (a reply, or for an invoke a message that leaves the card as it was,
+so nothing typed is lost) instead of failing the request.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -28,18 +37,21 @@ from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
 from adapters.teams import parse
-from adapters.teams.gateway import CHART_PATH, TeamsGateway, TeamsSender
-from adapters.teams.render import render_card, render_card_messages, render_form
-from adapters.teams.transport import TeamsTransport, Turn
+from adapters.teams.gateway import CHART_PATH, TeamsGateway, TeamsSender, message_ids
+from adapters.teams.render import render_card, render_card_messages, render_form, split_card
+from adapters.teams.transport import InvokeAnswer, TeamsTransport, Turn
+from bot.cards import DATABASE_UNAVAILABLE, database_unavailable
 from bot.conversation import StatBot
 from bot.messages import Buttons, Card, Form, Message, Note, Part, Reply
 from bot.org.models import Person
+from bot.ports import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 _MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Message)
 NOT_INSTALLED = "Teams: the app is not installed for them"
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
+GREETING = "Hello! I'm statbot. Type `help` to see what I can do, or `home` for this card again."
 
 
 class TeamsAdapter:
@@ -114,12 +126,20 @@ class TeamsAdapter:
 
     # --- one turn --------------------------------------------------------------------------
 
-    async def _turn(self, turn: Turn) -> dict[str, Any] | None:
+    async def _turn(self, turn: Turn) -> InvokeAnswer:
         activity = turn.activity
         parsed = parse.parse(activity)
         logs.bind(platform="teams", event_kind=str(activity.get("type")))
         if isinstance(parsed, parse.Ignored):
             return None
+        try:
+            return await self._handle(turn, parsed)
+        except DatabaseUnavailable:
+            # Logged once per outage by the unit of work.  Nothing was recorded, so a
+            # redelivery is processed in full once the database is back.
+            return await self._outage(turn, parsed)
+
+    async def _handle(self, turn: Turn, parsed: parse.Parsed) -> InvokeAnswer:
         async with self.container.uow() as uow:
             new = await uow.events.first_time("teams", parsed.key, self.container.clock.now())
             await uow.commit()
@@ -141,13 +161,32 @@ class TeamsAdapter:
                 return await self._submitted(turn, parsed)
         return None
 
+    async def _outage(self, turn: Turn, parsed: parse.Parsed) -> InvokeAnswer:
+        """The core's outage words, without touching the database (no mention ids)."""
+        if isinstance(parsed, parse.Submission) and parsed.invoke:
+            # A message, not a card: Teams shows it and keeps the clicked card (a form
+            # keeps what was typed), so the person can press again in a minute.
+            return DATABASE_UNAVAILABLE
+        for message in database_unavailable().messages:
+            if isinstance(message, Card):
+                await turn.reply(render_card_messages(message))
+        return None
+
     async def _install(self, turn: Turn, install: parse.Install) -> None:
-        for member in install.members or (
-            (parse.sender_of(turn.activity).user_id,) if install.personal else ()
-        ):
+        people = [
             await self._link(turn, member, store=install.personal)
-        if install.personal:
-            await self._show(turn, Reply.text("Hello! I'm statbot. Type `help` to see what I can do."))
+            for member in install.members
+            or ((parse.sender_of(turn.activity).user_id,) if install.personal else ())
+        ]
+        if not install.personal:
+            return
+        await self._show(turn, Reply.text(GREETING))
+        person = next((p for p in people if p is not None and p.id is not None), None)
+        if person is None or person.id is None:
+            await self._show(turn, Reply.text(REFUSAL))
+            return
+        # Teams has no home tab: the personal chat opens on the home card instead.
+        await self._show(turn, await self.bot.on_text(person.id, "home"))
 
     async def _link(self, turn: Turn, user_id: str, *, store: bool) -> Person | None:
         """The org person behind a Teams user, linked by e-mail/UPN on first sight; the
@@ -180,6 +219,8 @@ class TeamsAdapter:
                         await uow.people.save(fresh)
                         await uow.commit()
                         person = fresh
+                # A reinstall brings a new reference: the next proactive message uses it.
+                self.gateway.remember(person)
         return person
 
     async def _mention_ids(self) -> dict[str, str]:
@@ -198,7 +239,7 @@ class TeamsAdapter:
         for message in reply.messages:
             await turn.reply(await self._cards(message))
 
-    async def _submitted(self, turn: Turn, submission: parse.Submission) -> dict[str, Any] | None:
+    async def _submitted(self, turn: Turn, submission: parse.Submission) -> InvokeAnswer:
         person = await self._link(turn, submission.sender.user_id, store=False)
         if person is None or person.id is None:
             reply = Reply.text(REFUSAL)
@@ -206,13 +247,18 @@ class TeamsAdapter:
             reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
         else:
             reply = await self.bot.on_button(person.id, submission.action, submission.ids)
+        if submission.invoke and reply == database_unavailable():
+            # The core met the outage: leave the card (and what was typed) as it was.
+            return DATABASE_UNAVAILABLE
         messages: list[Card | Form] = list(reply.messages)
         replacement: dict[str, Any] | None = None
         if reply.settles_source and messages:
             settled = await self._settled(turn, person, submission, reply)
             if settled is not None:
-                replacement = render_card(settled, mention_ids=await self._mention_ids())
+                replacement = settled.clicked
                 messages = [m for m in messages if isinstance(m, Form)]
+                for activity_id, card in settled.others:
+                    await turn.update(activity_id, card)
         if submission.invoke:
             # The invoke's answer replaces the clicked card: the settled card, else the
             # first message of the reply (a form re-rendered with its errors, the next step).
@@ -233,11 +279,13 @@ class TeamsAdapter:
 
     async def _settled(
         self, turn: Turn, person: Person | None, submission: parse.Submission, reply: Reply
-    ) -> Card | None:
-        """The clicked card as statbot sent it, its buttons replaced by what the click did
-        (so nobody else clicks a stale button); None when that card is not found."""
+    ) -> _Settled | None:
+        """The clicked message as statbot sent it, its buttons replaced by what the click
+        did (so nobody else clicks a stale button), and the other messages of the same
+        card that lose buttons too; None when that card is not found."""
         said = " ".join(m.summary for m in reply.messages if isinstance(m, Card) and m.summary.strip())
-        if not said or not submission.card_activity_id:
+        clicked = submission.card_activity_id
+        if not said or not clicked:
             return None
         audience = parse.audience_of(turn.activity, person.id if person is not None else None)
         if audience is None:
@@ -245,8 +293,8 @@ class TeamsAdapter:
         async with self.container.uow() as uow:
             sent = list(await uow.deliveries.for_audience(audience))
         for delivery in reversed(sent):
-            first = (delivery.platform_ref or "").split(";")[0]
-            if first != submission.card_activity_id:
+            ids, count = message_ids(delivery.platform_ref)
+            if clicked not in ids:
                 continue
             try:
                 original = _MESSAGE.validate_python(delivery.payload)
@@ -254,19 +302,70 @@ class TeamsAdapter:
                 return None
             if not isinstance(original, Card):
                 return None
-            return settled_card(original, said)
+            mention_ids = await self._mention_ids()
+            images = await self.gateway._images(original)
+            pieces = split_card(original, mention_ids=mention_ids, images=images)
+            if len(pieces) != count:
+                return None  # it would be cut differently now: which message is which is unknown
+            index = ids.index(clicked)
+            changed = settle_pieces(pieces, index, submission.action, submission.ids, said)
+            if not changed:
+                return None
+            return _Settled(
+                clicked=render_card(
+                    changed.get(index, pieces[index]), mention_ids=mention_ids, images=images
+                ),
+                others=[
+                    (ids[i], render_card(piece, mention_ids=mention_ids, images=images))
+                    for i, piece in sorted(changed.items())
+                    if i != index and i < len(ids)
+                ],
+            )
         return None
 
 
-def settled_card(card: Card, said: str) -> Card | None:
-    """``card`` with its first row of buttons replaced by a note saying ``said`` and any
-    further rows dropped; None when it has no buttons."""
-    parts: list[Part] = []
-    replaced = False
-    for part in card.parts:
-        if not isinstance(part, Buttons):
-            parts.append(part)
-        elif not replaced:
-            parts.append(Note(text=said))
-            replaced = True
-    return card.model_copy(update={"parts": tuple(parts)}) if replaced else None
+@dataclass(frozen=True)
+class _Settled:
+    clicked: dict[str, Any]
+    # (activity id, card) of the card's other messages that change.
+    others: list[tuple[str, dict[str, Any]]]
+
+
+def settle_pieces(
+    pieces: list[Card], clicked: int, action: str, ids: Mapping[str, str], said: str
+) -> dict[int, Card]:
+    """The messages of a (split) card that change when a click on message ``clicked``
+    settled its item, by index: the row of buttons holding the clicked button (else that
+    message's first row, else the card's first) becomes a note saying ``said``, and
+    every other row goes.  Empty when the card has no buttons."""
+    rows = [
+        (i, j)
+        for i, piece in enumerate(pieces)
+        for j, part in enumerate(piece.parts)
+        if isinstance(part, Buttons)
+    ]
+    if not rows:
+        return {}
+
+    def holds_click(row: tuple[int, int]) -> bool:
+        part = pieces[row[0]].parts[row[1]]
+        return isinstance(part, Buttons) and any(
+            b.action == action and dict(b.ids) == dict(ids) for b in part.buttons
+        )
+
+    target = next(
+        (r for r in rows if r[0] == clicked and holds_click(r)),
+        next((r for r in rows if r[0] == clicked), rows[0]),
+    )
+    changed: dict[int, Card] = {}
+    for i, piece in enumerate(pieces):
+        if not any(r[0] == i for r in rows):
+            continue
+        parts: list[Part] = []
+        for j, part in enumerate(piece.parts):
+            if not isinstance(part, Buttons):
+                parts.append(part)
+            elif (i, j) == target:
+                parts.append(Note(text=said))
+        changed[i] = piece.model_copy(update={"parts": tuple(parts)})
+    return changed

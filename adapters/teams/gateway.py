@@ -1,14 +1,18 @@
 """Sending deliveries to Teams proactively: the ChatGateway for Teams.  No botbuilder here.
 
 Limits (PITFALLS.md, Teams): 7 messages per second per conversation and about 30 requests
-per second per tenant.  The sender paces both with sliding one-second windows, shares a
-pause after a 429 (every send to that tenant waits it out), and retries 429, 412, 502 and
-504 with exponential backoff and full jitter, honouring Retry-After.  When waiting in
-process stops making sense it raises DeliveryError and the outbox retries later.
+per second per tenant.  The sender paces both with one-second windows counted the way
+the other side counts (see ``_Window``), shares a pause after a 429 (every send to that
+tenant waits it out), and retries 429, 412, 502 and 504 with exponential backoff and full
+jitter, honouring Retry-After.  When waiting in process stops making sense it raises
+DeliveryError and the outbox retries later.
 
 Nothing lost, nothing twice: a card may take several messages (a long digest); the
-delivery's ``platform_ref`` records the first message id and how many went out
-(``<first id>;sent=<n>``), and a retry resumes after them.  The connector's own HTTP
+delivery's ``platform_ref`` records the ids of the messages that went out and how many
+(``<id 1>,<id 2>,…;sent=<n>``), and a retry resumes after them.  The ids let a click on
+any part of a split card find and settle its message (app.py).  The column holds 200
+characters: ids that do not fit are left out (Teams message ids are 13-digit
+timestamps, so that takes a card of over a dozen messages).  The connector's own HTTP
 retries are off (transport.py), so one attempt here is one POST.
 """
 
@@ -53,25 +57,44 @@ class Failure(Protocol):
 
 
 class Poster(Protocol):
+    async def prepare(self, reference: Mapping[str, Any]) -> None: ...
+
     async def send_one(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> str: ...
 
 
-class _Window:
-    """At most ``rate`` starts in any one second, spread evenly (a burst of starts arrives
-    as a burst, and the connector counts arrivals): one start every ``1 / rate`` seconds,
-    with ``margin`` below the limit for the jitter between a start and its arrival."""
+class _Slot:
+    """One request's place in a window: it counts from when it was let go until a second
+    after its answer came back."""
 
-    def __init__(self, rate: int, margin: float = 0.94) -> None:
+    __slots__ = ("done", "end")
+
+    def __init__(self) -> None:
+        self.end: float | None = None
+        self.done = asyncio.Event()
+
+
+class _Window:
+    """At most ``rate`` requests in any one second *as the other side counts them*: it
+    counts a request when it arrives, some time between our start and our reading its
+    answer.  So a request starts only a second after the answer to the one ``rate``
+    requests before it came back: arrival k ≥ start k ≥ answer k-rate + 1 s ≥ arrival
+    k-rate + 1 s, whatever the jitter of a busy machine, and the window can use the whole
+    limit.  (A window of start times alone cannot promise that — a late start followed
+    by a punctual one arrive together — and had to stay two below the limit.)  Starts
+    are also spread one every ``1 / rate`` seconds, on the ideal schedule rather than
+    from late wake-ups (a busy loop wakes sleepers late, and that lateness would add up),
+    so a queue does not leave as one burst."""
+
+    def __init__(self, rate: int) -> None:
         self.rate = rate
-        self.interval = 1.0 / (rate * margin)
-        # Below the limit in any second: a start and its arrival are not the same instant.
-        self.limit = max(rate - 2, 1)
-        self.starts: deque[float] = deque()
+        self.interval = 1.0 / rate
+        self.limit = rate
+        self.recent: deque[_Slot] = deque()
         self.lock = asyncio.Lock()
         self.paused_until = 0.0
         self.next_start = 0.0
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> _Slot:
         async with self.lock:
             while True:
                 now = time.monotonic()
@@ -79,16 +102,26 @@ class _Window:
                 if wait > 0:
                     await asyncio.sleep(wait)
                     continue
-                while self.starts and now - self.starts[0] >= 1.0:
-                    self.starts.popleft()
-                if len(self.starts) < self.limit:
-                    self.starts.append(now)
-                    # On the ideal schedule, not from a late wake-up (a busy loop wakes
-                    # sleepers late, and that lateness would add up): the one-second
-                    # window still bounds any catch-up burst.
-                    self.next_start = max(self.next_start, now - self.interval) + self.interval
-                    return
-                await asyncio.sleep(1.0 - (now - self.starts[0]) + 0.001)
+                if len(self.recent) >= self.limit:
+                    oldest = self.recent[0]
+                    if oldest.end is None:
+                        await oldest.done.wait()
+                        continue
+                    wait = oldest.end + 1.0 - now
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                        continue
+                    self.recent.popleft()
+                    continue
+                slot = _Slot()
+                self.recent.append(slot)
+                self.next_start = max(self.next_start, now - self.interval) + self.interval
+                return slot
+
+    @staticmethod
+    def release(slot: _Slot) -> None:
+        slot.end = time.monotonic()
+        slot.done.set()
 
 
 class TeamsSender:
@@ -121,12 +154,14 @@ class TeamsSender:
         conversation = str((reference.get("conversation") or {}).get("id", ""))
         tenant = self._window(self._tenants, parse.tenant_of(reference), self.per_tenant)
         window = self._window(self._conversations, conversation, self.per_conversation)
+        try:
+            # Outside the pacing: a start slot is spent on a POST, not on getting ready.
+            await self.poster.prepare(reference)
+        except Exception as exc:
+            raise DeliveryError(f"Teams connector not ready ({type(exc).__name__}); retry later") from None
         for attempt in range(1, self.max_attempts + 1):
-            await window.acquire()
-            await tenant.acquire()
-            self.attempts += 1
             try:
-                return await self.poster.send_one(reference, card)
+                return await self._attempt(window, tenant, reference, card)
             except Exception as exc:
                 status = getattr(exc, "status", None)
                 if status not in RETRIED and status is not None and 400 <= status < 500:
@@ -148,12 +183,47 @@ class TeamsSender:
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")
 
+    async def _attempt(
+        self, window: _Window, tenant: _Window, reference: Mapping[str, Any], card: Mapping[str, Any]
+    ) -> str:
+        mine = await window.acquire()
+        try:
+            ours = await tenant.acquire()
+            try:
+                self.attempts += 1
+                return await self.poster.send_one(reference, card)
+            finally:
+                tenant.release(ours)
+        finally:
+            window.release(mine)
 
-def _progress(ref: str | None) -> tuple[str, int]:
-    if not ref or ";sent=" not in ref:
-        return (ref or ""), (1 if ref else 0)
-    first, _, count = ref.partition(";sent=")
-    return first, int(count) if count.isdigit() else 0
+
+REF_CHARS = 200  # the deliveries.platform_ref column
+
+
+def message_ids(ref: str | None) -> tuple[list[str], int]:
+    """The message ids a delivery's ``platform_ref`` records, and how many messages went
+    out (more than the ids when they did not all fit, or in a ref written before ids
+    were kept: ``<first id>;sent=<n>``)."""
+    if not ref:
+        return [], 0
+    ids, _, count = ref.partition(";sent=")
+    found = [i for i in ids.split(",") if i]
+    return found, (int(count) if count.isdigit() else len(found))
+
+
+def progress_ref(ids: list[str], sent: int) -> str:
+    """``platform_ref`` for ``sent`` messages out of which ``ids`` are known: one
+    message's id alone (what a one-message card always had), else the ids that fit."""
+    if sent == 1 and len(ids) == 1:
+        return ids[0]
+    suffix = f";sent={sent}"
+    kept: list[str] = []
+    for ident in ids:
+        if len(",".join([*kept, ident])) + len(suffix) > REF_CHARS:
+            break
+        kept.append(ident)
+    return ",".join(kept) + suffix
 
 
 class TeamsGateway:
@@ -177,6 +247,7 @@ class TeamsGateway:
         self._by_id: dict[int, Person] = {}
         self._mention_ids: dict[str, str] = {}
         self._loaded_at = -1e9
+        self._loading = asyncio.Lock()
 
     async def send(self, delivery: Delivery) -> str | None:
         try:
@@ -192,7 +263,20 @@ class TeamsGateway:
             images = await self._images(message)
             cards = render_card_messages(message, mention_ids=mention_ids, images=images)
         deadline = time.monotonic() + SEND_BUDGET
-        first, done = _progress(delivery.platform_ref)
+        try:
+            return await self._post_all(delivery, reference, cards, deadline)
+        except DeliveryError as exc:
+            fresh = await self._stored_since(delivery.audience, reference) if exc.permanent else None
+            if fresh is None:
+                raise
+            # Teams refused the conversation we knew, and the person has another one
+            # now (a reinstall that another replica stored after our last read).
+            return await self._post_all(delivery, fresh, cards, deadline)
+
+    async def _post_all(
+        self, delivery: Delivery, reference: Mapping[str, Any], cards: list[dict[str, Any]], deadline: float
+    ) -> str | None:
+        ids, done = message_ids(delivery.platform_ref)
         for index, card in enumerate(cards):
             if index < done:
                 continue
@@ -200,22 +284,50 @@ class TeamsGateway:
                 sent = await self.sender.post(reference, card, deadline)
             except DeliveryError:
                 if done:
-                    delivery.platform_ref = f"{first};sent={done}"
+                    delivery.platform_ref = progress_ref(ids, done)
                 raise
-            first = first or sent
+            if len(ids) == done and sent:  # every id so far is known: this one follows them
+                ids.append(sent)
             done = index + 1
-        return first if len(cards) == 1 else f"{first};sent={done}"
+        if len(cards) == 1:
+            return ids[0] if ids else None
+        return progress_ref(ids, done)
+
+    async def _stored_since(self, audience: str, used: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The person's conversation reference as stored now, when it is not ``used``."""
+        to = Audience.parse(audience)
+        if to is None or to.person_id is None:
+            return None
+        async with self.uow() as uow:
+            person = await uow.people.get(to.person_id)
+        if person is None or not person.active or not person.teams_conversation:
+            return None
+        self.remember(person)
+        return None if person.teams_conversation == dict(used) else dict(person.teams_conversation)
+
+    def remember(self, person: Person) -> None:
+        """What the adapter just stored for ``person`` (a new conversation reference on a
+        reinstall): used from the next send on, not after the next full re-read."""
+        if person.id is None:
+            return
+        self._by_id[person.id] = person
+        if person.teams_user_id:
+            self._mention_ids[person.email.lower()] = person.teams_user_id
 
     async def _people(self, person_id: int | None) -> tuple[list[Person], dict[str, str]]:
         """Everyone (for mentions and channel references), read at most every few seconds:
         a prompt sweep sends to the whole org.  Someone not seen yet is read alone."""
-        now = time.monotonic()
-        if now - self._loaded_at >= PEOPLE_REFRESH:
-            async with self.uow() as uow:
-                people = list(await uow.people.all())
-            self._by_id = {p.id: p for p in people if p.id is not None}
-            self._mention_ids = {p.email.lower(): p.teams_user_id for p in people if p.teams_user_id}
-            self._loaded_at = now
+        if time.monotonic() - self._loaded_at >= PEOPLE_REFRESH:
+            # One read for everyone: a fan-out's first sends all get here at once, and
+            # each reading the whole org cost seconds before the first message went out.
+            async with self._loading:
+                now = time.monotonic()
+                if now - self._loaded_at >= PEOPLE_REFRESH:
+                    async with self.uow() as uow:
+                        people = list(await uow.people.all())
+                    self._by_id = {p.id: p for p in people if p.id is not None}
+                    self._mention_ids = {p.email.lower(): p.teams_user_id for p in people if p.teams_user_id}
+                    self._loaded_at = now
         elif person_id is not None and (
             person_id not in self._by_id or not self._by_id[person_id].teams_conversation
         ):

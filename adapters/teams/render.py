@@ -277,6 +277,44 @@ def render_card(
     return _envelope(body, card.summary, ctx.entities)
 
 
+def split_card(
+    card: Card,
+    *,
+    mention_ids: Mapping[str, str] | None = None,
+    images: Mapping[str, str] | None = None,
+    limit: int = MESSAGE_BYTES,
+) -> list[Card]:
+    """The card cut into the cards of its messages, each under ``limit`` bytes of JSON
+    once rendered, a part kept whole; the summary numbered (``… (2/3)``) when cut.  The
+    adapter settles a split card message by message with these."""
+    groups: list[list[Part]] = []
+    parts: list[Part] = []
+    body: list[dict[str, Any]] = []
+    entities: list[dict[str, Any]] = []
+    for part in (piece for whole in card.parts for piece in _pieces(whole)):
+        ctx = _Ctx(mention_ids or {}, images or {})
+        elements = _part(part, ctx)
+        trial = _envelope([*body, *elements], card.summary, _merge(entities, ctx.entities))
+        if body and _size(trial) > limit:
+            groups.append(parts)
+            parts, body, entities = [], [], []
+        parts.append(part)
+        body.extend(elements)
+        entities = _merge(entities, ctx.entities)
+    if parts or not groups:
+        groups.append(parts)
+    total = len(groups)
+    return [
+        card.model_copy(
+            update={
+                "parts": tuple(group),
+                "summary": card.summary if total == 1 else f"{card.summary} ({index}/{total})",
+            }
+        )
+        for index, group in enumerate(groups, start=1)
+    ]
+
+
 def render_card_messages(
     card: Card,
     *,
@@ -285,26 +323,10 @@ def render_card_messages(
     limit: int = MESSAGE_BYTES,
 ) -> list[dict[str, Any]]:
     """The card as one or more Adaptive Cards, each under ``limit`` bytes of JSON."""
-    groups: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
-    body: list[dict[str, Any]] = []
-    entities: list[dict[str, Any]] = []
-    for part in (piece for whole in card.parts for piece in _pieces(whole)):
-        ctx = _Ctx(mention_ids or {}, images or {})
-        elements = _part(part, ctx)
-        trial = _envelope([*body, *elements], card.summary, _merge(entities, ctx.entities))
-        if body and _size(trial) > limit:
-            groups.append((body, entities))
-            body, entities = [], []
-        body.extend(elements)
-        entities = _merge(entities, ctx.entities)
-    if body or not groups:
-        groups.append((body, entities))
-    total = len(groups)
-    cards = []
-    for index, (group_body, group_entities) in enumerate(groups, start=1):
-        summary = card.summary if total == 1 else f"{card.summary} ({index}/{total})"
-        cards.append(_envelope(group_body, summary, group_entities))
-    return cards
+    return [
+        render_card(piece, mention_ids=mention_ids, images=images)
+        for piece in split_card(card, mention_ids=mention_ids, images=images, limit=limit)
+    ]
 
 
 # A paragraph longer than this is cut into several (at spaces when it can be), so no

@@ -9,10 +9,10 @@ the Microsoft 365 Agents SDK replaces this file.
   Type.  With an app id a request without a valid JWT gets 401 (the SDK raises
   PermissionError); without one the SDK turns authentication off, so only loopback
   clients (the Bot Framework Emulator, tests) are served and everyone else gets 401.
-* The turn's handler returns an invoke body (an Adaptive Card dict) for
-  ``adaptiveCard/action``; it is answered as ``InvokeResponse(200,
-  AdaptiveCardInvokeResponse(...))`` — the SDK's own ``on_adaptive_card_invoke`` path
-  serialises twice and answers 500.
+* The turn's handler returns an invoke body for ``adaptiveCard/action`` (an Adaptive
+  Card dict, or a message string Teams shows while keeping the card); it is answered as
+  ``InvokeResponse(200, AdaptiveCardInvokeResponse(...))`` — the SDK's own
+  ``on_adaptive_card_invoke`` path serialises twice and answers 500.
 * ``send_one`` / ``update`` post proactively to the stored reference, through a connector
   client built as ``continue_conversation`` builds one but kept per service URL.  The
   connector's own HTTP retries are turned off (msrest retries every 5xx, POST included,
@@ -23,10 +23,11 @@ the Microsoft 365 Agents SDK replaces this file.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
@@ -121,7 +122,20 @@ class Turn:
         return serialized or None
 
 
-Handler = Callable[[Turn], Awaitable[dict[str, Any] | None]]
+# What a turn answers an invoke with: a card (replacing the clicked one), a message Teams
+# shows while keeping the card as it was, or nothing.
+InvokeAnswer = dict[str, Any] | str | None
+Handler = Callable[[Turn], Awaitable[InvokeAnswer]]
+
+
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):  # type: ignore[misc]
+    """An Action.Execute answer that is a message: the SDK's model types ``value`` as a
+    dict, and its serialiser refuses the string a message answer carries."""
+
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        **AdaptiveCardInvokeResponse._attribute_map,
+        "value": {"key": "value", "type": "str"},
+    }
 
 
 class _Bot:
@@ -132,14 +146,14 @@ class _Bot:
         turn = Turn(context)
         body = await self.handler(turn)
         if context.activity.type == ActivityTypes.invoke:
-            response = InvokeResponse(
-                status=200,
-                body=AdaptiveCardInvokeResponse(
-                    status_code=200,
-                    type=CARD if body is not None else "application/vnd.microsoft.activity.message",
-                    value=body if body is not None else "",
-                ),
+            answer = (
+                AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=body)
+                if isinstance(body, dict)
+                else _MessageInvokeResponse(
+                    status_code=200, type="application/vnd.microsoft.activity.message", value=body or ""
+                )
             )
+            response = InvokeResponse(status=200, body=answer)
             await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
 
 
@@ -149,6 +163,7 @@ class TeamsTransport:
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config(settings)))
         self.bot = _Bot(handler)
         self._clients: dict[str, Any] = {}
+        self._building: dict[str, asyncio.Lock] = {}
 
         async def on_error(context: TurnContext, error: Exception) -> None:
             # Class only: the SDK's messages can carry activity text.
@@ -174,18 +189,35 @@ class TeamsTransport:
     async def _client(self, service_url: str) -> Any:
         """One connector client per service URL (clouds and regions differ), built the way
         ``continue_conversation`` builds one, kept for the process: building one per send
-        costs ~12 ms of CPU in msrest alone.  Its credentials refresh their own token."""
+        costs ~12 ms of CPU in msrest alone.  Its credentials refresh their own token.
+        Built once under a lock: a fan-out's first sends all ask at the same moment, and
+        each building its own cost seconds of CPU before the first message went out."""
         client = self._clients.get(service_url)
-        if client is None:
-            factory = self.adapter.bot_framework_authentication.create_connector_factory(
-                self.adapter.create_claims_identity(self.app_id)
-            )
-            client = await factory.create(service_url, None)
-            policy = getattr(getattr(client, "config", None), "retry_policy", None)
-            if policy is not None:
-                policy.retries = 0
-            self._clients[service_url] = client
+        if client is not None:
+            return client
+        lock = self._building.setdefault(service_url, asyncio.Lock())
+        async with lock:
+            client = self._clients.get(service_url)
+            if client is None:
+                factory = self.adapter.bot_framework_authentication.create_connector_factory(
+                    self.adapter.create_claims_identity(self.app_id)
+                )
+                client = await factory.create(service_url, None)
+                policy = getattr(getattr(client, "config", None), "retry_policy", None)
+                if policy is not None:
+                    policy.retries = 0
+                self._clients[service_url] = client
         return client
+
+    async def prepare(self, reference: Mapping[str, Any]) -> None:
+        """Have the connector client for ``reference`` ready, so the sender's pacing times
+        the POST itself and not a client being built."""
+        service_url = reference.get("serviceUrl")
+        if isinstance(service_url, str) and service_url:
+            try:
+                await self._client(service_url)
+            except Exception as exc:
+                raise _failure(exc) from None
 
     def _outgoing(self, reference: Mapping[str, Any], card: Mapping[str, Any]) -> Activity:
         ref = ConversationReference().deserialize(dict(reference))
