@@ -157,7 +157,7 @@ async def test_closing_drafts_the_memo_the_chair_approves_and_the_unit_receives(
     await say(bot, org_uow, ANALYST, "request Overtime hours by route by next session")
     await say(bot, org_uow, CHAIR, "decide Two trucks move to Route 7")
     await say(bot, org_uow, CHAIR, "note Head asks for a mechanic")
-    assert "not under way" not in await say(bot, org_uow, HEAD, f"memo {number}")
+    assert "has no memo yet" in await say(bot, org_uow, HEAD, f"memo {number}")
     chair = await pid(org_uow, CHAIR)
     closed = await bot.on_text(chair, "session close")
     text = text_of(closed)
