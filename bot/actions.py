@@ -22,3 +22,4 @@ class Action(StrEnum):
     ESCALATION_SNOOZE = "escalation.snooze"
     ESCALATION_DONE = "escalation.done"
     DIGEST_SHOW = "digest.show"
+    MEMO_APPROVE = "memo.approve"

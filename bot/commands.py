@@ -25,14 +25,21 @@ __all__ = [
     "CommandError",
     "Commit",
     "Commitments",
+    "Decide",
     "Digest",
     "Done",
     "Help",
     "Home",
+    "Memo",
+    "Note",
     "Overdue",
+    "Promise",
+    "Provide",
     "Report",
+    "Request",
     "SessionCancel",
     "SessionChair",
+    "SessionClose",
     "SessionSchedule",
     "Sessions",
     "Status",
@@ -134,6 +141,47 @@ class SessionChair:
     person: str
 
 
+@dataclass(frozen=True)
+class SessionClose:
+    pass
+
+
+@dataclass(frozen=True)
+class Promise:
+    # The promise's owner as typed (@email), its text and its date.
+    owner: str
+    text: str
+    due: dt.date
+
+
+@dataclass(frozen=True)
+class Decide:
+    text: str
+
+
+@dataclass(frozen=True)
+class Request:
+    text: str
+    # None: by the next session.
+    due: dt.date | None
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class Provide:
+    id: int
+    answer: str
+
+
+@dataclass(frozen=True)
+class Memo:
+    id: int
+
+
 Command: TypeAlias = (
     Help
     | Report
@@ -151,6 +199,13 @@ Command: TypeAlias = (
     | SessionSchedule
     | SessionCancel
     | SessionChair
+    | SessionClose
+    | Promise
+    | Decide
+    | Request
+    | Note
+    | Provide
+    | Memo
 )
 
 
@@ -221,6 +276,32 @@ _SPECS: dict[str, _Spec] = {
         "Lists the upcoming stat sessions; schedules one, cancels one (say why) or hands its chair over.",
         "session sanitation Dec 17 10:00",
     ),
+    "promise": _Spec(
+        "promise @<email> <text> by <date>",
+        "In a session under way (chair or analyst): records a promise, tracked as a commitment.",
+        "promise @robert.hayes@riverton.gov Clear the bulk-item backlog by Dec 18",
+    ),
+    "decide": _Spec(
+        "decide <text>", "In a session under way: records a decision.", "decide Two trucks move to Route 7"
+    ),
+    "request": _Spec(
+        "request <data> by next session|<date>",
+        "In a session under way: asks the unit for data, tracked until it is provided.",
+        "request Overtime hours by route by next session",
+    ),
+    "note": _Spec(
+        "note <text>", "In a session under way: adds a note to its record.", "note Head asks for a mechanic"
+    ),
+    "provide": _Spec(
+        "provide <request id> <data or link>",
+        "Answers a session's request for data with the data or a link to it.",
+        "provide 3 https://data.riverton.gov/overtime.xlsx",
+    ),
+    "memo": _Spec(
+        "memo <session id>",
+        "Shows a session's follow-up memo (the chair approves the draft to send it).",
+        "memo 4",
+    ),
 }
 
 USAGE: dict[str, str] = {name: f"{spec.syntax} — {spec.description}" for name, spec in _SPECS.items()}
@@ -271,7 +352,22 @@ def parse_command(text: str, *, today: dt.date) -> Command | None:
 
 
 # Words no metric begins with: a malformed one is that command, never a check-in answer.
-_NEVER_AN_ANSWER = frozenset({"help", "away", "done", "update", "commit", "ask", "session"})
+_NEVER_AN_ANSWER = frozenset(
+    {
+        "help",
+        "away",
+        "done",
+        "update",
+        "commit",
+        "ask",
+        "session",
+        "promise",
+        "decide",
+        "request",
+        "note",
+        "provide",
+    }
+)
 
 
 def _fail(name: str, problem: str) -> CommandError:
@@ -481,6 +577,9 @@ def _session(rest: str, today: dt.date) -> Command:
         return Sessions()
     word, _, tail = rest.partition(" ")
     tail = tail.strip()
+    if word.lower() == "close":
+        _no_arguments("session", tail)
+        return SessionClose()
     if word.lower() == "cancel":
         number_text, _, reason = tail.partition(" ")
         if not number_text:
@@ -517,6 +616,66 @@ def _session(rest: str, today: dt.date) -> Command:
     return SessionSchedule(unit=unit, day=day, time=time)
 
 
+def _text_of(name: str, rest: str, what: str) -> str:
+    if not rest:
+        raise _fail(name, f"{name} needs {what}")
+    if len(rest) > NOTE_MAX:
+        raise _fail(name, f"the text is {len(rest)} characters long; keep it under {NOTE_MAX}")
+    return rest
+
+
+def _promise(rest: str, today: dt.date) -> Command:
+    owner, _, tail = rest.partition(" ")
+    if not owner.startswith("@") or "@" not in owner[1:]:
+        raise _fail("promise", "promise needs whose promise it is first, as @email")
+    commit = _commit(tail.strip(), today) if tail.strip() else None
+    if commit is None or not isinstance(commit, Commit):
+        raise _fail("promise", "promise needs what is promised and its date")
+    return Promise(owner=owner, text=commit.text, due=commit.due)
+
+
+def _decide(rest: str, today: dt.date) -> Command:
+    return Decide(_text_of("decide", rest, "the decision"))
+
+
+_NEXT_SESSION = re.compile(r"\s+by\s+(?:the\s+)?next\s+(?:session|meeting)\s*$", re.IGNORECASE)
+
+
+def _request(rest: str, today: dt.date) -> Command:
+    text = _text_of("request", rest, "the data asked for")
+    if nxt := _NEXT_SESSION.search(text):
+        return Request(text=_text_of("request", text[: nxt.start()].strip(), "the data asked for"), due=None)
+    splits = list(_BY.finditer(text))
+    if splits:
+        try:
+            due = parse_date(text[splits[-1].end() :], today=today)
+        except ValueError:
+            pass
+        else:
+            return Request(text=_text_of("request", text[: splits[-1].start()].strip(), "the data"), due=due)
+    return Request(text=text, due=None)
+
+
+def _note(rest: str, today: dt.date) -> Command:
+    return Note(_text_of("note", rest, "the note"))
+
+
+def _provide(rest: str, today: dt.date) -> Command:
+    number_text, _, answer = rest.partition(" ")
+    if not number_text:
+        raise _fail("provide", "provide needs the request number and the data or a link")
+    number = _parse_id("provide", number_text, what="request number")
+    if not answer.strip():
+        raise _fail("provide", f"provide needs the data or a link after request #{number}")
+    return Provide(id=number, answer=_text_of("provide", answer.strip(), "the data"))
+
+
+def _memo(rest: str, today: dt.date) -> Command:
+    if not rest:
+        raise _fail("memo", "memo needs the session number")
+    return Memo(id=_parse_id("memo", rest, what="session number"))
+
+
 _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "help": _help,
     "report": _report,
@@ -531,4 +690,10 @@ _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "digest": _digest,
     "ask": _ask,
     "session": _session,
+    "promise": _promise,
+    "decide": _decide,
+    "request": _request,
+    "note": _note,
+    "provide": _provide,
+    "memo": _memo,
 }

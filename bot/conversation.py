@@ -32,6 +32,7 @@ from bot.people import handlers as people
 from bot.permissions import NotAllowed
 from bot.ports import DatabaseUnavailable, UnitOfWork, UnitOfWorkFactory
 from bot.sessions import handlers as sessions
+from bot.sessions.models import ItemKind
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,13 @@ async def _mark_done(t: Turn) -> Reply | None:
     return (await escalations.mark_done(t.uow, t.person, escalation_id, t.now)).settling()
 
 
+async def _approve_memo(t: Turn) -> Reply | None:
+    session_id = t.id("session")
+    if session_id is None:
+        return None
+    return await sessions.approve_memo(t.uow, t.person, session_id, t.now)
+
+
 # Every action a button can carry, and its handler.
 BUTTONS: dict[Action, Handler] = {
     Action.CHECKIN_OPEN: _open_checkin,
@@ -144,6 +152,7 @@ BUTTONS: dict[Action, Handler] = {
     Action.ESCALATION_ACK: _acknowledge,
     Action.ESCALATION_SNOOZE: _snooze,
     Action.ESCALATION_DONE: _mark_done,
+    Action.MEMO_APPROVE: _approve_memo,
 }
 
 # Every action a submitted form can carry, and its handler.
@@ -274,6 +283,20 @@ class StatBot:
                 return await sessions.cancel(uow, person, number, reason, now)
             case c.SessionChair(id=number, person=target):
                 return await sessions.hand_over(uow, person, number, target, now)
+            case c.SessionClose():
+                return await sessions.close(uow, person, now)
+            case c.Promise(owner=owner, text=text, due=due):
+                return await sessions.promise(uow, person, owner, text, due, now)
+            case c.Decide(text=text):
+                return await sessions.record(uow, person, ItemKind.DECISION, text, now)
+            case c.Request(text=text, due=due):
+                return await sessions.record(uow, person, ItemKind.REQUEST, text, now, due)
+            case c.Note(text=text):
+                return await sessions.record(uow, person, ItemKind.NOTE, text, now)
+            case c.Provide(id=number, answer=answer):
+                return await sessions.provide(uow, person, number, answer, now)
+            case c.Memo(id=number):
+                return await sessions.show_memo(uow, person, number)
         raise AssertionError(f"unhandled command {command!r}")
 
     async def _form(

@@ -22,7 +22,7 @@ from bot.digests.ports import DigestSource
 from bot.escalations.models import Escalation
 from bot.org.models import AwayPeriod, Metric, OrgSettings, Person, StoredPolicy, Unit
 from bot.org.targets import MetricTarget
-from bot.sessions.models import StatSession
+from bot.sessions.models import DocumentKind, ItemKind, SessionDocument, SessionItem, StatSession
 
 __all__ = ["Clock"]
 
@@ -218,6 +218,25 @@ class SessionRepository(Repository[StatSession], Protocol):
         """Scheduled sessions planned from a series (any, or these) that have not begun."""
         ...
 
+    async def last_closed(self, unit_id: int, before: dt.datetime) -> StatSession | None:
+        """The unit's latest session closed before ``before``."""
+        ...
+
+
+class SessionItemRepository(Repository[SessionItem], Protocol):
+    async def for_sessions(
+        self, session_ids: Sequence[int], kind: ItemKind | None = None
+    ) -> Sequence[SessionItem]: ...
+
+
+class SessionDocumentRepository(Repository[SessionDocument], Protocol):
+    async def of(self, session_id: int, kind: DocumentKind) -> SessionDocument | None: ...
+    async def add_if_absent(self, document: SessionDocument) -> SessionDocument | None:
+        """Insert unless the session already has a document of that kind; None then."""
+        ...
+
+    async def drafts(self, kind: DocumentKind) -> Sequence[SessionDocument]: ...
+
 
 class AuditRepository(Protocol):
     async def record(self, entry: AuditEntry) -> None: ...
@@ -250,6 +269,10 @@ class UnitOfWork(Protocol):
     def escalations(self) -> EscalationRepository: ...
     @property
     def sessions(self) -> SessionRepository: ...
+    @property
+    def session_items(self) -> SessionItemRepository: ...
+    @property
+    def session_documents(self) -> SessionDocumentRepository: ...
     @property
     def deliveries(self) -> DeliveryRepository: ...
     @property

@@ -34,7 +34,7 @@ from bot.checkins.models import CheckInState
 from bot.commitments.models import CommitmentStatus
 from bot.deliveries.models import DeliveryState
 from bot.escalations.models import EscalationState
-from bot.sessions.models import SessionState
+from bot.sessions.models import DocumentKind, DocumentState, ItemKind, SessionState
 from storage.types import StrEnumType, UTCDateTime, one_of
 
 NAMING = {
@@ -368,3 +368,46 @@ class SessionRecord(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class SessionItemRecord(Base):
+    """What was captured during a session: promises, decisions, requests, notes."""
+
+    __tablename__ = "session_items"
+    __table_args__ = (CheckConstraint(one_of("kind", ItemKind), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("stat_sessions.id"), index=True)
+    kind: Mapped[ItemKind] = mapped_column(StrEnumType(ItemKind, 16))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime]
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    answered_at: Mapped[dt.datetime | None]
+
+
+class SessionDocumentRecord(Base):
+    """A session's brief and memo: one of each, drafted, then sent and kept."""
+
+    __tablename__ = "session_documents"
+    __table_args__ = (
+        UniqueConstraint("session_id", "kind"),
+        CheckConstraint(one_of("kind", DocumentKind), name="kind"),
+        CheckConstraint(one_of("state", DocumentState), name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("stat_sessions.id"))
+    kind: Mapped[DocumentKind] = mapped_column(StrEnumType(DocumentKind, 16))
+    state: Mapped[DocumentState] = mapped_column(StrEnumType(DocumentState, 16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    edits: Mapped[dict[str, Any]]
+    sent_at: Mapped[dt.datetime | None]
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    escalated_at: Mapped[dt.datetime | None]

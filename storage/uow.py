@@ -27,7 +27,7 @@ from storage.repositories.events import EventRepo
 from storage.repositories.org import OrgRepo
 from storage.repositories.people import AwayRepo, PersonRepo
 from storage.repositories.readings import ReadingRepo
-from storage.repositories.sessions import SessionRepo
+from storage.repositories.sessions import SessionDocumentRepo, SessionItemRepo, SessionRepo
 from storage.repositories.units import MetricRepo, UnitRepo
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class SqlUnitOfWork:
         self.commitments = CommitmentRepo(session)
         self.escalations = EscalationRepo(session)
         self.sessions = SessionRepo(session)
+        self.session_items = SessionItemRepo(session)
+        self.session_documents = SessionDocumentRepo(session)
         self.deliveries = DeliveryRepo(session)
         self.digests = DigestRepo(session)
         self.digest_source = SqlDigestSource(session)

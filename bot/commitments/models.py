@@ -26,6 +26,14 @@ def answer_origin(followup_id: int) -> str:
     return f"{ANSWER_ORIGIN}{followup_id}"
 
 
+# A promise made at a stat session: its origin names the session ("session:4").
+SESSION_ORIGIN = "session:"
+
+
+def session_origin(session_id: int) -> str:
+    return f"{SESSION_ORIGIN}{session_id}"
+
+
 def answered_followup(origin: str) -> int | None:
     """The follow-up a commitment was promised in, if it was."""
     if origin.startswith(ANSWER_ORIGIN) and origin[len(ANSWER_ORIGIN) :].isdigit():

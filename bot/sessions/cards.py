@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.messages import Card, Fact, Facts, Heading, Note, paragraph
+from bot.actions import Action
+from bot.messages import Button, Buttons, Card, Fact, Facts, Heading, Note, Part, paragraph
 from bot.org.models import Person, Unit
-from bot.sessions.models import SessionState, StatSession
+from bot.sessions.models import ItemKind, SessionItem, SessionState, StatSession
+
+if TYPE_CHECKING:
+    from bot.sessions.memo import MemoFacts
 
 NO_REASON = "Say why the session is cancelled: session cancel <id> <reason>"
 LIST_HINT = (
@@ -133,3 +138,203 @@ def taken_first(session: StatSession, people: Mapping[int, Person]) -> str:
     else:
         did = f"it is now {chair_text(session, people)}"
     return f"Someone got there first: {did} a moment ago (session #{session.id}). Your change was not made."
+
+
+# --- during the session ----------------------------------------------------------------------
+
+NO_SESSION_UNDER_WAY = (
+    "No session you chair (or, as an analyst, may record) is under way now; "
+    "`session` lists the upcoming ones."
+)
+
+
+def unknown_owner(typed: str) -> str:
+    return f"I don't know {typed}. Name whose promise it is by e-mail, e.g. @robert.hayes@riverton.gov."
+
+
+def owner_cannot_see(owner: Person, unit: Unit) -> str:
+    return f"{owner.name} cannot make a promise for {unit.name}: they may not see the unit."
+
+
+def due_passed(due: dt.date) -> str:
+    return f"{due:%a %d %b %Y} has passed: give a date to come."
+
+
+def _when_due(item: SessionItem) -> str:
+    return f"by {item.due_on:%a %d %b}" if item.due_on is not None else "by the next session"
+
+
+def captured_text(item: SessionItem, session: StatSession, unit: Unit, owner: Person | None = None) -> str:
+    what = {
+        ItemKind.PROMISE: "promise",
+        ItemKind.DECISION: "decision",
+        ItemKind.REQUEST: "request for data",
+        ItemKind.NOTE: "note",
+    }[item.kind]
+    text = f"Recorded {what} #{item.id} in session #{session.id} ({unit.name}): {item.text}"
+    if item.kind == ItemKind.PROMISE and owner is not None:
+        text += f", {owner.name} {_when_due(item)}; tracked as commitment #{item.commitment_id}"
+    elif item.kind == ItemKind.REQUEST:
+        text += f", {_when_due(item)}"
+    return text + "."
+
+
+def promised_card(item: SessionItem, session: StatSession, unit: Unit, owner: Person) -> Card:
+    text = (
+        f"At the stat session about {unit.name} on {when(session, owner.timezone)} you promised: "
+        f"{item.text}, {_when_due(item)}. It is tracked as commitment #{item.commitment_id}: "
+        f"`done {item.commitment_id}` or `update {item.commitment_id} <note>`."
+    )
+    return Card(parts=(paragraph(text),), summary=f"Your promise at the {unit.name} stat session")
+
+
+def requested_card(item: SessionItem, session: StatSession, unit: Unit) -> Card:
+    text = (
+        f"The stat session about {unit.name} asks for: {item.text}, {_when_due(item)}. "
+        f"Send it with `provide {item.id} <the data or a link>`."
+    )
+    return Card(parts=(paragraph(text),), summary=f"Data requested at the {unit.name} stat session")
+
+
+def closed_meanwhile(session: StatSession) -> str:
+    return f"Session #{session.id} was closed or cancelled a moment ago; nothing was changed."
+
+
+def unknown_request(number: int) -> str:
+    return f"There is no request #{number} of a session that you may see."
+
+
+def not_the_units(unit: Unit) -> str:
+    return f"Only {unit.name}'s head or deputy provide what its sessions request."
+
+
+def provided_already(item: SessionItem) -> str:
+    return f"Request #{item.id} was provided already; nothing was changed."
+
+
+def provided_text(item: SessionItem, unit: Unit) -> str:
+    return f"Thanks: request #{item.id} ({item.text}) is provided, and the chair is told."
+
+
+def provided_card(item: SessionItem, session: StatSession, unit: Unit, by: Person) -> Card:
+    return Card(
+        parts=(
+            paragraph(
+                f"{by.name} ({unit.name}) provided what session #{session.id} requested ({item.text}):"
+            ),
+            paragraph(item.answer or ""),
+        ),
+        summary=f"{unit.name} provided request #{item.id}",
+    )
+
+
+# --- the memo -----------------------------------------------------------------------------------
+
+
+def _memo_title(facts: MemoFacts, tz: str) -> str:
+    return f"Follow-up memo: {facts.unit.name} stat session, {when(facts.session, tz)}"
+
+
+def _person(facts: MemoFacts, person_id: int | None) -> str:
+    return _name(facts.people, person_id)
+
+
+def _memo_lines(facts: MemoFacts) -> list[tuple[str, list[str]]]:
+    """(section heading, its lines) in the memo's order; empty sections are said so."""
+    items = facts.items
+    promises = [
+        f"#{i.commitment_id} {_person(facts, i.owner_id)}: {i.text}, {_when_due(i)}"
+        for i in items.get(ItemKind.PROMISE, [])
+    ]
+    requests = [
+        f"#{i.id} {i.text}, {_when_due(i)}" + (" (provided)" if i.answered_at else "")
+        for i in items.get(ItemKind.REQUEST, [])
+    ]
+    return [
+        ("Promises made by the unit", promises or ["None."]),
+        ("Requests for data", requests or ["None."]),
+        ("Decisions", [i.text for i in items.get(ItemKind.DECISION, [])] or ["None."]),
+        ("Notes", [i.text for i in items.get(ItemKind.NOTE, [])] or ["None."]),
+    ]
+
+
+def _attendance(facts: MemoFacts) -> str:
+    session = facts.session
+    chair = chair_text(session, facts.people)
+    attendees = ", ".join(_person(facts, a) for a in session.attendees) or "nobody else"
+    return f"{chair[0].upper()}{chair[1:]}; attending: {attendees}."
+
+
+def memo_markdown(facts: MemoFacts) -> str:
+    """The memo as a printable document (what is kept)."""
+    tz = facts.unit.timezone
+    out = [f"# {_memo_title(facts, tz)}", "", _attendance(facts), ""]
+    for heading, lines in _memo_lines(facts):
+        out += [f"## {heading}", "", *(f"- {line}" for line in lines), ""]
+    out.append("Promises are tracked as commitments: reminders and escalations apply to them.")
+    return "\n".join(out) + "\n"
+
+
+def memo_card(facts: MemoFacts, tz: str, *, draft: bool) -> Card:
+    parts: list[Part] = [
+        Heading(text=("Draft — " if draft else "") + _memo_title(facts, tz)),
+        paragraph(_attendance(facts)),
+    ]
+    for heading, lines in _memo_lines(facts):
+        parts.append(
+            Facts(
+                facts=tuple(Fact(label=heading if n == 0 else "", value=line) for n, line in enumerate(lines))
+            )
+        )
+    if draft:
+        parts.append(Note(text="Approve it to send it to the unit's head and deputy and the attendees."))
+        parts.append(
+            Buttons(
+                buttons=(
+                    Button(
+                        label="Approve and send",
+                        action=Action.MEMO_APPROVE,
+                        ids={"session": str(facts.session.id)},
+                    ),
+                )
+            )
+        )
+    return Card(parts=tuple(parts), summary=("Draft memo: " if draft else "Memo: ") + facts.unit.name)
+
+
+def memo_late_card(facts: MemoFacts, tz: str) -> Card:
+    card = memo_card(facts, tz, draft=True)
+    late = paragraph(
+        f"The memo of session #{facts.session.id} ({facts.unit.name}) is still a draft two working days "
+        "after the session: the unit is waiting for it."
+    )
+    return Card(parts=(late, *card.parts), summary=f"Memo not sent: {facts.unit.name} stat session")
+
+
+def closed_text(session: StatSession, unit: Unit) -> str:
+    return (
+        f"Closed session #{session.id} ({unit.name}). The draft memo is below; "
+        "the chair approves it to send it."
+    )
+
+
+def no_memo_yet(session: StatSession) -> str:
+    return (
+        f"Session #{session.id} has no memo yet: it is drafted when the session is closed (`session close`)."
+    )
+
+
+def memo_not_sent(session: StatSession) -> str:
+    return f"The memo of session #{session.id} is not approved yet; you will get it when it is."
+
+
+def only_the_chair(session: StatSession) -> str:
+    return f"Only the chair of session #{session.id} approves its memo."
+
+
+def memo_sent_already(session: StatSession) -> str:
+    return f"The memo of session #{session.id} was sent already; nothing was changed."
+
+
+def memo_sent_text(session: StatSession, readers: list[str]) -> str:
+    return f"Sent the memo of session #{session.id} to {', '.join(readers) or 'nobody'}."

@@ -12,7 +12,8 @@ from bot.org.lookup import find_unit
 from bot.org.models import Person
 from bot.permissions import NotAllowed, can_read
 from bot.ports import UnitOfWork
-from bot.sessions import cards, service
+from bot.sessions import capture, cards, memo, service
+from bot.sessions.models import DocumentState, ItemKind
 
 
 async def list_upcoming(uow: UnitOfWork, person: Person, now: dt.datetime) -> Reply:
@@ -46,3 +47,45 @@ async def hand_over(uow: UnitOfWork, person: Person, number: int, target: str, n
         raise NotAllowed(commitment_cards.unknown_person_text(target))
     session, unit = await service.delegate(uow, person, number, chair, now)
     return Reply.text(cards.delegated_text(session, unit, chair, person.timezone))
+
+
+async def promise(
+    uow: UnitOfWork, person: Person, owner: str, text: str, due: dt.date, now: dt.datetime
+) -> Reply:
+    item, session, unit, whose = await capture.promise(uow, person, owner, text, due, now)
+    return Reply.text(cards.captured_text(item, session, unit, whose))
+
+
+async def record(
+    uow: UnitOfWork, person: Person, kind: ItemKind, text: str, now: dt.datetime, due: dt.date | None = None
+) -> Reply:
+    item, session, unit = await capture.record(uow, person, kind, text, now, due)
+    return Reply.text(cards.captured_text(item, session, unit))
+
+
+async def close(uow: UnitOfWork, person: Person, now: dt.datetime) -> Reply:
+    session, unit, _ = await capture.close(uow, person, now)
+    facts = await memo.memo_facts(uow, session, unit)
+    return Reply(
+        messages=(
+            *Reply.text(cards.closed_text(session, unit)).messages,
+            cards.memo_card(facts, person.timezone, draft=True),
+        )
+    )
+
+
+async def provide(uow: UnitOfWork, person: Person, number: int, answer: str, now: dt.datetime) -> Reply:
+    item, unit = await capture.provide(uow, person, number, answer, now)
+    return Reply.text(cards.provided_text(item, unit))
+
+
+async def show_memo(uow: UnitOfWork, person: Person, number: int) -> Reply:
+    facts, document = await memo.show(uow, person, number)
+    draft = document.state == DocumentState.DRAFT
+    return Reply(messages=(cards.memo_card(facts, person.timezone, draft=draft),))
+
+
+async def approve_memo(uow: UnitOfWork, person: Person, number: int, now: dt.datetime) -> Reply:
+    facts, sent_to = await memo.approve(uow, person, number, now)
+    names = [facts.people[p].name for p in sent_to if p in facts.people]
+    return Reply.text(cards.memo_sent_text(facts.session, names)).settling()

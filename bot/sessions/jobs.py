@@ -1,11 +1,24 @@
-"""The planning sweep: the org file's stat sessions of the next weeks, stored once."""
+"""The stat sessions' sweeps: planning the org file's meetings of the next weeks, and
+escalating memos the chair has not approved in time."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.audit import AuditEntry
 from bot.clock import Clock
+from bot.deliveries.models import Delivery
+from bot.deliveries.service import enqueue
 from bot.org.context import NoOrganisationError, load_context
 from bot.ports import UnitOfWorkFactory
+from bot.sessions import cards
+from bot.sessions.memo import memo_facts
+from bot.sessions.models import DocumentKind, DocumentState
 from bot.sessions.service import plan
+
+# How long a chair has to approve a memo before it is escalated to them.
+APPROVE_WITHIN_WORKING_DAYS = 2
 
 
 async def plan_sessions(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
@@ -17,3 +30,56 @@ async def plan_sessions(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
         changed = await plan(uow, ctx, clock.now())
         await uow.commit()
     return changed
+
+
+async def escalate_late_memos(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
+    """Tell the chair of every memo still a draft two working days after its session
+    closed; once per memo."""
+    now = clock.now()
+    escalated = 0
+    async with uow_factory() as uow:
+        try:
+            ctx = await load_context(uow)
+        except NoOrganisationError:
+            return 0
+        for memo in await uow.session_documents.drafts(DocumentKind.MEMO):
+            if memo.escalated_at is not None:
+                continue
+            session = await uow.sessions.get(memo.session_id)
+            unit = await uow.units.get(session.unit_id) if session is not None else None
+            chair = await uow.people.get(session.chair_id) if session is not None else None
+            if session is None or unit is None or chair is None or session.closed_at is None:
+                continue
+            tz = chair.timezone
+            day = session.closed_at.astimezone(ZoneInfo(tz)).date()
+            for _ in range(APPROVE_WITHIN_WORKING_DAYS):
+                day = ctx.calendar.next_working_day(day + dt.timedelta(days=1))
+            due = dt.datetime.combine(
+                day, session.closed_at.astimezone(ZoneInfo(tz)).time(), tzinfo=ZoneInfo(tz)
+            )
+            if now < due:
+                continue
+            expected = {"state": DocumentState.DRAFT, "escalated_at": None}
+            memo.escalated_at = now
+            if not await uow.session_documents.save_if(memo, expected):
+                continue
+            facts = await memo_facts(uow, session, unit)
+            await enqueue(
+                uow,
+                audience=Delivery.to_person(chair.id or 0),
+                message=cards.memo_late_card(facts, tz),
+                key=f"session:{session.id}:memo:late",
+                now=now,
+            )
+            await uow.audit.record(
+                AuditEntry(
+                    at=now,
+                    actor_id=None,
+                    action="session.memo_late",
+                    subject=f"session:{session.id}",
+                    detail={},
+                )
+            )
+            escalated += 1
+        await uow.commit()
+    return escalated

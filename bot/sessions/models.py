@@ -32,8 +32,67 @@ class StatSession:
     created_by: int | None = None
     cancelled_by: int | None = None
     cancel_reason: str | None = None
+    closed_at: dt.datetime | None = None
+    closed_by: int | None = None
     id: int | None = None
 
     @property
     def delegated(self) -> bool:
         return self.chair_id != self.scheduled_chair_id
+
+
+class ItemKind(StrEnum):
+    """What the chair or an analyst captures during a session."""
+
+    PROMISE = "promise"  # becomes a commitment with origin session:<id>
+    DECISION = "decision"
+    REQUEST = "request"  # data asked of the unit, answered by attaching it or a link
+    NOTE = "note"
+
+
+@dataclass(slots=True)
+class SessionItem:
+    session_id: int
+    kind: ItemKind
+    text: str
+    created_by: int
+    created_at: dt.datetime
+    # A promise's or a request's owner and date; a promise's commitment.
+    owner_id: int | None = None
+    due_on: dt.date | None = None
+    commitment_id: int | None = None
+    # A request's answer (the data, or a link to it).
+    answer: str | None = None
+    answered_by: int | None = None
+    answered_at: dt.datetime | None = None
+    id: int | None = None
+
+
+class DocumentKind(StrEnum):
+    BRIEF = "brief"  # before the session, to the chair and attendees
+    MEMO = "memo"  # after it, to the unit, once the chair approved it
+
+
+class DocumentState(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+
+
+@dataclass(slots=True)
+class SessionDocument:
+    """A session's brief or memo: drafted by the bot, edited, then sent and kept."""
+
+    session_id: int
+    kind: DocumentKind
+    state: DocumentState
+    # The document as Markdown (what is sent, attached and kept).
+    body: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    # Items an analyst added or dropped before it went out, by kind.
+    edits: dict[str, list[str]] = field(default_factory=dict)
+    sent_at: dt.datetime | None = None
+    approved_by: int | None = None
+    # When a memo not approved in time became an escalation to the chair.
+    escalated_at: dt.datetime | None = None
+    id: int | None = None

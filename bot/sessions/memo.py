@@ -1,0 +1,128 @@
+"""The follow-up memo: drafted when a session closes from what was captured in it,
+approved by the chair with one click, then sent to the unit's head and deputy and the
+attendees, and kept.  (A memo not approved in time is escalated by bot/sessions/jobs.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from bot.audit import AuditEntry
+from bot.deliveries.models import Delivery
+from bot.deliveries.service import enqueue
+from bot.org.models import Person, Unit
+from bot.permissions import NotAllowed
+from bot.ports import UnitOfWork
+from bot.sessions import cards
+from bot.sessions.models import (
+    DocumentKind,
+    DocumentState,
+    ItemKind,
+    SessionDocument,
+    SessionItem,
+    StatSession,
+)
+from bot.sessions.service import may_see, people_by_id
+
+
+@dataclass(slots=True)
+class MemoFacts:
+    session: StatSession
+    unit: Unit
+    people: dict[int, Person]
+    items: dict[ItemKind, list[SessionItem]] = field(default_factory=dict)
+
+
+async def memo_facts(uow: UnitOfWork, session: StatSession, unit: Unit) -> MemoFacts:
+    assert session.id is not None
+    facts = MemoFacts(session, unit, await people_by_id(uow))
+    for item in await uow.session_items.for_sessions([session.id]):
+        facts.items.setdefault(item.kind, []).append(item)
+    return facts
+
+
+async def draft_memo(uow: UnitOfWork, session: StatSession, unit: Unit, now: dt.datetime) -> SessionDocument:
+    assert session.id is not None
+    facts = await memo_facts(uow, session, unit)
+    document = SessionDocument(
+        session_id=session.id,
+        kind=DocumentKind.MEMO,
+        state=DocumentState.DRAFT,
+        body=cards.memo_markdown(facts),
+        created_at=now,
+        updated_at=now,
+    )
+    added = await uow.session_documents.add_if_absent(document)
+    if added is None:
+        stored = await uow.session_documents.of(session.id, DocumentKind.MEMO)
+        assert stored is not None
+        return stored
+    chair = facts.people.get(session.chair_id)
+    if chair is not None and session.closed_by != chair.id:
+        await enqueue(
+            uow,
+            audience=Delivery.to_person(session.chair_id),
+            message=cards.memo_card(facts, chair.timezone, draft=True),
+            key=f"session:{session.id}:memo:draft",
+            now=now,
+        )
+    return added
+
+
+async def _loaded(
+    uow: UnitOfWork, person: Person, session_id: int
+) -> tuple[StatSession, Unit, SessionDocument]:
+    session = await uow.sessions.get(session_id)
+    unit = await uow.units.get(session.unit_id) if session is not None else None
+    memo = await uow.session_documents.of(session_id, DocumentKind.MEMO) if session is not None else None
+    if session is None or unit is None or not may_see(person, session, unit):
+        raise NotAllowed(cards.unknown_session(session_id))
+    if memo is None:
+        raise NotAllowed(cards.no_memo_yet(session))
+    return session, unit, memo
+
+
+async def show(uow: UnitOfWork, person: Person, session_id: int) -> tuple[MemoFacts, SessionDocument]:
+    session, unit, memo = await _loaded(uow, person, session_id)
+    if memo.state == DocumentState.DRAFT and person.id != session.chair_id and not person.is_admin:
+        raise NotAllowed(cards.memo_not_sent(session))
+    return await memo_facts(uow, session, unit), memo
+
+
+def readers(session: StatSession, unit: Unit) -> list[int]:
+    """Who gets the approved memo: the unit's head and deputy, then the attendees."""
+    everyone = [unit.head_id, unit.deputy_id, *session.attendees]
+    return [p for p in dict.fromkeys(everyone) if p is not None and p != session.chair_id]
+
+
+async def approve(
+    uow: UnitOfWork, person: Person, session_id: int, now: dt.datetime
+) -> tuple[MemoFacts, list[int]]:
+    session, unit, memo = await _loaded(uow, person, session_id)
+    if person.id != session.chair_id:
+        raise NotAllowed(cards.only_the_chair(session))
+    if memo.state == DocumentState.SENT:
+        raise NotAllowed(cards.memo_sent_already(session))
+    expected = {"state": DocumentState.DRAFT}
+    memo.state, memo.sent_at, memo.approved_by, memo.updated_at = DocumentState.SENT, now, person.id, now
+    if not await uow.session_documents.save_if(memo, expected):
+        raise NotAllowed(cards.memo_sent_already(session))
+    await uow.audit.record(
+        AuditEntry(
+            at=now, actor_id=person.id, action="session.memo_sent", subject=f"session:{session_id}", detail={}
+        )
+    )
+    facts = await memo_facts(uow, session, unit)
+    sent_to = readers(session, unit)
+    for reader_id in sent_to:
+        reader = facts.people.get(reader_id)
+        if reader is None:
+            continue
+        await enqueue(
+            uow,
+            audience=Delivery.to_person(reader_id),
+            message=cards.memo_card(facts, reader.timezone, draft=False),
+            key=f"session:{session_id}:memo:{reader_id}",
+            now=now,
+        )
+    return facts, sent_to
