@@ -4,7 +4,7 @@ Columns (one CSV file per table in the output directory, or one sheet per table
 in a single .xlsx workbook).  Times are UTC, ISO 8601 in CSV (``2026-11-27T14:05:00+00:00``)
 and plain date-times in the workbook; people are given by email; ``--since DATE`` keeps
 rows of weeks starting on or after the week of DATE (readings, check-ins) or changed on or
-after DATE (revisions, commitments, updates).
+after DATE (revisions, commitments, updates), or of sessions starting on or after DATE.
 
 readings.csv            one row per metric and week (the current value, and the target
                         that applied in that week: targets change, past weeks keep theirs)
@@ -19,6 +19,14 @@ commitments.csv         commitments and leaders' follow-ups (origin = followup)
     due_on, metric, created_at, created_by, updated_at, closed_at, asked_by, answer
 commitment_updates.csv  every change of a commitment, oldest first
     commitment_id, unit, at, by, status, due_on, note
+sessions.csv            stat sessions, planned, scheduled, cancelled (with the reason) or closed
+    id, unit, series, starts_at, minutes, state, chair, scheduled_chair, attendees,
+    cancelled_by, cancel_reason, closed_at, closed_by
+session_items.csv       what was captured in them (promise/decision/request/note)
+    id, session_id, unit, kind, text, created_by, created_at, owner, due_on,
+    commitment_id, answer, answered_by, answered_at
+session_documents.csv   their briefs and memos, as kept (Markdown)
+    session_id, unit, kind, state, created_at, sent_at, approved_by, escalated_at, body
 
 ``unit`` and ``metric`` are the keys of the org file (``sanitation``, ``missed_pickups``).
 """

@@ -1,19 +1,21 @@
-"""The rows of `statbot export`: readings, revisions, check-ins, commitments and updates.
+"""The rows of `statbot export`: readings, revisions, check-ins, commitments and updates,
+and the stat sessions with what was captured in them and their briefs and memos.
 
 One Core select per table, joined to the keys people know (unit and metric keys of the org
 file, people's emails), in a stable order.  Each row is a typed tuple whose field names are
 the export's column names; the adapter writes them as CSV or a workbook.  ``since`` keeps
 rows of weeks starting on or after the week of that date (readings, check-ins) or changed
-on or after it (revisions, commitments, updates).
+on or after it (revisions, commitments, updates), or sessions starting on or after it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -27,6 +29,9 @@ from storage.records import (
     PersonRecord,
     ReadingRecord,
     ReadingRevisionRecord,
+    SessionDocumentRecord,
+    SessionItemRecord,
+    SessionRecord,
     UnitRecord,
 )
 
@@ -96,7 +101,62 @@ class CommitmentUpdateRow(NamedTuple):
     note: str
 
 
-ExportRow = ReadingRow | ReadingRevisionRow | CheckInRow | CommitmentRow | CommitmentUpdateRow
+class SessionRow(NamedTuple):
+    id: int
+    unit: str
+    series: str | None
+    starts_at: dt.datetime
+    minutes: int
+    state: str
+    chair: str
+    # Who the schedule named: differs from the chair after a delegation.
+    scheduled_chair: str
+    # Emails, comma-separated.
+    attendees: str
+    cancelled_by: str | None
+    cancel_reason: str | None
+    closed_at: dt.datetime | None
+    closed_by: str | None
+
+
+class SessionItemRow(NamedTuple):
+    id: int
+    session_id: int
+    unit: str
+    kind: str
+    text: str
+    created_by: str
+    created_at: dt.datetime
+    owner: str | None
+    due_on: dt.date | None
+    commitment_id: int | None
+    answer: str | None
+    answered_by: str | None
+    answered_at: dt.datetime | None
+
+
+class SessionDocumentRow(NamedTuple):
+    session_id: int
+    unit: str
+    kind: str
+    state: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    approved_by: str | None
+    escalated_at: dt.datetime | None
+    body: str
+
+
+ExportRow = (
+    ReadingRow
+    | ReadingRevisionRow
+    | CheckInRow
+    | CommitmentRow
+    | CommitmentUpdateRow
+    | SessionRow
+    | SessionItemRow
+    | SessionDocumentRow
+)
 
 # Table name → row type, in the order the export writes them.
 EXPORT_ROWS: dict[str, type[ExportRow]] = {
@@ -105,6 +165,9 @@ EXPORT_ROWS: dict[str, type[ExportRow]] = {
     "checkins": CheckInRow,
     "commitments": CommitmentRow,
     "commitment_updates": CommitmentUpdateRow,
+    "sessions": SessionRow,
+    "session_items": SessionItemRow,
+    "session_documents": SessionDocumentRow,
 }
 
 
@@ -119,9 +182,17 @@ async def export_tables(engine: AsyncEngine, since: dt.date | None = None) -> li
     """Every export table (see the module docstring), read on one connection."""
     tables = []
     async with engine.connect() as connection:
+        emails = dict((await connection.execute(select(PersonRecord.id, PersonRecord.email))).tuples().all())
         for name, query in _queries(since).items():
             row_type = EXPORT_ROWS[name]
-            rows: list[ExportRow] = [row_type(*row) for row in await connection.execute(query)]
+            rows: list[ExportRow] = []
+            for row in await connection.execute(query):
+                values = tuple(row)
+                if row_type is SessionRow:
+                    # Attendees are stored as ids in one column: written as their emails.
+                    ids = json.loads(values[8] or "[]")
+                    values = (*values[:8], ", ".join(emails.get(int(i), "?") for i in ids), *values[9:])
+                rows.append(row_type(*values))
             tables.append(ExportTable(name=name, columns=tuple(row_type._fields), rows=rows))
     return tables
 
@@ -247,10 +318,85 @@ def _queries(since: dt.date | None) -> dict[str, Select[Any]]:
             or_(c.updated_at >= from_instant, c.created_at >= from_instant, c.due_on >= since)
         )
         updates = updates.where(u.at >= from_instant)
+    chair, scheduled, canceller, closer = (aliased(PersonRecord) for _ in range(4))
+    st = SessionRecord
+    sessions = (
+        select(
+            st.id,
+            unit.key,
+            st.series,
+            st.starts_at,
+            st.minutes,
+            st.state,
+            chair.email,
+            scheduled.email,
+            func.coalesce(cast(st.attendees, Text), "[]"),
+            canceller.email,
+            st.cancel_reason,
+            st.closed_at,
+            closer.email,
+        )
+        .join(unit, unit.id == st.unit_id)
+        .join(chair, chair.id == st.chair_id)
+        .join(scheduled, scheduled.id == st.scheduled_chair_id)
+        .outerjoin(canceller, canceller.id == st.cancelled_by)
+        .outerjoin(closer, closer.id == st.closed_by)
+        .order_by(st.starts_at, st.id)
+    )
+    item = SessionItemRecord
+    creator_of, owner_of, answerer = (aliased(PersonRecord) for _ in range(3))
+    items = (
+        select(
+            item.id,
+            item.session_id,
+            unit.key,
+            item.kind,
+            item.text,
+            creator_of.email,
+            item.created_at,
+            owner_of.email,
+            item.due_on,
+            item.commitment_id,
+            item.answer,
+            answerer.email,
+            item.answered_at,
+        )
+        .join(st, st.id == item.session_id)
+        .join(unit, unit.id == st.unit_id)
+        .join(creator_of, creator_of.id == item.created_by)
+        .outerjoin(owner_of, owner_of.id == item.owner_id)
+        .outerjoin(answerer, answerer.id == item.answered_by)
+        .order_by(item.id)
+    )
+    doc, approver = SessionDocumentRecord, aliased(PersonRecord)
+    documents = (
+        select(
+            doc.session_id,
+            unit.key,
+            doc.kind,
+            doc.state,
+            doc.created_at,
+            doc.sent_at,
+            approver.email,
+            doc.escalated_at,
+            doc.body,
+        )
+        .join(st, st.id == doc.session_id)
+        .join(unit, unit.id == st.unit_id)
+        .outerjoin(approver, approver.id == doc.approved_by)
+        .order_by(doc.session_id, doc.kind)
+    )
+    if from_instant is not None:
+        sessions = sessions.where(st.starts_at >= from_instant)
+        items = items.where(st.starts_at >= from_instant)
+        documents = documents.where(st.starts_at >= from_instant)
     return {
         "readings": readings,
         "reading_revisions": revisions,
         "checkins": checkins,
         "commitments": commitments,
         "commitment_updates": updates,
+        "sessions": sessions,
+        "session_items": items,
+        "session_documents": documents,
     }

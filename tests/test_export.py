@@ -301,3 +301,41 @@ def test_the_export_and_digest_commands_hold_no_sql() -> None:
         }
         imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not {name for name in imported if name.split(".")[0] == "sqlalchemy"}, module.__name__
+
+
+async def test_sessions_their_items_and_memos_are_exported(container: Container, tmp_path: Path) -> None:
+    from bot.conversation import StatBot
+    from bot.sessions.jobs import plan_sessions
+    from tests.helpers import pid
+
+    clock = FakeClock(dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC))
+    await plan_sessions(container.uow, clock)
+    clock.set(dt.datetime(2026, 12, 1, 15, 10, tzinfo=dt.UTC))  # Sanitation's session is under way
+    bot = StatBot(container.uow, clock)
+    chair = await pid(container.uow, "luis.ortega@riverton.gov")
+    await bot.on_text(chair, f"promise @{HEAD} =Clear the backlog by Dec 18")
+    await bot.on_text(chair, "decide Two trucks move to Route 7")
+    await bot.on_text(chair, "session close")
+    await bot.on_text(chair, "session cancel 2 Storm response")  # Fire, Wed 02 Dec
+    await export_data(container, "csv", None, tmp_path / "out")
+    sessions = {r["id"]: r for r in _read(tmp_path / "out" / "sessions.csv")}
+    assert sessions["1"]["unit"] == "sanitation" and sessions["1"]["state"] == "closed"
+    assert sessions["1"]["attendees"] == "jordan.kim@riverton.gov"
+    assert sessions["1"]["closed_by"] == "luis.ortega@riverton.gov"
+    assert sessions["2"]["state"] == "cancelled" and sessions["2"]["cancel_reason"] == "Storm response"
+    items = _read(tmp_path / "out" / "session_items.csv")
+    assert [(i["kind"], i["text"]) for i in items] == [
+        ("promise", "'=Clear the backlog"),  # formula-like text stays text
+        ("decision", "Two trucks move to Route 7"),
+    ]
+    assert (
+        items[0]["owner"] == HEAD and items[0]["due_on"] == "2026-12-18" and items[0]["commitment_id"] == "1"
+    )
+    (memo,) = _read(tmp_path / "out" / "session_documents.csv")
+    assert memo["kind"] == "memo" and memo["state"] == "draft"
+    assert memo["body"].startswith("# Follow-up memo: Sanitation stat session")
+    # Sessions before --since are left out, with their items and documents.
+    await export_data(container, "csv", dt.date(2026, 12, 2), tmp_path / "later")
+    assert [r["id"] for r in _read(tmp_path / "later" / "sessions.csv")] != []
+    assert "1" not in {r["id"] for r in _read(tmp_path / "later" / "sessions.csv")}
+    assert _read(tmp_path / "later" / "session_items.csv") == []
