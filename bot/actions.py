@@ -22,3 +22,5 @@ class Action(StrEnum):
     ESCALATION_SNOOZE = "escalation.snooze"
     ESCALATION_DONE = "escalation.done"
     DIGEST_SHOW = "digest.show"
+    # Send a session's draft brief now instead of at its time.
+    BRIEF_SEND = "brief.send"

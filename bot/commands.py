@@ -21,6 +21,9 @@ __all__ = [
     "USAGE",
     "Ask",
     "Away",
+    "BriefAdd",
+    "BriefDrop",
+    "BriefShow",
     "Command",
     "CommandError",
     "Commit",
@@ -128,6 +131,23 @@ class SessionChair:
     person: str
 
 
+@dataclass(frozen=True)
+class BriefShow:
+    id: int
+
+
+@dataclass(frozen=True)
+class BriefAdd:
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class BriefDrop:
+    id: int
+    item: int
+
+
 Command: TypeAlias = (
     Help
     | Report
@@ -144,6 +164,9 @@ Command: TypeAlias = (
     | SessionSchedule
     | SessionCancel
     | SessionChair
+    | BriefShow
+    | BriefAdd
+    | BriefDrop
 )
 
 
@@ -209,6 +232,11 @@ _SPECS: dict[str, _Spec] = {
         "Lists the upcoming stat sessions; schedules one, cancels one (say why) or hands its chair over.",
         "session sanitation Dec 17 10:00",
     ),
+    "brief": _Spec(
+        "brief <session id> [add <text> | drop <item number>]",
+        "Shows a stat session's brief; before it is sent, adds a question to it or drops an item.",
+        "brief 12 drop 3",
+    ),
 }
 
 USAGE: dict[str, str] = {name: f"{spec.syntax} — {spec.description}" for name, spec in _SPECS.items()}
@@ -259,7 +287,7 @@ def parse_command(text: str, *, today: dt.date) -> Command | None:
 
 
 # Words no metric begins with: a malformed one is that command, never a check-in answer.
-_NEVER_AN_ANSWER = frozenset({"help", "away", "done", "update", "commit", "ask", "session"})
+_NEVER_AN_ANSWER = frozenset({"help", "away", "done", "update", "commit", "ask", "session", "brief"})
 
 
 def _fail(name: str, problem: str) -> CommandError:
@@ -500,6 +528,31 @@ def _session(rest: str, today: dt.date) -> Command:
     return SessionSchedule(unit=unit, day=day, time=time)
 
 
+def _brief(rest: str, today: dt.date) -> Command:
+    number_text, _, tail = rest.partition(" ")
+    if not number_text:
+        raise _fail("brief", "give the session number: brief <session id>")
+    number = _parse_id("brief", number_text, what="session number")
+    word, _, argument = tail.strip().partition(" ")
+    argument = argument.strip()
+    match word.lower():
+        case "":
+            return BriefShow(id=number)
+        case "add":
+            if not argument:
+                raise _fail("brief", f"say what to add to the brief of session #{number}, after add")
+            if len(argument) > NOTE_MAX:
+                raise _fail("brief", f"that is {len(argument)} characters long; keep it under {NOTE_MAX}")
+            return BriefAdd(id=number, text=argument)
+        case "drop":
+            if not argument:
+                raise _fail(
+                    "brief", f"say which item of the brief of session #{number} to drop, by its number"
+                )
+            return BriefDrop(id=number, item=_parse_id("brief", argument, what="item number"))
+    raise _fail("brief", f"after the session number, say add <text> or drop <item number>, not {quote(word)}")
+
+
 _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "help": _help,
     "report": _report,
@@ -513,4 +566,5 @@ _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "digest": _digest,
     "ask": _ask,
     "session": _session,
+    "brief": _brief,
 }

@@ -31,6 +31,7 @@ from bot.org.models import Person
 from bot.people import handlers as people
 from bot.permissions import NotAllowed
 from bot.ports import DatabaseUnavailable, UnitOfWork, UnitOfWorkFactory
+from bot.sessions import brief_handlers as briefs
 from bot.sessions import handlers as sessions
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,13 @@ async def _mark_done(t: Turn) -> Reply | None:
 
 
 # Every action a button can carry, and its handler.
+async def _send_brief(t: Turn) -> Reply | None:
+    session_id = t.id("session")
+    if session_id is None:
+        return None
+    return await briefs.send_now(t.uow, t.person, session_id, t.now)
+
+
 BUTTONS: dict[Action, Handler] = {
     Action.CHECKIN_OPEN: _open_checkin,
     Action.FOLLOWUP_ASK: _ask_form,
@@ -144,6 +152,7 @@ BUTTONS: dict[Action, Handler] = {
     Action.ESCALATION_ACK: _acknowledge,
     Action.ESCALATION_SNOOZE: _snooze,
     Action.ESCALATION_DONE: _mark_done,
+    Action.BRIEF_SEND: _send_brief,
 }
 
 # Every action a submitted form can carry, and its handler.
@@ -272,6 +281,12 @@ class StatBot:
                 return await sessions.cancel(uow, person, number, reason, now)
             case c.SessionChair(id=number, person=target):
                 return await sessions.hand_over(uow, person, number, target, now)
+            case c.BriefShow(id=number):
+                return await briefs.show(uow, person, number, now)
+            case c.BriefAdd(id=number, text=text):
+                return await briefs.add(uow, person, number, text, now)
+            case c.BriefDrop(id=number, item=item):
+                return await briefs.drop(uow, person, number, item, now)
         raise AssertionError(f"unhandled command {command!r}")
 
     async def _form(

@@ -25,6 +25,7 @@ WIRE = {
     "escalation.snooze",
     "escalation.done",
     "digest.show",
+    "brief.send",
 }
 
 

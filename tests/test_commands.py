@@ -33,7 +33,7 @@ FRIDAY = dt.date(2026, 12, 4)
 
 COMMAND_WORDS = [
     "help", "report", "status", "commitments", "overdue", "commit", "done", "update", "away",
-    "digest", "ask", "session",
+    "digest", "ask", "session", "brief",
 ]  # fmt: skip
 
 
