@@ -23,3 +23,5 @@ class Action(StrEnum):
     ESCALATION_DONE = "escalation.done"
     DIGEST_SHOW = "digest.show"
     MEMO_APPROVE = "memo.approve"
+    # Send a session's draft brief now instead of at its time.
+    BRIEF_SEND = "brief.send"

@@ -192,6 +192,27 @@ class WorkCalendar:
                 return candidate
         raise ValueError(f"{self!r} has no working hours in the {SEARCH_DAYS} days from {moment}")
 
+    def working_hours_before(self, instant: dt.datetime, hours: float, tz: str) -> dt.datetime:
+        """The moment ``hours`` of working days before ``instant`` in zone ``tz``: only
+        the time of working days counts, so 48 working hours before Tuesday 10:00 is the
+        Friday before at 10:00 (the weekend does not count), or Thursday if Friday is a
+        public holiday.  Whole days count, not working hours: the law's "48 hours"
+        are days' hours, less the days nobody works."""
+        remaining = dt.timedelta(hours=hours)
+        end = ensure_utc(instant)
+        day = end.astimezone(ZoneInfo(tz)).date()
+        for _ in range(SEARCH_DAYS + int(hours // 24) + 1):
+            if remaining <= dt.timedelta(0):
+                return end
+            start = local_moment(day, dt.time(0), tz)
+            if self.is_working_day(day):
+                available = end - start
+                if available >= remaining:
+                    return end - remaining
+                remaining -= available
+            end, day = start, day - dt.timedelta(days=1)
+        raise ValueError(f"{self!r} has too few working days before {instant}")
+
 
 def _date(day: dt.date) -> dt.date:
     # A datetime is a date too; using one here would silently drop its time and zone.

@@ -21,6 +21,9 @@ __all__ = [
     "USAGE",
     "Ask",
     "Away",
+    "BriefAdd",
+    "BriefDrop",
+    "BriefShow",
     "Command",
     "CommandError",
     "Commit",
@@ -182,6 +185,23 @@ class Memo:
     id: int
 
 
+@dataclass(frozen=True)
+class BriefShow:
+    id: int
+
+
+@dataclass(frozen=True)
+class BriefAdd:
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class BriefDrop:
+    id: int
+    item: int
+
+
 Command: TypeAlias = (
     Help
     | Report
@@ -206,6 +226,9 @@ Command: TypeAlias = (
     | Note
     | Provide
     | Memo
+    | BriefShow
+    | BriefAdd
+    | BriefDrop
 )
 
 
@@ -302,6 +325,11 @@ _SPECS: dict[str, _Spec] = {
         "Shows a session's follow-up memo (the chair approves the draft to send it).",
         "memo 4",
     ),
+    "brief": _Spec(
+        "brief <session id> [add <text> | drop <item number>]",
+        "Shows a stat session's brief; before it is sent, adds a question to it or drops an item.",
+        "brief 12 drop 3",
+    ),
 }
 
 USAGE: dict[str, str] = {name: f"{spec.syntax} — {spec.description}" for name, spec in _SPECS.items()}
@@ -366,6 +394,7 @@ _NEVER_AN_ANSWER = frozenset(
         "request",
         "note",
         "provide",
+        "brief",
     }
 )
 
@@ -676,6 +705,31 @@ def _memo(rest: str, today: dt.date) -> Command:
     return Memo(id=_parse_id("memo", rest, what="session number"))
 
 
+def _brief(rest: str, today: dt.date) -> Command:
+    number_text, _, tail = rest.partition(" ")
+    if not number_text:
+        raise _fail("brief", "give the session number: brief <session id>")
+    number = _parse_id("brief", number_text, what="session number")
+    word, _, argument = tail.strip().partition(" ")
+    argument = argument.strip()
+    match word.lower():
+        case "":
+            return BriefShow(id=number)
+        case "add":
+            if not argument:
+                raise _fail("brief", f"say what to add to the brief of session #{number}, after add")
+            if len(argument) > NOTE_MAX:
+                raise _fail("brief", f"that is {len(argument)} characters long; keep it under {NOTE_MAX}")
+            return BriefAdd(id=number, text=argument)
+        case "drop":
+            if not argument:
+                raise _fail(
+                    "brief", f"say which item of the brief of session #{number} to drop, by its number"
+                )
+            return BriefDrop(id=number, item=_parse_id("brief", argument, what="item number"))
+    raise _fail("brief", f"after the session number, say add <text> or drop <item number>, not {quote(word)}")
+
+
 _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "help": _help,
     "report": _report,
@@ -696,4 +750,5 @@ _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "note": _note,
     "provide": _provide,
     "memo": _memo,
+    "brief": _brief,
 }

@@ -31,6 +31,7 @@ from bot.org.models import Person
 from bot.people import handlers as people
 from bot.permissions import NotAllowed
 from bot.ports import DatabaseUnavailable, UnitOfWork, UnitOfWorkFactory
+from bot.sessions import brief_handlers as briefs
 from bot.sessions import handlers as sessions
 from bot.sessions.models import ItemKind
 
@@ -143,6 +144,13 @@ async def _approve_memo(t: Turn) -> Reply | None:
 
 
 # Every action a button can carry, and its handler.
+async def _send_brief(t: Turn) -> Reply | None:
+    session_id = t.id("session")
+    if session_id is None:
+        return None
+    return await briefs.send_now(t.uow, t.person, session_id, t.now)
+
+
 BUTTONS: dict[Action, Handler] = {
     Action.CHECKIN_OPEN: _open_checkin,
     Action.FOLLOWUP_ASK: _ask_form,
@@ -153,6 +161,7 @@ BUTTONS: dict[Action, Handler] = {
     Action.ESCALATION_SNOOZE: _snooze,
     Action.ESCALATION_DONE: _mark_done,
     Action.MEMO_APPROVE: _approve_memo,
+    Action.BRIEF_SEND: _send_brief,
 }
 
 # Every action a submitted form can carry, and its handler.
@@ -297,6 +306,12 @@ class StatBot:
                 return await sessions.provide(uow, person, number, answer, now)
             case c.Memo(id=number):
                 return await sessions.show_memo(uow, person, number)
+            case c.BriefShow(id=number):
+                return await briefs.show(uow, person, number, now)
+            case c.BriefAdd(id=number, text=text):
+                return await briefs.add(uow, person, number, text, now)
+            case c.BriefDrop(id=number, item=item):
+                return await briefs.drop(uow, person, number, item, now)
         raise AssertionError(f"unhandled command {command!r}")
 
     async def _form(

@@ -7,7 +7,7 @@ reloaded the object a button or form named (ids from the outside are never trust
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from enum import StrEnum
 
@@ -110,6 +110,23 @@ def can_run_session(person: Person, unit: Unit) -> bool:
     """Leaders and analysts run the stat programme; a session's own chair may also cancel
     it or hand it over (checked with the session, see bot/sessions/service.py)."""
     return can_read(person, unit) and (person.is_leader or is_analyst(person) or is_unit_leader(person, unit))
+
+
+def can_see_brief(person: Person, unit: Unit, participants: Collection[int | None]) -> bool:
+    """A session's brief carries the questions the chair may ask: it is for the chair
+    and attendees (``participants``), the unit's leader, analysts and admins, never the
+    unit's own people; a restricted unit's brief stays with those who may see the unit."""
+    if not can_read(person, unit):
+        return False
+    return person.id in participants or is_unit_leader(person, unit) or is_analyst(person) or person.is_admin
+
+
+def can_edit_brief(person: Person, unit: Unit, chairs: Collection[int | None]) -> bool:
+    """Analysts prepare the brief; the chair (``chairs``) and the unit's leader may
+    change it too."""
+    if not can_read(person, unit):
+        return False
+    return person.id in chairs or is_unit_leader(person, unit) or is_analyst(person) or person.is_admin
 
 
 def channel_may_see(unit: Unit) -> bool:

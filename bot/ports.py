@@ -22,6 +22,7 @@ from bot.digests.ports import DigestSource
 from bot.escalations.models import Escalation
 from bot.org.models import AwayPeriod, Metric, OrgSettings, Person, StoredPolicy, Unit
 from bot.org.targets import MetricTarget
+from bot.sessions.brief_source import BriefSource
 from bot.sessions.models import DocumentKind, ItemKind, SessionDocument, SessionItem, StatSession
 
 __all__ = ["Clock"]
@@ -279,6 +280,8 @@ class UnitOfWork(Protocol):
     def digests(self) -> DigestRepository: ...
     @property
     def digest_source(self) -> DigestSource: ...
+    @property
+    def brief_source(self) -> BriefSource: ...
     @property
     def events(self) -> EventRepository: ...
     @property

@@ -12,7 +12,7 @@ from bot.deliveries.jobs import drain
 from bot.digests.jobs import post_due_digests
 from bot.escalations import jobs as escalations
 from bot.ports import ChatGateway, UnitOfWorkFactory
-from bot.sessions.jobs import escalate_late_memos, plan_sessions
+from bot.sessions.jobs import escalate_late_memos, plan_sessions, send_due_briefs
 
 Sweep = Callable[[UnitOfWorkFactory, Clock], Awaitable[int]]
 
@@ -59,6 +59,7 @@ def sweeps(retention: dt.timedelta | None = None) -> dict[str, Sweep]:
     return {
         "open check-ins": open_due_checkins,
         "stat sessions": plan_sessions,
+        "briefs": send_due_briefs,
         # Before the reminders, which stay quiet when a chain just told the same person.
         "escalations": escalations.sweep,
         "reminders": send_due_reminders,

@@ -15,6 +15,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ports import DatabaseUnavailable
+from storage.brief_source import SqlBriefSource
 from storage.digest_source import SqlDigestSource
 from storage.engine import is_unavailable
 from storage.repositories.audit import AuditRepo
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
         self.deliveries = DeliveryRepo(session)
         self.digests = DigestRepo(session)
         self.digest_source = SqlDigestSource(session)
+        self.brief_source = SqlBriefSource(session)
         self.events = EventRepo(session)
         self.audit = AuditRepo(session)
         return self

@@ -26,6 +26,7 @@ WIRE = {
     "escalation.done",
     "digest.show",
     "memo.approve",
+    "brief.send",
 }
 
 

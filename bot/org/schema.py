@@ -211,6 +211,10 @@ class SessionSeries(_Strict):
     attendees: tuple[str, ...] = ()
     # The first meeting's date (its weekday should be ``day``); default: a fixed Monday.
     starting: dt.date | None = None
+    # The brief goes out this many working hours before the meeting (hours of working
+    # days: 48 before a Tuesday 10:00 is the Friday before, 10:00); its draft opens to
+    # the analysts and the chair 24 working hours before that.
+    brief_hours: int = Field(default=48, ge=0, le=240)
 
     _time = field_validator("time", mode="before")(_check_time)
 

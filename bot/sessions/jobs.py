@@ -1,5 +1,6 @@
-"""The stat sessions' sweeps: planning the org file's meetings of the next weeks, and
-escalating memos the chair has not approved in time."""
+"""The stat sessions' sweeps: planning the org file's meetings of the next weeks (stored
+once), drafting and sending their briefs (once), and escalating memos the chair has not
+approved in time."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.org.context import NoOrganisationError, load_context
 from bot.ports import UnitOfWorkFactory
-from bot.sessions import cards
+from bot.sessions import brief_service, cards
 from bot.sessions.memo import memo_facts
-from bot.sessions.models import DocumentKind, DocumentState
+from bot.sessions.models import DocumentKind, DocumentState, SessionState
 from bot.sessions.service import plan
 
 # How long a chair has to approve a memo before it is escalated to them.
@@ -83,3 +84,34 @@ async def escalate_late_memos(uow_factory: UnitOfWorkFactory, clock: Clock) -> i
             escalated += 1
         await uow.commit()
     return escalated
+
+
+# Sessions this far ahead may have a brief due (the lead time is at most ten working days
+# and the draft's day; holidays stretch it).
+BRIEF_LOOKAHEAD = dt.timedelta(days=31)
+
+
+async def send_due_briefs(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
+    """Draft each coming session's brief when its time comes, send it when that time
+    comes; one transaction per session."""
+    now = clock.now()
+    async with uow_factory() as uow:
+        try:
+            await load_context(uow)
+        except NoOrganisationError:
+            return 0
+        coming = [
+            s.id
+            for s in await uow.sessions.between(now, now + BRIEF_LOOKAHEAD)
+            if s.state == SessionState.SCHEDULED and s.id is not None
+        ]
+    done = 0
+    for session_id in coming:
+        async with uow_factory() as uow:
+            ctx = await load_context(uow)
+            session = await uow.sessions.get(session_id)
+            if session is None:
+                continue
+            done += await brief_service.due(uow, ctx, session, now)
+            await uow.commit()
+    return done
