@@ -306,6 +306,8 @@ class StatBot:
                 return await sessions.provide(uow, person, number, answer, now)
             case c.Memo(id=number):
                 return await sessions.show_memo(uow, person, number)
+            case c.Ledger(leader=leader):
+                return await sessions.ledger(uow, person, leader, now)
             case c.BriefShow(id=number):
                 return await briefs.show(uow, person, number, now)
             case c.BriefAdd(id=number, text=text):

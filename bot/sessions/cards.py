@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from bot.org.models import Person, Unit
 from bot.sessions.models import ItemKind, SessionItem, SessionState, StatSession
 
 if TYPE_CHECKING:
+    from bot.sessions.ledger import LedgerFigures
     from bot.sessions.memo import MemoFacts
 
 NO_REASON = "Say why the session is cancelled: session cancel <id> <reason>"
@@ -338,3 +339,45 @@ def memo_sent_already(session: StatSession) -> str:
 
 def memo_sent_text(session: StatSession, readers: list[str]) -> str:
     return f"Sent the memo of session #{session.id} to {', '.join(readers) or 'nobody'}."
+
+
+# --- the leader attention ledger ---------------------------------------------------------------
+
+LEDGER_FOR = "The ledger is for leaders (their own) and analysts; `ledger @<email>` names a leader."
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f} h" if value < 48 else f"{value / 24:.1f} days"
+
+
+def ledger_card(leader: Person, figures: Sequence[LedgerFigures]) -> Card:
+    def each(text: Callable[[LedgerFigures], str]) -> str:
+        return " · ".join(f"{f.weeks} weeks: {text(f)}" for f in figures)
+
+    facts = (
+        Fact(
+            label="Sessions held",
+            value=each(
+                lambda f: (
+                    f"{f.held} of {f.scheduled}" + (f" ({f.cancelled} cancelled)" if f.cancelled else "")
+                )
+            ),
+        ),
+        Fact(label="Chaired in person", value=each(lambda f: f"{f.in_person}, delegated {f.delegated}")),
+        Fact(label="Memos sent on time", value=each(lambda f: f"{f.memos_on_time} of {f.memos_due}")),
+        Fact(
+            label="Escalations acted on",
+            value=each(lambda f: f"{f.acted_on} of {f.escalations}, median {_hours(f.median_hours_to_act)}"),
+        ),
+        Fact(label="Questions answered", value=each(lambda f: f"{f.answered} of {f.asked} asked")),
+    )
+    return Card(
+        parts=(
+            Heading(text=f"Leader attention ledger: {leader.name}"),
+            Facts(facts=facts),
+            Note(text="Shown to leaders and analysts only, never in a channel."),
+        ),
+        summary=f"Leader attention ledger: {leader.name}",
+    )

@@ -91,5 +91,12 @@ class SessionDocumentRepo(Repo[SessionDocument, SessionDocumentRecord]):
         document.id = new_id
         return document
 
+    async def for_sessions(self, session_ids: Sequence[int], kind: DocumentKind) -> list[SessionDocument]:
+        if not session_ids:
+            return []
+        return await self._all(
+            SessionDocumentRecord.session_id.in_(sorted(set(session_ids))), SessionDocumentRecord.kind == kind
+        )
+
     async def drafts(self, kind: DocumentKind) -> list[SessionDocument]:
         return await self._all(SessionDocumentRecord.kind == kind, SessionDocumentRecord.state == "draft")
