@@ -232,6 +232,10 @@ class SessionRepository(Repository[StatSession], Protocol):
 
 
 class SessionItemRepository(Repository[SessionItem], Protocol):
+    async def add_if_absent(self, item: SessionItem) -> SessionItem | None:
+        """Insert unless the session has an item about the same subject; None then."""
+        ...
+
     async def for_sessions(
         self, session_ids: Sequence[int], kind: ItemKind | None = None
     ) -> Sequence[SessionItem]: ...

@@ -65,6 +65,13 @@ class SessionRepo(Repo[StatSession, SessionRecord]):
 class SessionItemRepo(Repo[SessionItem, SessionItemRecord]):
     domain, record = SessionItem, SessionItemRecord
 
+    async def add_if_absent(self, item: SessionItem) -> SessionItem | None:
+        new_id = await insert_ignore(self.session, SessionItemRecord, values_of(item))
+        if new_id is None:
+            return None
+        item.id = new_id
+        return item
+
     async def for_sessions(
         self, session_ids: Sequence[int], kind: ItemKind | None = None
     ) -> list[SessionItem]:
