@@ -25,3 +25,5 @@ class Action(StrEnum):
     MEMO_APPROVE = "memo.approve"
     # Send a session's draft brief now instead of at its time.
     BRIEF_SEND = "brief.send"
+    # The chair's choice on a repeated exception: the button opens its form.
+    DECISION_CHOOSE = "decision.choose"

@@ -33,6 +33,7 @@ __all__ = [
     "Done",
     "Help",
     "Home",
+    "Ledger",
     "Memo",
     "Note",
     "Overdue",
@@ -186,6 +187,12 @@ class Memo:
 
 
 @dataclass(frozen=True)
+class Ledger:
+    # A leader's e-mail (analysts), or None: one's own (leaders) or every leader's.
+    leader: str | None
+
+
+@dataclass(frozen=True)
 class BriefShow:
     id: int
 
@@ -226,6 +233,7 @@ Command: TypeAlias = (
     | Note
     | Provide
     | Memo
+    | Ledger
     | BriefShow
     | BriefAdd
     | BriefDrop
@@ -324,6 +332,11 @@ _SPECS: dict[str, _Spec] = {
         "memo <session id>",
         "Shows a session's follow-up memo (the chair approves the draft to send it).",
         "memo 4",
+    ),
+    "ledger": _Spec(
+        "ledger [@email]",
+        "A leader's follow-through over 4 and 12 weeks: sessions, memos, escalations, questions.",
+        "ledger @luis.ortega@riverton.gov",
     ),
     "brief": _Spec(
         "brief <session id> [add <text> | drop <item number>]",
@@ -699,6 +712,12 @@ def _provide(rest: str, today: dt.date) -> Command:
     return Provide(id=number, answer=_text_of("provide", answer.strip(), "the data"))
 
 
+def _ledger(rest: str, today: dt.date) -> Command:
+    if rest and "@" not in rest:
+        raise _fail("ledger", f"name the leader by e-mail, not {quote(rest)}")
+    return Ledger(leader=rest or None)
+
+
 def _memo(rest: str, today: dt.date) -> Command:
     if not rest:
         raise _fail("memo", "memo needs the session number")
@@ -750,5 +769,6 @@ _PARSERS: dict[str, Callable[[str, dt.date], Command]] = {
     "note": _note,
     "provide": _provide,
     "memo": _memo,
+    "ledger": _ledger,
     "brief": _brief,
 }

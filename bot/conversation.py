@@ -143,6 +143,14 @@ async def _approve_memo(t: Turn) -> Reply | None:
     return await sessions.approve_memo(t.uow, t.person, session_id, t.now)
 
 
+async def _decision_form(t: Turn) -> Reply | None:
+    return await sessions.decision_form(t.uow, t.person, t.ids)
+
+
+async def _decide(t: Turn) -> Reply | None:
+    return await sessions.decide(t.uow, t.person, t.ids, t.values, t.now)
+
+
 # Every action a button can carry, and its handler.
 async def _send_brief(t: Turn) -> Reply | None:
     session_id = t.id("session")
@@ -161,6 +169,7 @@ BUTTONS: dict[Action, Handler] = {
     Action.ESCALATION_SNOOZE: _snooze,
     Action.ESCALATION_DONE: _mark_done,
     Action.MEMO_APPROVE: _approve_memo,
+    Action.DECISION_CHOOSE: _decision_form,
     Action.BRIEF_SEND: _send_brief,
 }
 
@@ -170,6 +179,7 @@ FORMS: dict[Action, Handler] = {
     Action.CHECKIN_CONFIRM: _confirm_checkin,
     Action.FOLLOWUP_ASK: _ask,
     Action.FOLLOWUP_ANSWER: _answer,
+    Action.DECISION_CHOOSE: _decide,
 }
 
 
@@ -306,6 +316,8 @@ class StatBot:
                 return await sessions.provide(uow, person, number, answer, now)
             case c.Memo(id=number):
                 return await sessions.show_memo(uow, person, number)
+            case c.Ledger(leader=leader):
+                return await sessions.ledger(uow, person, leader, now)
             case c.BriefShow(id=number):
                 return await briefs.show(uow, person, number, now)
             case c.BriefAdd(id=number, text=text):

@@ -376,7 +376,11 @@ class SessionItemRecord(Base):
     """What was captured during a session: promises, decisions, requests, notes."""
 
     __tablename__ = "session_items"
-    __table_args__ = (CheckConstraint(one_of("kind", ItemKind), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(one_of("kind", ItemKind), name="kind"),
+        # One decision per repeated exception and session (two clicks record one).
+        UniqueConstraint("session_id", "subject"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("stat_sessions.id"), index=True)
     kind: Mapped[ItemKind] = mapped_column(StrEnumType(ItemKind, 16))
@@ -389,6 +393,7 @@ class SessionItemRecord(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     answered_at: Mapped[dt.datetime | None]
+    subject: Mapped[str | None] = mapped_column(String(80))
 
 
 class SessionDocumentRecord(Base):

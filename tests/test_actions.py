@@ -27,6 +27,7 @@ WIRE = {
     "digest.show",
     "memo.approve",
     "brief.send",
+    "decision.choose",
 }
 
 

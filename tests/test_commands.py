@@ -34,6 +34,7 @@ FRIDAY = dt.date(2026, 12, 4)
 COMMAND_WORDS = [
     "help", "report", "home", "status", "commitments", "overdue", "commit", "done", "update", "away",
     "digest", "ask", "session", "promise", "decide", "request", "note", "provide", "memo", "brief",
+    "ledger",
 ]  # fmt: skip
 
 

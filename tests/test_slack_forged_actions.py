@@ -25,6 +25,15 @@ from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.commitments import service as commitments
 from bot.escalations.jobs import sweep
+from bot.sessions.models import (
+    DocumentKind,
+    DocumentState,
+    ItemKind,
+    SessionDocument,
+    SessionItem,
+    SessionState,
+    StatSession,
+)
 from storage.uow import SqlUnitOfWorkFactory
 from tests import test_slack_app as harness
 from tests.fakes.slack_api import FakeSlackApi, interactive_body, state_for
@@ -114,7 +123,75 @@ async def _secrets(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> dict[str,
         ids[key]["escalation"] = str(mine[0].id)
         by_commitment = [e for e in mine if e.kind != "checkin"]
         ids[key]["commitment_escalation"] = str((by_commitment or mine)[0].id)
+        ids[key].update(
+            await _sessions(org_uow, clock, key, secret, unit, await _person(org_uow, leader_email))
+        )
     return ids
+
+
+async def _sessions(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, key: str, secret: str, unit: Any, leader: Any
+) -> dict[str, str]:
+    """A held session with a sent brief (a standing exception) and a draft memo, and a
+    coming one with a draft brief; every text marked."""
+    now = clock.now()
+    async with org_uow() as uow:
+        metric = (await uow.metrics.for_unit(unit.id))[0]
+        held = await uow.sessions.add(
+            StatSession(
+                unit_id=unit.id,
+                starts_at=now - dt.timedelta(hours=3),
+                minutes=60,
+                chair_id=leader.id,
+                scheduled_chair_id=leader.id,
+                state=SessionState.CLOSED,
+                created_at=now,
+                updated_at=now,
+                closed_at=now - dt.timedelta(hours=1),
+                closed_by=leader.id,
+            )
+        )
+        coming = await uow.sessions.add(
+            StatSession(
+                unit_id=unit.id,
+                starts_at=now + dt.timedelta(days=7),
+                minutes=60,
+                chair_id=leader.id,
+                scheduled_chair_id=leader.id,
+                state=SessionState.SCHEDULED,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        exception = f"standing:{metric.id}:off_target"
+        for session, kind, state, edits in (
+            (held, DocumentKind.BRIEF, DocumentState.SENT, {"standing": [exception]}),
+            (held, DocumentKind.MEMO, DocumentState.DRAFT, {}),
+            (coming, DocumentKind.BRIEF, DocumentState.DRAFT, {"added": [], "dropped": []}),
+        ):
+            await uow.session_documents.add(
+                SessionDocument(
+                    session_id=session.id or 0,
+                    kind=kind,
+                    state=state,
+                    body=f"# {secret} {kind}",
+                    created_at=now,
+                    updated_at=now,
+                    sent_at=now if state == DocumentState.SENT else None,
+                    edits=edits,
+                )
+            )
+        await uow.session_items.add(
+            SessionItem(
+                session_id=held.id or 0,
+                kind=ItemKind.NOTE,
+                text=f"{secret} note",
+                created_by=leader.id,
+                created_at=now,
+            )
+        )
+        await uow.commit()
+    return {"session": str(held.id), "coming": str(coming.id), "exception": exception}
 
 
 async def _state(org_uow: SqlUnitOfWorkFactory) -> Any:
@@ -138,6 +215,23 @@ async def _state(org_uow: SqlUnitOfWorkFactory) -> Any:
                     if e.unit_id == unit.id
                 ),
             }
+        sessions = [
+            s.id or 0
+            for s in await uow.sessions.between(
+                dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
+            )
+        ]
+        documents = []
+        for kind in DocumentKind:
+            documents += [
+                (d.session_id, d.kind, d.state, d.body)
+                for d in await uow.session_documents.for_sessions(sessions, kind)
+            ]
+        items = await uow.session_items.for_sessions(sessions)
+        state["sessions"] = {
+            "documents": sorted(documents),
+            "items": sorted((i.session_id, i.kind, i.text) for i in items),
+        }
     return state
 
 
@@ -169,6 +263,20 @@ def _forgeries(ids: dict[str, str], unit_key: str) -> list[tuple[str, str, dict[
         ("form", a.FOLLOWUP_ASK, {"unit": unit_key}, {"question": "Why?", "due": ""}),
         ("form", a.FOLLOWUP_ANSWER, {"commitment": ids["followup"]}, {"answer": "forged answer"}),
         ("form", a.FOLLOWUP_ANSWER, {"commitment": ids["followup"]}, {"answer": ""}),
+        ("button", a.BRIEF_SEND, {"session": ids["coming"]}, {}),
+        ("button", a.MEMO_APPROVE, {"session": ids["session"]}, {}),
+        (
+            "button",
+            a.DECISION_CHOOSE,
+            {"session": ids["session"], "exception": ids["exception"], "choice": "accept"},
+            {},
+        ),
+        (
+            "form",
+            a.DECISION_CHOOSE,
+            {"session": ids["session"], "exception": ids["exception"], "choice": "accept"},
+            {"text": "forged decision"},
+        ),
     ]
 
 

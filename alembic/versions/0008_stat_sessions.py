@@ -81,13 +81,15 @@ def upgrade() -> None:
     sa.Column('answer', sa.Text(), nullable=True),
     sa.Column('answered_by', sa.Integer(), nullable=True),
     sa.Column('answered_at', storage.types.UTCDateTime(), nullable=True),
+    sa.Column('subject', sa.String(length=80), nullable=True),
     sa.CheckConstraint("kind IN ('promise', 'decision', 'request', 'note')", name=op.f('ck_session_items_kind')),
     sa.ForeignKeyConstraint(['answered_by'], ['people.id'], name=op.f('fk_session_items_answered_by_people')),
     sa.ForeignKeyConstraint(['commitment_id'], ['commitments.id'], name=op.f('fk_session_items_commitment_id_commitments')),
     sa.ForeignKeyConstraint(['created_by'], ['people.id'], name=op.f('fk_session_items_created_by_people')),
     sa.ForeignKeyConstraint(['owner_id'], ['people.id'], name=op.f('fk_session_items_owner_id_people')),
     sa.ForeignKeyConstraint(['session_id'], ['stat_sessions.id'], name=op.f('fk_session_items_session_id_stat_sessions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_session_items'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_session_items')),
+    sa.UniqueConstraint('session_id', 'subject', name=op.f('uq_session_items_session_id_subject'))
     )
     with op.batch_alter_table('session_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_session_items_session_id'), ['session_id'], unique=False)

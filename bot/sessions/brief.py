@@ -108,6 +108,8 @@ class ExceptionFact:
     change_text: str = ""
     explanations: tuple[Explanation, ...] = ()
     asked: tuple[AskedBefore, ...] = ()
+    # What the chair decided about it at the last session (a repeated exception).
+    decided: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +297,10 @@ def _history(data: BriefData, fact: ExceptionFact, metric_id: int, tz: ZoneInfo)
         for c in sorted(data.commitments, key=lambda c: (c.created_at, c.id or 0))
         if c.origin == "followup" and c.metric_id == metric_id
     )
-    return replace(fact, explanations=notes, asked=asked)
+    decided = next(
+        (i.text for i in data.items if i.kind == ItemKind.DECISION and i.subject == fact.key), None
+    )
+    return replace(fact, explanations=notes, asked=asked, decided=decided)
 
 
 def _due(data: BriefData, promised: set[int], today: dt.date, tz: ZoneInfo) -> list[DueFact]:

@@ -118,6 +118,8 @@ def _exception(e: ExceptionFact) -> tuple[str, str, Status]:
         who = asked.asked_by or "A leader"
         answer = f"; the answer: “{asked.answer}”" if asked.answer else "; not answered yet"
         detail += f". {who} asked on {_day(asked.asked_on)}: “{asked.text}”{answer}"
+    if e.decided:
+        detail += f". Decided at the last session: {e.decided}"
     return e.metric, detail, e.status
 
 

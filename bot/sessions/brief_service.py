@@ -23,6 +23,7 @@ from bot.org.models import Person, Unit
 from bot.permissions import NotAllowed, can_edit_brief, can_see_brief, is_analyst
 from bot.ports import UnitOfWork
 from bot.sessions import brief_cards as cards
+from bot.sessions import decisions
 from bot.sessions.brief import ADDED, DROPPED, Brief, build_brief
 from bot.sessions.models import DocumentKind, DocumentState, SessionDocument, SessionState, StatSession
 from bot.weeks import shift_week, week_of
@@ -146,6 +147,8 @@ async def send(
     document.state, document.sent_at, document.updated_at = DocumentState.SENT, now, now
     document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
     document.approved_by = by.id if by is not None else None
+    # What it showed as standing, so the next brief can tell a repeated exception.
+    document.edits = {**document.edits, decisions.STANDING: decisions.shown(brief)}
     if not await uow.session_documents.save_if(document, expected):
         return None
     people = await _people(uow)
@@ -163,6 +166,9 @@ async def send(
             now=now,
         )
     await _audit(uow, "brief.sent", session, by.id if by else None, now, recipients=recipients(session))
+    unit = await uow.units.get(session.unit_id)
+    if unit is not None:
+        await decisions.ask_for_repeated(uow, session, unit, brief, now)
     return sent
 
 

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.actions import Action
-from bot.messages import Button, Buttons, Card, Fact, Facts, Heading, Note, Part, paragraph
+from bot.messages import (
+    Button,
+    Buttons,
+    Card,
+    ChoiceInput,
+    DateInput,
+    Fact,
+    Facts,
+    Form,
+    Heading,
+    Note,
+    Option,
+    Part,
+    TextInput,
+    paragraph,
+)
 from bot.org.models import Person, Unit
 from bot.sessions.models import ItemKind, SessionItem, SessionState, StatSession
 
 if TYPE_CHECKING:
+    from bot.sessions.ledger import LedgerFigures
     from bot.sessions.memo import MemoFacts
 
 NO_REASON = "Say why the session is cancelled: session cancel <id> <reason>"
@@ -338,3 +354,130 @@ def memo_sent_already(session: StatSession) -> str:
 
 def memo_sent_text(session: StatSession, readers: list[str]) -> str:
     return f"Sent the memo of session #{session.id} to {', '.join(readers) or 'nobody'}."
+
+
+# --- the leader attention ledger ---------------------------------------------------------------
+
+LEDGER_FOR = "The ledger is for leaders (their own) and analysts; `ledger @<email>` names a leader."
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f} h" if value < 48 else f"{value / 24:.1f} days"
+
+
+def ledger_card(leader: Person, figures: Sequence[LedgerFigures]) -> Card:
+    def each(text: Callable[[LedgerFigures], str]) -> str:
+        return " · ".join(f"{f.weeks} weeks: {text(f)}" for f in figures)
+
+    facts = (
+        Fact(
+            label="Sessions held",
+            value=each(
+                lambda f: (
+                    f"{f.held} of {f.scheduled}" + (f" ({f.cancelled} cancelled)" if f.cancelled else "")
+                )
+            ),
+        ),
+        Fact(label="Chaired in person", value=each(lambda f: f"{f.in_person}, delegated {f.delegated}")),
+        Fact(label="Memos sent on time", value=each(lambda f: f"{f.memos_on_time} of {f.memos_due}")),
+        Fact(
+            label="Escalations acted on",
+            value=each(lambda f: f"{f.acted_on} of {f.escalations}, median {_hours(f.median_hours_to_act)}"),
+        ),
+        Fact(label="Questions answered", value=each(lambda f: f"{f.answered} of {f.asked} asked")),
+    )
+    return Card(
+        parts=(
+            Heading(text=f"Leader attention ledger: {leader.name}"),
+            Facts(facts=facts),
+            Note(text="Shown to leaders and analysts only, never in a channel."),
+        ),
+        summary=f"Leader attention ledger: {leader.name}",
+    )
+
+
+# --- decisions on repeated exceptions ---------------------------------------------------------
+
+NO_SUCH_DECISION = "That choice is out of date: the brief it came from no longer shows the exception."
+DECISION_NEEDS_TEXT = {
+    "directive": "Say what is to be done.",
+    "resources": "Say what resources, and from where.",
+    "escalate": "Say to whom, and what is asked of them.",
+    "accept": "Say why it is accepted.",
+}
+_DECISION_LABEL = {
+    "directive": "What is to be done",
+    "resources": "What resources, from where",
+    "escalate": "Escalated to whom, asking what",
+    "accept": "Why it is accepted",
+}
+
+
+def decision_card(session: StatSession, unit: Unit, exception: str, metric: str, weeks: int) -> Card:
+    ids = {"session": str(session.id), "exception": exception}
+    labels = {"directive": "Directive", "resources": "Resources", "escalate": "Escalate", "accept": "Accept"}
+    return Card(
+        parts=(
+            Heading(text=f"A decision is needed: {unit.name}, {metric}"),
+            paragraph(
+                f"{metric} has been off target for {weeks} weeks and is in a second brief in a row "
+                f"with no leader action recorded. As chair of session #{session.id}, choose: a "
+                "directive (it becomes a tracked promise), resources, escalation, or accepting it "
+                "with a reason. The choice is kept and shown in the next brief."
+            ),
+            Buttons(
+                buttons=tuple(
+                    Button(label=label, action=Action.DECISION_CHOOSE, ids={**ids, "choice": choice})
+                    for choice, label in labels.items()
+                )
+            ),
+        ),
+        summary=f"Decision needed: {unit.name}, {metric}",
+    )
+
+
+def decision_form(
+    session: StatSession,
+    unit: Unit,
+    metric: str,
+    exception: str,
+    choice: str,
+    doers: Sequence[Person],
+    values: Mapping[str, str] | None = None,
+) -> Form:
+    values = values or {}
+    inputs: list[TextInput | ChoiceInput | DateInput] = [
+        TextInput(name="text", label=_DECISION_LABEL[choice], value=values.get("text"), max_length=500)
+    ]
+    if choice == "directive":
+        inputs.append(
+            ChoiceInput(
+                name="owner",
+                label="Carried out by",
+                options=tuple(Option(value=str(p.id), label=p.name) for p in doers),
+                value=values.get("owner") or (str(doers[0].id) if doers else None),
+            )
+        )
+        inputs.append(DateInput(name="due", label="By", value=values.get("due")))
+    return Form(
+        action=Action.DECISION_CHOOSE,
+        ids={"session": str(session.id), "exception": exception, "choice": choice},
+        title=f"{unit.name}: {metric}"[:24],
+        submit_label="Record",
+        intro=(paragraph(f"Session #{session.id}: the decision on {metric}."),),
+        inputs=tuple(inputs),
+    )
+
+
+def only_the_chair_decides(session: StatSession) -> str:
+    return f"Only the chair of session #{session.id} decides on its repeated exceptions."
+
+
+def decided_already(session: StatSession, metric: str) -> str:
+    return f"A decision on {metric} is recorded for session #{session.id} already; nothing was changed."
+
+
+def decision_text(item: SessionItem, session: StatSession) -> str:
+    return f"Recorded for session #{session.id}: {item.text}. The next brief shows it."

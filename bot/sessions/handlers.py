@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from bot.commitments import cards as commitment_cards
-from bot.messages import Reply
+from bot.messages import Form, Reply
+from bot.org.context import load_context
 from bot.org.lookup import find_unit
 from bot.org.models import Person
-from bot.permissions import NotAllowed, can_read
+from bot.permissions import NotAllowed, can_read, is_analyst
 from bot.ports import UnitOfWork
-from bot.sessions import capture, cards, memo, service
+from bot.sessions import capture, cards, decisions, memo, service
+from bot.sessions.ledger import WINDOWS
+from bot.sessions.ledger import figures as ledger_figures
 from bot.sessions.models import DocumentState, ItemKind
 
 
@@ -89,3 +93,55 @@ async def approve_memo(uow: UnitOfWork, person: Person, number: int, now: dt.dat
     facts, sent_to = await memo.approve(uow, person, number, now)
     names = [facts.people[p].name for p in sent_to if p in facts.people]
     return Reply.text(cards.memo_sent_text(facts.session, names)).settling()
+
+
+async def ledger(uow: UnitOfWork, person: Person, target: str | None, now: dt.datetime) -> Reply:
+    """A leader's own ledger; an analyst's (or admin's) pick, or every leader's."""
+    if target is not None:
+        if not (is_analyst(person) or person.is_admin):
+            raise NotAllowed(cards.LEDGER_FOR)
+        leader = await uow.people.by_email(target.strip().lstrip("@").lower())
+        if leader is None:
+            raise NotAllowed(commitment_cards.unknown_person_text(target))
+        leaders = [leader]
+    elif is_analyst(person) or person.is_admin:
+        leaders = [p for p in await uow.people.all() if "leader" in p.roles]
+    elif person.is_leader:
+        leaders = [person]
+    else:
+        raise NotAllowed(cards.LEDGER_FOR)
+    ctx = await load_context(uow)
+    messages = []
+    for leader in leaders:
+        figures = [await ledger_figures(uow, leader, now, weeks, ctx.calendar) for weeks in WINDOWS]
+        messages.append(cards.ledger_card(leader, figures))
+    return Reply(messages=tuple(messages))
+
+
+async def decision_form(uow: UnitOfWork, person: Person, ids: Mapping[str, str]) -> Reply | None:
+    session_id = _int(ids.get("session"))
+    if session_id is None:
+        return None
+    form = await decisions.choice_form(
+        uow, person, session_id, ids.get("exception", ""), ids.get("choice", "")
+    )
+    return Reply(messages=(form,))
+
+
+async def decide(
+    uow: UnitOfWork, person: Person, ids: Mapping[str, str], values: Mapping[str, str], now: dt.datetime
+) -> Reply | None:
+    session_id = _int(ids.get("session"))
+    if session_id is None:
+        return None
+    recorded = await decisions.record(
+        uow, person, session_id, ids.get("exception", ""), ids.get("choice", ""), values, now
+    )
+    if isinstance(recorded, Form):
+        return Reply(messages=(recorded,))
+    item, session, _ = recorded
+    return Reply.text(cards.decision_text(item, session)).settling()
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() and len(value) < 19 else None

@@ -5,7 +5,6 @@ approved in time."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
 from bot.clock import Clock
@@ -14,12 +13,9 @@ from bot.deliveries.service import enqueue
 from bot.org.context import NoOrganisationError, load_context
 from bot.ports import UnitOfWorkFactory
 from bot.sessions import brief_service, cards
-from bot.sessions.memo import memo_facts
+from bot.sessions.memo import approval_due, memo_facts
 from bot.sessions.models import DocumentKind, DocumentState, SessionState
 from bot.sessions.service import plan
-
-# How long a chair has to approve a memo before it is escalated to them.
-APPROVE_WITHIN_WORKING_DAYS = 2
 
 
 async def plan_sessions(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
@@ -52,12 +48,7 @@ async def escalate_late_memos(uow_factory: UnitOfWorkFactory, clock: Clock) -> i
             if session is None or unit is None or chair is None or session.closed_at is None:
                 continue
             tz = chair.timezone
-            day = session.closed_at.astimezone(ZoneInfo(tz)).date()
-            for _ in range(APPROVE_WITHIN_WORKING_DAYS):
-                day = ctx.calendar.next_working_day(day + dt.timedelta(days=1))
-            due = dt.datetime.combine(
-                day, session.closed_at.astimezone(ZoneInfo(tz)).time(), tzinfo=ZoneInfo(tz)
-            )
+            due = approval_due(session.closed_at, ctx.calendar, tz)
             if now < due:
                 continue
             expected = {"state": DocumentState.DRAFT, "escalated_at": None}

@@ -65,6 +65,8 @@ class SessionItem:
     answer: str | None = None
     answered_by: int | None = None
     answered_at: dt.datetime | None = None
+    # The repeated exception a decision answers (its key in the briefs).
+    subject: str | None = None
     id: int | None = None
 
 

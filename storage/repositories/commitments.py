@@ -40,6 +40,14 @@ class CommitmentRepo(Repo[Commitment, CommitmentRecord]):
             order=CommitmentRecord.due_on,
         )
 
+    async def asked_by(self, person_id: int, since: dt.datetime) -> list[Commitment]:
+        """The follow-up questions a person asked since ``since``."""
+        return await self._all(
+            CommitmentRecord.asked_by == person_id,
+            CommitmentRecord.origin == "followup",
+            CommitmentRecord.created_at >= since,
+        )
+
     async def add_update(self, update_: CommitmentUpdate) -> None:
         self.session.add(CommitmentUpdateRecord(**values_of(update_)))
         await self.session.flush()

@@ -66,6 +66,13 @@ class EscalationRepo(Repo[Escalation, EscalationRecord]):
         )
         return rowcount(result) == 1
 
+    async def started_since(self, since: dt.datetime, unit_ids: Sequence[int]) -> list[Escalation]:
+        if not unit_ids:
+            return []
+        return await self._all(
+            EscalationRecord.created_at >= since, EscalationRecord.unit_id.in_(sorted(set(unit_ids)))
+        )
+
     async def active(self) -> list[Escalation]:
         return await self._all(EscalationRecord.state.in_(RUNNING))
 

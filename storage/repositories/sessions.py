@@ -65,6 +65,13 @@ class SessionRepo(Repo[StatSession, SessionRecord]):
 class SessionItemRepo(Repo[SessionItem, SessionItemRecord]):
     domain, record = SessionItem, SessionItemRecord
 
+    async def add_if_absent(self, item: SessionItem) -> SessionItem | None:
+        new_id = await insert_ignore(self.session, SessionItemRecord, values_of(item))
+        if new_id is None:
+            return None
+        item.id = new_id
+        return item
+
     async def for_sessions(
         self, session_ids: Sequence[int], kind: ItemKind | None = None
     ) -> list[SessionItem]:
@@ -90,6 +97,13 @@ class SessionDocumentRepo(Repo[SessionDocument, SessionDocumentRecord]):
             return None
         document.id = new_id
         return document
+
+    async def for_sessions(self, session_ids: Sequence[int], kind: DocumentKind) -> list[SessionDocument]:
+        if not session_ids:
+            return []
+        return await self._all(
+            SessionDocumentRecord.session_id.in_(sorted(set(session_ids))), SessionDocumentRecord.kind == kind
+        )
 
     async def drafts(self, kind: DocumentKind) -> list[SessionDocument]:
         return await self._all(SessionDocumentRecord.kind == kind, SessionDocumentRecord.state == "draft")
