@@ -176,6 +176,7 @@ def org_apply(
     ] = False,
 ) -> None:
     """Validate the org file and apply it idempotently, printing what changed."""
+    from bot.messages.text import counted
     from bot.org.apply import apply_org
     from bot.org.schema import OrgFileError, load_org
 
@@ -188,7 +189,7 @@ def org_apply(
         org = load_org(str(file))
     except OrgFileError as exc:
         err().print(
-            f"[bold red]{file} was refused; nothing was written.[/] {len(exc.problems)} problem(s):",
+            f"[bold red]{file} was refused; nothing was written.[/] {counted(len(exc.problems), 'problem')}:",
             highlight=False,
         )
         for problem in exc.problems:

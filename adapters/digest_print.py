@@ -12,6 +12,7 @@ from adapters.container import Container
 from bot.clock import Clock
 from bot.digests.models import AUDIENCE
 from bot.digests.service import build_for_week, last_week, post_now
+from bot.messages.text import counted
 from bot.org.context import NoOrganisationError, load_context
 from bot.ports import UnitOfWorkFactory
 from bot.weeks import parse_week, week_of
@@ -83,7 +84,7 @@ async def print_digest(
         )
     elif result.posted:
         message = (
-            f"Posted the digest of {target}: {result.deliveries} message(s) in the outbox; "
+            f"Posted the digest of {target}: {counted(result.deliveries, 'message')} in the outbox; "
             "the sender delivers them."
         )
     else:

@@ -6,8 +6,9 @@ and plain date-times in the workbook; people are given by email; ``--since DATE`
 rows of weeks starting on or after the week of DATE (readings, check-ins) or changed on or
 after DATE (revisions, commitments, updates).
 
-readings.csv            one row per metric and week (the current value)
-    unit, metric, week, value, note, confirmed_outlier, updated_at, updated_by
+readings.csv            one row per metric and week (the current value, and the target
+                        that applied in that week: targets change, past weeks keep theirs)
+    unit, metric, week, value, target, note, confirmed_outlier, updated_at, updated_by
 reading_revisions.csv   every value a reading ever had, oldest first
     unit, metric, week, value, previous_value, changed_at, changed_by, note
 checkins.csv            one row per unit and week

@@ -39,6 +39,7 @@ from storage.records import (
     CommitmentRecord,
     EscalationRecord,
     MetricRecord,
+    MetricTargetRecord,
     OrgSettingsRecord,
     PersonRecord,
     PolicyRecord,
@@ -150,6 +151,23 @@ async def generate(engine: AsyncEngine, units: int, *, commitments: int) -> None
                 )
         for chunk in _chunks(metric_rows):
             await connection.execute(insert(MetricRecord), chunk)
+        # Every metric has its first target on record, as `statbot org apply` leaves it,
+        # and one in ten had its target changed within the digest's window.
+        target_rows = [
+            {
+                "metric_id": m["id"],
+                # The metric's own target is the latest one.
+                "target": m["target"] * (1.05 if first and m["id"] % 10 == 0 else 1.0),
+                "amber": m["amber"],
+                "direction": m["direction"],
+                "valid_from": weeks[0] if first else weeks[-6],
+                "recorded_at": at if first else NOW - dt.timedelta(weeks=6),
+            }
+            for m in metric_rows
+            for first in ((True, False) if m["id"] % 10 == 0 else (True,))
+        ]
+        for chunk in _chunks(target_rows):
+            await connection.execute(insert(MetricTargetRecord), chunk)
         readings: list[dict[str, Any]] = []
         for metric in metric_rows:
             level = rng.uniform(70, 130)

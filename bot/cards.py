@@ -12,3 +12,8 @@ DATABASE_UNAVAILABLE = (
 
 def database_unavailable() -> Reply:
     return Reply.text(DATABASE_UNAVAILABLE)
+
+
+def is_database_unavailable(reply: Reply) -> bool:
+    """The turn could not reach the database (adapters answer it where the turn began)."""
+    return reply == database_unavailable()

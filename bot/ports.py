@@ -21,6 +21,7 @@ from bot.digests.models import DigestRecord
 from bot.digests.ports import DigestSource
 from bot.escalations.models import Escalation
 from bot.org.models import AwayPeriod, Metric, OrgSettings, Person, StoredPolicy, Unit
+from bot.org.targets import MetricTarget
 
 __all__ = ["Clock"]
 
@@ -68,6 +69,11 @@ class UnitRepository(Repository[Unit], Protocol):
 class MetricRepository(Repository[Metric], Protocol):
     async def for_unit(self, unit_id: int, *, active_only: bool = True) -> Sequence[Metric]: ...
     async def all(self, *, active_only: bool = True) -> Sequence[Metric]: ...
+    async def targets(self, metric_ids: Sequence[int]) -> Sequence[MetricTarget]:
+        """The target history of these metrics (every entry, in no particular order)."""
+        ...
+
+    async def add_target(self, target: MetricTarget) -> None: ...
 
 
 class OrgRepository(Protocol):
@@ -111,6 +117,9 @@ class CheckInRepository(Repository[CheckIn], Protocol):
 
     async def keep_draft(self, checkin_id: int, draft: dict[str, Any]) -> None:
         """Write only the check-in's draft."""
+
+    async def keep_draft_if(self, checkin_id: int, draft: dict[str, Any], seen: dict[str, Any]) -> bool:
+        """Write only the draft, and only if the stored draft is still ``seen``."""
         ...
 
     async def open_for_person(self, person_id: int) -> Sequence[CheckIn]:

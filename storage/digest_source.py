@@ -25,6 +25,7 @@ from bot.digests.models import AUDIENCE, PostedDigest
 from bot.digests.ports import StoredChart
 from bot.escalations.models import Escalation
 from bot.org.models import Metric, Person, Unit
+from bot.org.targets import MetricTarget
 from bot.weeks import monday_of, shift_week
 from storage.records import (
     AuditRecord,
@@ -34,6 +35,7 @@ from storage.records import (
     DigestRecordRow,
     EscalationRecord,
     MetricRecord,
+    MetricTargetRecord,
     PersonRecord,
     ReadingRecord,
     UnitRecord,
@@ -75,6 +77,13 @@ class SqlDigestSource:
         people = await self._load(Person, PersonRecord)
         units = await self._load(Unit, UnitRecord, UnitRecord.active.is_(True))
         metrics = await self._load(Metric, MetricRecord, MetricRecord.active.is_(True))
+        # The whole history, not the window's: the entry in force when the window began
+        # may be older than it.  Entries change rarely; this is about one row per metric.
+        targets = await self._load(
+            MetricTarget,
+            MetricTargetRecord,
+            MetricTargetRecord.metric_id.in_(select(MetricRecord.id).where(MetricRecord.active.is_(True))),
+        )
 
         # Driven from the units so that the (unit_id, week) index answers: readings has
         # no index on the week alone, and a scan of years of history is what costs.
@@ -140,6 +149,7 @@ class SqlDigestSource:
             people={p.id: p for p in people if p.id is not None},
             units=units,
             metrics=metrics,
+            targets=targets,
             values=values,
             readings=this_week,
             checkins=checkins,

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -23,6 +23,7 @@ from storage.records import (
     CommitmentRecord,
     CommitmentUpdateRecord,
     MetricRecord,
+    MetricTargetRecord,
     PersonRecord,
     ReadingRecord,
     ReadingRevisionRecord,
@@ -35,6 +36,8 @@ class ReadingRow(NamedTuple):
     metric: str
     week: str
     value: float
+    # The target that applied in that week (not today's).
+    target: float
     note: str
     confirmed_outlier: bool
     updated_at: dt.datetime
@@ -123,6 +126,25 @@ async def export_tables(engine: AsyncEngine, since: dt.date | None = None) -> li
     return tables
 
 
+def _target_in_week() -> Any:
+    """The target of a reading's metric in the reading's week, by bot/org/targets.py's
+    rule: the latest entry from that week or before, else the first entry (the weeks
+    before it had no other), else the metric's own target."""
+    t = MetricTargetRecord
+    mine = t.metric_id == ReadingRecord.metric_id
+    in_force = (
+        select(t.target)
+        .where(mine, t.valid_from <= ReadingRecord.week)
+        .order_by(t.valid_from.desc(), t.recorded_at.desc(), t.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    first = (
+        select(t.target).where(mine).order_by(t.valid_from, t.recorded_at, t.id).limit(1).scalar_subquery()
+    )
+    return func.coalesce(in_force, first, MetricRecord.target)
+
+
 def _queries(since: dt.date | None) -> dict[str, Select[Any]]:
     unit, metric = UnitRecord, MetricRecord
     updated_by = aliased(PersonRecord)
@@ -135,6 +157,7 @@ def _queries(since: dt.date | None) -> dict[str, Select[Any]]:
             metric.key,
             ReadingRecord.week,
             ReadingRecord.value,
+            _target_in_week(),
             ReadingRecord.note,
             ReadingRecord.confirmed_outlier,
             ReadingRecord.updated_at,

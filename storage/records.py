@@ -132,6 +132,21 @@ class MetricRecord(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class MetricTargetRecord(Base):
+    """Append-only: every target, amber band and direction a metric has had, each from the
+    ISO week it applies to (see bot/org/targets.py)."""
+
+    __tablename__ = "metric_targets"
+    __table_args__ = (Index("ix_metric_targets_metric_id_valid_from", "metric_id", "valid_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id"))
+    target: Mapped[float] = mapped_column(Float)
+    amber: Mapped[float] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(8))
+    valid_from: Mapped[str] = mapped_column(String(8))
+    recorded_at: Mapped[dt.datetime]
+
+
 class CheckInRecord(Base):
     __tablename__ = "checkins"
     __table_args__ = (

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bot.checkins.cards import reminder_card
 from bot.checkins.jobs import open_due_checkins, send_due_reminders
 from bot.checkins.models import Reading
 from bot.clock import FakeClock
@@ -111,7 +112,8 @@ async def test_form_errors_keep_what_was_typed(
     checkin_id = await _open_sanitation(org_uow, clock)
     head = await pid(org_uow, HEAD)
     form = only_form(await bot.on_button(head, "checkin.open", {"checkin": str(checkin_id)}))
-    assert [i.name for i in form.inputs][:2] == ["m.missed_pickups", "why.missed_pickups"]
+    assert [i.name for i in form.inputs][:2] == ["m.missed_pickups", "m.tons_collected"]
+    assert not [i for i in form.inputs if i.name.startswith("why.")]  # nothing is red yet
     assert "Target: ≤ 120" in form.inputs[0].hint
     bad = {**GOOD, "m.missed_pickups": "lots", "m.recycling_diversion": "130", "m.tons_collected": "1950.5"}
     again = only_form(await bot.on_form(head, form.action, form.ids, bad))
@@ -500,6 +502,75 @@ async def test_the_form_lists_at_most_twelve_commitments(
     form = only_form(await bot.on_text(head, "report"))
     listed = [i.name for i in form.inputs if i.name.startswith("c.")]
     assert listed == [f"c.{n}" for n in range(1, 13)]  # the soonest due
-    assert "3 more open commitment(s) are not listed here" in text_of(
+    assert "3 more open commitments are not listed here" in text_of(
         Reply(messages=(Card(parts=form.intro, summary="x"),))
     )
+
+
+async def test_the_due_date_hint_names_a_real_day_that_parses(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    from bot.parsing import parse_date
+
+    clock.set(ny(2026, 12, 1, 10))
+    await _open_sanitation(org_uow, clock)
+    form = only_form(await bot.on_text(await pid(org_uow, HEAD), "report"))
+    hint = next(i.hint for i in form.inputs if i.name == "new.due")
+    assert hint == "e.g. friday, Dec 11 or 2026-12-11"
+    example = dt.date.fromisoformat(hint.rsplit(" ", 1)[1])
+    assert example.strftime("%A") == "Friday"
+    assert parse_date("Dec 11", today=dt.date(2026, 12, 1)) == example
+
+
+async def test_counts_in_checkin_cards_are_words_not_fallbacks(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    head = await pid(org_uow, HEAD)
+    await bot.on_text(head, "commit Fix the truck by 2026-12-18")
+    checkin_id = await _open_sanitation(org_uow, clock)
+    texts = [text_of(await bot.on_text(head, "status")), text_of(await bot.on_text(head, "status all"))]
+    texts += [card_text(d) for d in await deliveries_to(org_uow, HEAD)]
+    async with org_uow() as uow:
+        checkin = await uow.checkins.get(checkin_id)
+        assert checkin is not None
+        unit, person = await uow.units.get(checkin.unit_id), await uow.people.get(head)
+    assert unit is not None and person is not None
+    for hours, ago in ((1, "1 hour ago"), (5, "5 hours ago"), (30, "1 day ago"), (80, "3 days ago")):
+        late = checkin.deadline_at + dt.timedelta(hours=hours)
+        texts.append(reminder_card(checkin, unit, person, late, 2).plain_text())
+        assert ago in texts[-1]
+    assert "1 open commitment," in texts[0]
+    assert not [t for t in texts if "(s)" in t]
+
+
+async def test_status_names_a_metric_without_readings_once(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 1, 10))
+    reply = await bot.on_text(await pid(org_uow, HEAD), "status")
+    text = text_of(reply)
+    assert "Missed pickups reported to 311: — · target ≤ 120" in text
+    card = reply.messages[0]
+    assert isinstance(card, Card)
+    names = [f.label for p in card.parts if isinstance(p, Facts) for f in p.facts][1:]
+    assert len(names) == 4
+    for name in names:
+        assert text.count(name) == 1, name
+
+
+async def test_the_form_asks_why_only_for_a_red_value_right_after_it(
+    bot: StatBot, org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    checkin_id = await _open_sanitation(org_uow, clock)
+    head = await pid(org_uow, HEAD)
+    form = only_form(await bot.on_button(head, "checkin.open", {"checkin": str(checkin_id)}))
+    red = {**GOOD, "m.missed_pickups": "180"}  # target ≤ 120
+    again = only_form(await bot.on_form(head, form.action, form.ids, red))
+    names = [i.name for i in again.inputs]
+    assert names[:3] == ["m.missed_pickups", "why.missed_pickups", "m.tons_collected"]
+    assert [n for n in names if n.startswith("why.")] == ["why.missed_pickups"]
+    assert "misses the target (≤ 120)" in again.errors["why.missed_pickups"]
+    assert {i.name: i.value for i in again.inputs}["m.missed_pickups"] == "180"
+    done = await bot.on_form(head, again.action, again.ids, {**red, "why.missed_pickups": "Two trucks down"})
+    assert "Thanks! Recorded" in text_of(done)

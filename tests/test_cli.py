@@ -59,7 +59,7 @@ def test_three_mistakes_are_all_named_and_nothing_is_written(sqlite_env: Path) -
     assert result.exit_code == 1
     output = " ".join(result.output.split())
     assert "nothing was written" in output
-    assert "3 problem(s)" in output
+    assert "3 problems" in output
     assert "units[2].metrics[0].target: must be a number" in output
     assert "units[0].head: nobody@nowhere.example is not one of the people" in output
     assert "organisation.timezone:" in output

@@ -141,6 +141,7 @@ async def test_csv_export_has_every_table_with_documented_columns(
         "metric": "missed_pickups",
         "week": "2026-W48",
         "value": "160",
+        "target": "120",
         "note": "Route 9 <late>",
         "confirmed_outlier": "false",
         "updated_at": "2026-11-27T15:00:00+00:00",
@@ -195,13 +196,14 @@ async def test_xlsx_export_has_one_sheet_per_table(container: Container, tmp_pat
         "metric",
         "week",
         "value",
+        "target",
         "note",
         "confirmed_outlier",
         "updated_at (UTC)",
         "updated_by",
     )
     assert rows[2][:4] == ("sanitation", "missed_pickups", "2026-W48", 160)
-    assert rows[2][6] == dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC).replace(tzinfo=None)
+    assert rows[2][7] == dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC).replace(tzinfo=None)
     assert len(list(workbook["commitment_updates"].iter_rows(values_only=True))) == 2
 
 

@@ -41,3 +41,27 @@ async def test_home_gives_leaders_the_latest_digest(org_uow: SqlUnitOfWorkFactor
     (show,) = [b for p in card.parts if isinstance(p, Buttons) for b in p.buttons if b.action == SHOW_DIGEST]
     reply = await StatBot(org_uow, clock).on_button(mayor.id, show.action, show.ids)
     assert "Leadership digest · 2026-W49" in text_of(reply)
+
+
+async def test_home_lists_a_leaders_question_apart_with_its_answer_button(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    bot = StatBot(org_uow, clock)
+    head = await person(org_uow, "robert.hayes@riverton.gov")
+    mayor = await person(org_uow, "dana.whitfield@riverton.gov")
+    assert head.id is not None and mayor.id is not None
+    await bot.on_text(head.id, "commit Replace truck 12 by Friday")
+    await bot.on_text(mayor.id, "ask sanitation Why did missed pickups double?")
+    async with org_uow() as uow:
+        card = await home_card(uow, head, clock.now())
+    text = card.plain_text()
+    commitments, questions = text.split("Questions waiting for your answer")
+    assert "Replace truck 12" in commitments and "missed pickups" not in commitments
+    assert "Why did missed pickups double?" in questions
+    (answer,) = [
+        b for p in card.parts if isinstance(p, Buttons) for b in p.buttons if b.label.startswith("Answer")
+    ]
+    reply = await bot.on_button(head.id, answer.action, answer.ids)
+    assert text_of(reply) == "[form Answer the question] "
+    assert reply.messages[0].ids == {"commitment": answer.ids["commitment"]}  # type: ignore[union-attr]

@@ -267,3 +267,94 @@ def test_state_checks_are_added_to_a_database_holding_data(empty_database: str) 
         await engine.dispose()
 
     asyncio.run(after_downgrade())
+
+
+@pytest.mark.db  # rerun on PostgreSQL in CI: empty_database makes a fresh one there
+def test_target_history_starts_with_every_metrics_current_target(empty_database: str) -> None:
+    """0007 gives each stored metric one history entry, its current target, amber band and
+    direction, so the weeks already reported keep being judged as they were."""
+    import asyncio
+    import datetime as dt
+
+    from bot.org.targets import TargetHistory
+    from storage import records
+    from storage.engine import session_factory
+    from storage.uow import SqlUnitOfWorkFactory
+
+    upgrade(empty_database, "0006")
+
+    async def fill() -> None:
+        engine = create_engine(empty_database)
+        async with engine.begin() as connection:
+
+            async def insert(record: type[records.Base], **values: object) -> None:
+                await connection.execute(record.__table__.insert().values(**values))  # type: ignore[attr-defined]
+
+            await insert(
+                records.PersonRecord,
+                id=1,
+                email="a@example.org",
+                name="A",
+                timezone="UTC",
+                roles=[],
+                active=True,
+            )
+            await insert(
+                records.UnitRecord,
+                id=1,
+                key="u",
+                name="U",
+                timezone="UTC",
+                head_id=1,
+                leader_id=1,
+                checkin_weekday=4,
+                checkin_time=dt.time(9),
+                deadline_weekday=5,
+                deadline_time=dt.time(17),
+                restricted=False,
+                active=True,
+            )
+            for metric_id, key, direction, target, amber, active in (
+                (1, "backlog", "lower", 120.0, 30.0, True),
+                (2, "rate", "higher", 92.5, 2.5, False),
+            ):
+                await insert(
+                    records.MetricRecord,
+                    id=metric_id,
+                    unit_id=1,
+                    key=key,
+                    name=key,
+                    measure="count",
+                    direction=direction,
+                    target=target,
+                    amber=amber,
+                    active=active,
+                    position=metric_id,
+                )
+        await engine.dispose()
+
+    asyncio.run(fill())
+    upgrade(empty_database)
+    diff, _, revision = _diff_and_tables(empty_database)
+    assert revision == head_revision() and diff == []
+
+    async def check() -> None:
+        engine = create_engine(empty_database)
+        async with SqlUnitOfWorkFactory(session_factory(engine))() as work:
+            entries = sorted(await work.metrics.targets([1, 2]), key=lambda e: e.metric_id)
+            metrics = {m.id: m for m in await work.metrics.all(active_only=False)}
+        await engine.dispose()
+        assert [(e.metric_id, e.target, e.amber, e.direction) for e in entries] == [
+            (1, 120.0, 30.0, "lower"),
+            (2, 92.5, 2.5, "higher"),
+        ]
+        assert all(re.fullmatch(r"\d{4}-W\d{2}", e.valid_from) for e in entries)
+        assert all(e.recorded_at.tzinfo is not None for e in entries)
+        # A week long before the history began is judged by the metric's target as it was.
+        history = TargetHistory(entries)
+        assert history.in_week(metrics[1], "2020-W01").target == 120.0
+
+    asyncio.run(check())
+    command.downgrade(alembic_config(empty_database), "0006")
+    _, tables, _ = _diff_and_tables(empty_database)
+    assert "metric_targets" not in tables and "metrics" in tables

@@ -83,6 +83,35 @@ async def test_command_dm_button_and_modal_say_try_again_during_an_outage(
         assert OUTAGE_WORDS not in json.dumps(slack.responses()[-1])
 
 
+async def test_a_database_lost_in_the_middle_of_a_form_turn_is_said_in_the_modal(
+    cut: Unreachable, org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock, api: FakeSlackApi
+) -> None:
+    async for slack in _statbot(db_url, cut.engine, clock, api, process_before_response=True):
+        button = await _prompt_button(slack, org_uow, clock)
+        await slack.click(button, channel=f"D{HEAD}")
+        modal = slack.last_modal()
+        posted_before = len(api.ok_calls("chat.postMessage"))
+        people = slack.adapter.people
+        found = people.person_for
+
+        async def then_the_database_dies(user_id: str, found: Any = found) -> Any:
+            person = await found(user_id)
+            await cut.down()
+            return person
+
+        people.person_for = then_the_database_dies  # type: ignore[method-assign]
+        submitted = await slack.submit(modal, {"m.missed_pickups": "110"})
+        answer = await submitted.json()
+        assert answer["response_action"] == "update"
+        assert OUTAGE_WORDS in json.dumps(answer["view"])
+        await slack.adapter.wait_idle()
+        assert api.ok_calls("chat.postMessage")[posted_before:] == []  # nothing to the DM
+        people.person_for = found  # type: ignore[method-assign]
+        await cut.up()
+        async with org_uow() as uow:
+            assert await uow.readings.for_unit_week(1, "2026-W49") == []
+
+
 async def test_a_hung_database_keeps_the_modal_within_three_seconds_and_then_says_so(
     org_uow: SqlUnitOfWorkFactory, db_url: str, tmp_path: Path, clock: FakeClock, api: FakeSlackApi
 ) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.checkins.jobs import open_due_checkins
 from bot.clock import FakeClock
 from bot.conversation import StatBot
+from bot.escalations.jobs import advance
 from bot.escalations.models import Escalation, EscalationState
 from bot.messages import Button, Buttons, Card, Reply
 from storage.engine import create_engine, session_factory
@@ -293,6 +294,62 @@ async def test_two_leaders_call_off_one_escalation_at_once(
         assert audited[0].action == expected
 
 
+class Hold(Gate):
+    """Holds one turn right after its first read until released (a gate for one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.barrier = self  # type: ignore[assignment]
+        self.reached, self.released = asyncio.Event(), asyncio.Event()
+
+    async def wait(self) -> None:
+        self.reached.set()
+        await self.released.wait()
+
+
+@pytest.mark.parametrize("first", ["sweep", "leader"])
+async def test_a_sweep_and_an_acknowledgement_at_once_agree(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock, first: str
+) -> None:
+    leader = await pid(org_uow, LEADER)
+    for n in range(REPEAT):
+        clock.set(ny(2026, 12, 1, 10))
+        # The commitment's date moved since the chain began (another episode), so the
+        # sweep finds the chain's subject resolved and closes it, while a leader clicks.
+        escalation_id, _ = await _escalation(org_uow, clock, n)
+        clock.set(ny(2026, 12, 2, 11))
+        ack = StatBot(org_uow, clock)
+        click = {"escalation": str(escalation_id)}
+        if first == "sweep":
+            gate = Gate()
+            ack = StatBot(gated(org_uow, gate, "escalations"), clock)
+            _, reply = await asyncio.gather(
+                advance(gated(replica, gate, "escalations"), clock),
+                ack.on_button(leader, "escalation.ack", click),
+            )
+        else:
+            # The sweep has read the chain as running; the leader's click lands before it writes.
+            hold = Hold()
+            sweep = asyncio.create_task(advance(gated(replica, hold, "commitments"), clock))
+            await asyncio.wait_for(hold.reached.wait(), 30)
+            reply = await ack.on_button(leader, "escalation.ack", click)
+            hold.released.set()
+            await sweep
+        async with org_uow() as uow:
+            stored = await uow.escalations.get(escalation_id)
+        acknowledged = await audit_rows(org_uow, "escalation.acknowledged", f"escalation:{escalation_id}")
+        assert stored is not None
+        # What the leader was told, what the audit says and what is stored agree.
+        if first == "leader":
+            assert acknowledged == 1 and stored.state == "acknowledged" and stored.acted_by == leader, stored
+            assert text_of(reply).startswith("Acknowledged by Luis Ortega")
+        elif acknowledged:
+            assert stored.state == "acknowledged", stored
+        else:
+            assert stored.state == "resolved", stored
+            assert text_of(reply).startswith("This settled itself a moment ago"), text_of(reply)
+
+
 async def test_mark_done_from_the_escalation_and_done_by_command_at_once(
     org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
@@ -390,6 +447,28 @@ async def test_check_in_race_repeated(
         assert "went wrong" not in one + two
         checkin_id = form.ids["checkin"]
         assert await audit_rows(org_uow, "checkin.submitted", f"checkin:{checkin_id}") == 1
+
+
+async def test_head_and_deputy_typing_answers_at_once_keep_both(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    a, b = replicas(org_uow, replica, clock, "checkins", ("open_for_person", "open_for_person"))
+    replies = await at_once(a.on_text(head, "missed pickups 110"), b.on_text(deputy, "tons 1950"))
+    # Whoever wrote second is told what both gave, and that two numbers are still needed.
+    assert any("Missed pickups reported to 311 110, Tons of refuse collected 1950." in r for r in replies)
+    async with org_uow() as uow:
+        (checkin,) = [c for c in await uow.checkins.for_week("2026-W49") if c.unit_id == 1]
+    # Both people's numbers are in the draft, whichever turn wrote last.
+    assert checkin.draft["values"] == {"m.missed_pickups": "110", "m.tons_collected": "1950"}
+    # And the last answers submit the check-in with both.
+    done = await say(StatBot(org_uow, clock), org_uow, HEAD, "recycling 26, within 48 hours 92")
+    assert "stored" in done.lower() or "thanks" in done.lower(), done
+    async with org_uow() as uow:
+        readings = {r.metric_id: r.value for r in await uow.readings.for_unit_week(1, "2026-W49")}
+    assert sorted(readings.values()) == [26, 92, 110, 1950]
 
 
 async def test_two_corrections_of_a_submitted_check_in_at_once(

@@ -120,6 +120,19 @@ async def test_unsigned_or_forged_malformed_gets_401_before_any_parsing(
     assert line.exc_info is None and "401" in line.getMessage() and MARK not in line.getMessage()
 
 
+async def test_slacks_certificate_probe_gets_200_and_does_nothing(slack: Slack, api: Any) -> None:
+    body = b"ssl_check=1&token=legacy-verification-token"
+    for headers in ({"Content-Type": FORM}, _signed_headers(body, None, FORM)):
+        response = await slack.client.post("/slack/events", data=body, headers=headers)
+        assert response.status == 200 and await response.text() == ""
+    assert api.calls == []
+    # Anything more than the probe is still checked.
+    response = await slack.client.post(
+        "/slack/events", data=b"ssl_check=1&command=%2Fstat", headers={"Content-Type": FORM}
+    )
+    assert response.status == 401
+
+
 async def test_a_stale_signed_request_gets_401(slack: Slack) -> None:
     body = json.dumps({"type": "event_callback", "event": {"type": "reaction_added"}}).encode()
     stale = str(int(time.time()) - 6 * 60)

@@ -23,7 +23,7 @@ from adapters.console.render import (
     render_form_intro,
     render_input_prompt,
 )
-from bot.checkins.forms import SUBMIT
+from bot.checkins.forms import SUBMIT, why_input
 from bot.checkins.status import format_value, metric_status, target_text
 from bot.clock import FakeClock
 from bot.commands import CommandError, parse_command
@@ -317,8 +317,11 @@ class ConsoleChat:
                 if answer:
                     values[inp.name] = _choice(inp, answer)
                 key = inp.name.removeprefix("m.")
-                why = whys.get(f"why.{key}")
-                if not inp.name.startswith("m.") or why is None or why in to_ask or key not in targets:
+                if not inp.name.startswith("m.") or key not in targets:
+                    continue
+                # The form asks why only for a value already red; one typed red now is asked here.
+                why = whys.get(f"why.{key}") or why_input(targets[key])
+                if why in to_ask:
                     continue
                 reason = _off_target(targets[key], values.get(inp.name, ""))
                 if reason is None:

@@ -62,7 +62,7 @@ from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
-from bot.cards import database_unavailable
+from bot.cards import database_unavailable, is_database_unavailable
 from bot.conversation import StatBot
 from bot.messages import Card, Reply
 from bot.org.models import Person
@@ -327,6 +327,8 @@ class SlackAdapter:
         if not self._signing_secret:
             return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=401)
         raw = await request.read()
+        if transport.is_ssl_check(raw):
+            return web.Response(status=200, text="")
         checked = transport.check(raw, request.headers, self._signing_secret)
         if isinstance(checked, transport.Refusal):
             log.warning("Slack request refused (%s): %s", checked.status, checked.reason)
@@ -573,6 +575,9 @@ class SlackAdapter:
         if person is None or person.id is None:
             return None, Reply.text(REFUSAL)
         reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
+        if is_database_unavailable(reply):
+            # The database went away during the turn: the modal says so, not the DM.
+            return None, reply
         return person, reply
 
 

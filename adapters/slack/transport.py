@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
@@ -37,6 +38,15 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     if value is None:
         value = next((v for k, v in headers.items() if k.lower() == name), None)
     return value
+
+
+def is_ssl_check(raw: bytes) -> bool:
+    """Slack's certificate probe when a Request URL is saved (``ssl_check=1``): answered
+    200 and nothing else, as bolt does, signed or not.  It reads and changes nothing."""
+    if len(raw) > 1024:
+        return False
+    fields = parse_qs(raw.decode("ascii", "replace"))
+    return fields.get("ssl_check") == ["1"] and set(fields) <= {"ssl_check", "token"}
 
 
 def check(

@@ -28,7 +28,7 @@ from bot.messages import (
     Status,
     paragraph,
 )
-from bot.messages.text import possessive
+from bot.messages.text import counted, possessive
 from bot.org.models import Metric, Person, Unit
 
 OPEN_FORM = Action.CHECKIN_OPEN
@@ -84,7 +84,7 @@ def prompt_card(
             )
         )
     if open_commitments:
-        parts.append(paragraph(f"You also have {open_commitments} open commitment(s) to update."))
+        parts.append(paragraph(f"You also have {counted(open_commitments, 'open commitment')} to update."))
     due = f"Due {local(checkin.deadline_at, respondent.timezone)}."
     if moved_note:
         due += f" {moved_note}"
@@ -103,7 +103,7 @@ def reminder_card(checkin: CheckIn, unit: Unit, respondent: Person, now: dt.date
     else:
         late = now - checkin.deadline_at
         hours = int(late.total_seconds() // 3600)
-        ago = f"{hours // 24} day(s)" if hours >= 24 else f"{hours} hour(s)" if hours else "just now"
+        ago = counted(hours // 24, "day") if hours >= 24 else counted(hours, "hour") if hours else "just now"
         when = (
             f"was due {local(checkin.deadline_at, respondent.timezone)} ({ago} ago); it will be marked late"
         )
@@ -220,6 +220,7 @@ def excused_text(unit: Unit, checkin: CheckIn) -> str:
 
 WHY_USAGE = "Write the explanation like: why backlog: two crews were out sick"
 NO_NUMBERS = "I could not read any numbers."
+DRAFT_BUSY = "Someone else is answering this check-in right now: nothing of yours was kept, send it again."
 CONFIRM_WORDS = ("confirm", "yes", "confirmed")
 
 
@@ -304,15 +305,16 @@ def unit_card(view: UnitWeek, tz: str) -> Card:
                 status=metric_status(m, value),
             )
         )
-        sparks.append(
-            Sparkline(
-                label=m.name, values=tuple(series.get(w) for w in weeks), status=metric_status(m, value)
+        if series:  # a metric without readings is said once, by its fact line
+            sparks.append(
+                Sparkline(
+                    label=m.name, values=tuple(series.get(w) for w in weeks), status=metric_status(m, value)
+                )
             )
-        )
     if facts:
         parts.append(Facts(facts=tuple(facts)))
         parts.extend(sparks)
-    parts.append(Note(text=f"{view.open_commitments} open commitment(s), {view.overdue} overdue."))
+    parts.append(Note(text=f"{counted(view.open_commitments, 'open commitment')}, {view.overdue} overdue."))
     return Card(parts=tuple(parts), summary=f"{unit.name} {week}: {state}")
 
 
@@ -320,7 +322,7 @@ def overview_card(glances: Sequence[UnitGlance], tz: str) -> Card:
     facts = []
     for glance in glances:
         state, state_status = checkin_state(glance.checkin, tz)
-        extra = f" · {glance.off_target} metric(s) off target" if glance.off_target else ""
+        extra = f" · {counted(glance.off_target, 'metric')} off target" if glance.off_target else ""
         status: Status = "red" if glance.off_target else state_status
         facts.append(Fact(label=glance.unit.name, value=state + extra, status=status))
     return Card(

@@ -35,8 +35,10 @@ from bot.messages import (
     TextInput,
     paragraph,
 )
+from bot.messages.text import counted
 from bot.org.models import Metric, Person, Unit
 from bot.parsing import parse_date, parse_number
+from bot.weeks import monday_of, shift_week
 
 SUBMIT = "checkin.submit"
 MAX_FORM_COMMITMENTS = 12
@@ -105,6 +107,33 @@ def metric_hint(ctx: MetricContext) -> str:
     return f"Last week: {last} · Target: {target_text(ctx.metric)}"
 
 
+def due_hint(week: str) -> str:
+    """An example due date that is true: the Friday of the week after the check-in's week."""
+    friday = monday_of(shift_week(week, 1)) + dt.timedelta(days=4)
+    return f"e.g. friday, {friday:%b} {friday.day} or {friday.isoformat()}"
+
+
+def why_input(metric: Metric, value: str | None = None) -> TextInput:
+    """The explanation asked for a value that misses its target."""
+    return TextInput(
+        name=f"why.{metric.key}",
+        label=f"Why is {metric.name} off target?",
+        optional=True,
+        hint="One sentence is enough.",
+        value=value,
+        max_length=500,
+    )
+
+
+def _misses_target(metric: Metric, typed: str | None) -> bool:
+    if typed is None:
+        return False
+    try:
+        return metric_status(metric, parse_number(typed, integer=metric.integer)) == "red"
+    except ValueError:
+        return False
+
+
 def checkin_form(
     *,
     checkin_id: int,
@@ -137,16 +166,11 @@ def checkin_form(
                 value=typed,
             )
         )
-        inputs.append(
-            TextInput(
-                name=f"why.{m.key}",
-                label=f"Why, if {m.name} is off target",
-                optional=True,
-                hint="Needed when the value misses the target band; one sentence is enough.",
-                value=draft.get(f"why.{m.key}"),
-                max_length=500,
-            )
-        )
+        why = f"why.{m.key}"
+        if _misses_target(m, typed) or draft.get(why) or why in (errors or {}):
+            # Asked only for a value that misses its target, right after it: a value
+            # typed red on submit brings the form back with this field and its error.
+            inputs.append(why_input(m, draft.get(why)))
     for c in commitments:
         owner = owners.get(c.owner_id)
         label = f"#{c.id} {c.text}"[:150]
@@ -195,7 +219,7 @@ def checkin_form(
             label="New commitment due",
             optional=True,
             value=draft.get("new.due"),
-            hint="e.g. Friday, Dec 5, 2026-12-05",
+            hint=due_hint(week),
         )
     )
     if len(unit_people) > 1:
@@ -214,7 +238,8 @@ def checkin_form(
     if more_commitments:
         intro.append(
             Note(
-                text=f"{more_commitments} more open commitment(s) are not listed here: "
+                text=f"{counted(more_commitments, 'more open commitment')} "
+                f"{'is' if more_commitments == 1 else 'are'} not listed here: "
                 "`commitments` shows them, `done <id>` and `update <id> <note>` close or update them."
             )
         )

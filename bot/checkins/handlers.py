@@ -163,8 +163,10 @@ async def text_answer(uow: UnitOfWork, person: Person, text: str, now: dt.dateti
     for key, raw in parsed.values.items():
         typed[f"m.{key}"] = raw
     if parsed.question or parsed.problems:
-        await service.keep_draft(uow, checkin, typed)
-        return Reply.text((parsed.question or "; ".join(parsed.problems)) + _missing(loaded, typed))
+        kept = await service.keep_draft(uow, checkin, typed)
+        if kept is None:
+            return Reply.text(cards.DRAFT_BUSY)
+        return Reply.text((parsed.question or "; ".join(parsed.problems)) + _missing(loaded, kept))
     return await _check_typed(uow, loaded, person, typed, now)
 
 
@@ -195,7 +197,13 @@ async def _check_typed(
 ) -> Reply:
     missing = _missing(loaded, typed)
     if missing:
-        await service.keep_draft(uow, loaded.checkin, typed)
+        # Someone else's answers may have landed meanwhile: what is missing is what the
+        # kept draft lacks.
+        kept = await service.keep_draft(uow, loaded.checkin, typed)
+        if kept is None:
+            return Reply.text(cards.DRAFT_BUSY)
+        typed, missing = kept, _missing(loaded, kept)
+    if missing:
         got = [
             f"{c.metric.name} {typed[f'm.{c.metric.key}']}"
             for c in loaded.metrics

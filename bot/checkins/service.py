@@ -15,13 +15,14 @@ from bot.audit import AuditEntry
 from bot.checkins import forms
 from bot.checkins.forms import CommitmentChange, MetricContext, Validated
 from bot.checkins.models import CheckIn, CheckInState, Reading, ReadingRevision
-from bot.checkins.status import metric_status
+from bot.checkins.status import latest_week, metric_status
 from bot.commitments import service as commitments
 from bot.commitments.models import Commitment, CommitmentStatus
 from bot.digests.models import AUDIENCE
 from bot.escalations.models import RUNNING, EscalationState
 from bot.org.context import OrgContext
 from bot.org.models import Metric, Person, Unit
+from bot.org.targets import TargetHistory
 from bot.permissions import is_unit_member
 from bot.ports import UnitOfWork
 from bot.weeks import previous_weeks, week_of
@@ -48,6 +49,8 @@ async def load(uow: UnitOfWork, ctx: OrgContext, checkin: CheckIn) -> Loaded:
     weeks = previous_weeks(checkin.week, ctx.organisation.data_check.weeks)
     ids = [m.id for m in metrics if m.id is not None]
     history = await uow.readings.history(ids, [*weeks, checkin.week])
+    # A late check-in for an earlier week is judged by the target of that week.
+    targets = TargetHistory(await uow.metrics.targets(ids))
     by_metric: dict[int, dict[str, float]] = {}
     for reading in history:
         by_metric.setdefault(reading.metric_id, {})[reading.week] = reading.value
@@ -56,7 +59,7 @@ async def load(uow: UnitOfWork, ctx: OrgContext, checkin: CheckIn) -> Loaded:
         past = by_metric.get(m.id or 0, {})
         contexts.append(
             MetricContext(
-                metric=m,
+                metric=targets.in_week(m, checkin.week),
                 last_value=past.get(weeks[-1]) if weeks else None,
                 history=tuple(past[w] for w in weeks if w in past),
                 current=past.get(checkin.week),
@@ -198,10 +201,25 @@ def _validate(
     )
 
 
-async def keep_draft(uow: UnitOfWork, checkin: CheckIn, typed: Mapping[str, str]) -> None:
-    """Keep what was typed (verbatim) until the check-in is submitted."""
-    checkin.draft = {"values": dict(typed)}
-    await uow.checkins.save(checkin)
+async def keep_draft(uow: UnitOfWork, checkin: CheckIn, typed: Mapping[str, str]) -> dict[str, str] | None:
+    """Keep what was typed (verbatim) until the check-in is submitted; returns the draft
+    as kept (None: others kept changing it, nothing of this turn was kept).
+
+    When someone else (head and deputy answering at once) changed the draft since this
+    turn read it, this turn's own changes are laid over theirs: nobody's words are wiped."""
+    assert checkin.id is not None
+    seen, before = checkin.draft, draft_values(checkin)
+    mine = {k: v for k, v in typed.items() if before.get(k) != v}
+    kept = dict(typed)
+    for _ in range(5):
+        if await uow.checkins.keep_draft_if(checkin.id, {"values": kept}, seen):
+            checkin.draft = {"values": kept}
+            return kept
+        fresh = await uow.checkins.reload(checkin.id)
+        if fresh is None or fresh.state != CheckInState.OPEN:
+            return kept  # submitted meanwhile: the next step tells the person
+        seen, kept = fresh.draft, {**draft_values(fresh), **mine}
+    return None
 
 
 async def _settle(
@@ -462,10 +480,14 @@ async def unit_week(uow: UnitOfWork, unit: Unit, now: dt.datetime) -> UnitWeek:
     weeks = [*previous_weeks(week, STATUS_WEEKS - 1), week]
     checkin = await uow.checkins.for_unit_week(unit.id, week)
     metrics = list(await uow.metrics.for_unit(unit.id))
-    history = await uow.readings.history([m.id for m in metrics if m.id is not None], weeks)
+    ids = [m.id for m in metrics if m.id is not None]
+    history = await uow.readings.history(ids, weeks)
     series: dict[int, dict[str, float]] = {}
     for r in history:
         series.setdefault(r.metric_id, {})[r.week] = r.value
+    # The card shows each metric's latest value: judged by the target of that value's week.
+    targets = TargetHistory(await uow.metrics.targets(ids))
+    metrics = [targets.in_week(m, latest_week(series.get(m.id or 0, {}), weeks) or week) for m in metrics]
     still_open = [
         older
         for older in await uow.checkins.for_unit(unit.id, limit=4)

@@ -1,9 +1,12 @@
-"""How a reading compares with its target and with its own past."""
+"""How a reading compares with its target and with its own past.
+
+The metric given is the one as judged in the reading's week (bot/org/targets.py): a
+week is judged by the target that applied in it, not by today's."""
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.messages import Status
 from bot.org.models import Metric
@@ -20,6 +23,11 @@ def metric_status(metric: Metric, value: float | None) -> Status:
     if gap <= 0:
         return "green"
     return "amber" if gap <= metric.amber else "red"
+
+
+def latest_week(series: Mapping[str, float], weeks: Sequence[str]) -> str | None:
+    """The latest of ``weeks`` with a value in ``series`` (the week a status shows)."""
+    return next((w for w in reversed(weeks) if w in series), None)
 
 
 def format_value(metric: Metric, value: float | None) -> str:

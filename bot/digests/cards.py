@@ -28,6 +28,7 @@ from bot.digests.models import (
     PersonRef,
     PromiseItem,
     ReportingEntry,
+    TargetChangeFacts,
     UnitScore,
     WrittenFacts,
 )
@@ -49,6 +50,7 @@ from bot.messages.model import (
     Status,
     Text,
 )
+from bot.messages.text import counted as _plural
 from bot.org.models import Metric
 
 TOP_ITEMS = 5
@@ -107,19 +109,32 @@ def _metric(ref: MetricRef) -> Metric:
     )
 
 
+def _target_changes_text(changes: Sequence[TargetChangeFacts]) -> str:
+    """The window's target changes, so nobody reads an old week against the new target."""
+    parts = []
+    for change in changes:
+        metric = Metric(
+            unit_id=0, key="", name="", measure=change.measure, direction="higher", target=change.after
+        )
+        before, after = format_value(metric, change.before), format_value(metric, change.after)
+        parts.append(f"target changed from {before} to {after} on {_day(change.on)}")
+    return "; ".join(parts)
+
+
 def _metric_text(kind: str, facts: MetricFacts) -> str:
     metric = _metric(facts.metric)
     value = format_value(metric, facts.value)
     target = f"target {target_text(metric)}"
     name = facts.metric.name
+    changed = f"; {_target_changes_text(facts.target_changes)}" if facts.target_changes else ""
     if kind == "big_move":
-        return f"{name}: {format_value(metric, facts.before)} → {value} ({target})"
+        return f"{name}: {format_value(metric, facts.before)} → {value} ({target}){changed}"
     if kind == "confirmed_outlier":
         why = f" — “{facts.note}”" if facts.note else ""
-        return f"{name}: {value} confirmed despite the data check{why}"
+        return f"{name}: {value} confirmed despite the data check{why}{changed}"
     weeks = f"{facts.streak}+ weeks" if facts.whole_window else f"{facts.streak} weeks"
     worse = f", worse than last week ({format_value(metric, facts.before)})" if facts.worse else ""
-    return f"{name}: {value} ({target}), off target {weeks} running{worse}"
+    return f"{name}: {value} ({target}), off target {weeks} running{worse}{changed}"
 
 
 def _commitment_text(kind: str, facts: CommitmentFacts) -> str:
@@ -235,10 +250,6 @@ def item_parts(item: ExceptionItem) -> list[Part]:
     return parts
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _share(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}% ({part} of {whole})" if whole else "—"
 
@@ -339,6 +350,8 @@ def _line_label(line: MetricLine) -> str:
         label += f" {line.change_text} vs last week"
     if line.off_target_weeks >= 2:
         label += f" · off target {line.off_target_weeks} weeks"
+    if line.target_changes:
+        label += f" · {_target_changes_text(line.target_changes)}"
     return label
 
 

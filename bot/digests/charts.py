@@ -1,5 +1,6 @@
 """Trend charts for the metrics that need attention: one PNG of small multiples, each
-with its target line, plus a text alternative that says the same in words.
+with its target line (a step where the target changed: each week against its own
+target), plus a text alternative that says the same in words.
 
 matplotlib is imported on first use with the Agg backend (no display, thread-safe
 enough for one render at a time), so importing the core stays fast.
@@ -31,6 +32,16 @@ def _metric(series: ChartSeries) -> Metric:
     )
 
 
+def _target_steps(series: ChartSeries) -> list[tuple[float, float, str]]:
+    """Where the target line steps: (before, after, first week of the new target)."""
+    steps = []
+    for index in range(1, len(series.targets)):
+        before, after = series.targets[index - 1], series.targets[index]
+        if before != after:
+            steps.append((before, after, series.weeks[index]))
+    return steps
+
+
 def alt_text(series: Sequence[ChartSeries]) -> str:
     """The chart in words: per panel the latest value against the target, the range over
     the window, and how long it has been off target."""
@@ -45,6 +56,9 @@ def alt_text(series: Sequence[ChartSeries]) -> str:
         latest = s.values[-1] if s.values else None
         words = f"{s.unit_name} — {s.metric_name}: {format_value(metric, latest)} "
         words += f"against a target of {format_value(metric, s.target)} ({s.direction} is better)"
+        for before, after, week in _target_steps(s):
+            shown = format_value(metric, before), format_value(metric, after)
+            words += f"; the target moved from {shown[0]} to {shown[1]} in {week}"
         if present:
             low, high = format_value(metric, min(present)), format_value(metric, max(present))
             words += f"; between {low} and {high}"
@@ -81,7 +95,11 @@ def render_trend_chart(series: Sequence[ChartSeries], *, title: str = "") -> tup
                 color=colour,
                 linewidth=1.6,
             )
-        axes.axhline(s.target, color="#566573", linestyle="--", linewidth=1)
+        if s.targets:
+            # Each week against the target it was judged by: the line steps where it changed.
+            axes.step(xs, s.targets, where="mid", color="#566573", linestyle="--", linewidth=1)
+        else:
+            axes.axhline(s.target, color="#566573", linestyle="--", linewidth=1)
         axes.set_title(f"{s.unit_name}\n{s.metric_name}", fontsize=8)
         labels = [w.split("-")[1] for w in s.weeks]
         step = max(1, len(labels) // 4)

@@ -16,6 +16,7 @@ from bot.checkins.models import CheckIn, Reading
 from bot.commitments.models import Commitment
 from bot.escalations.models import Escalation
 from bot.org.models import Metric, Person, Unit
+from bot.org.targets import MetricTarget
 
 # The leader actions the cadence counts (written to the audit log by their handlers).
 LEADER_ACTIONS: tuple[str, ...] = (
@@ -35,6 +36,8 @@ class DigestData:
     people: dict[int, Person] = field(default_factory=dict)
     units: list[Unit] = field(default_factory=list)
     metrics: list[Metric] = field(default_factory=list)
+    # The target history of ``metrics`` (each week is judged by its own target).
+    targets: list[MetricTarget] = field(default_factory=list)
     # metric id → week → value, for every week of ``weeks``.
     values: dict[int, dict[str, float]] = field(default_factory=dict)
     # The readings of ``week`` that carry a note or were confirmed despite the data check

@@ -73,6 +73,19 @@ class ReportingEntry(_Model):
     messages_sent: int = 0
 
 
+class TargetChangeFacts(_Model):
+    """A metric's target changed within the digest's window: the weeks from ``week`` on
+    are judged by ``after``, the weeks before by ``before``."""
+
+    before: float
+    after: float
+    week: str
+    # The day it was changed, in the organisation's zone.
+    on: dt.date
+    # The metric's measure, to write the two targets in it.
+    measure: str = "number"
+
+
 class MetricLine(_Model):
     metric_key: str
     name: str
@@ -90,6 +103,8 @@ class MetricLine(_Model):
     off_target_weeks: int = 0
     note: str = ""
     confirmed_outlier: bool = False
+    # The metric's target changes within the window, oldest first.
+    target_changes: tuple[TargetChangeFacts, ...] = ()
 
 
 class UnitScore(_Model):
@@ -131,6 +146,8 @@ class MetricFacts(_Model):
     worse: bool = False
     # The unit head's explanation of the value.
     note: str = ""
+    # The metric's target changes within the window, oldest first.
+    target_changes: tuple[TargetChangeFacts, ...] = ()
 
 
 class CommitmentFacts(_Model):
@@ -287,6 +304,9 @@ class ChartSeries(_Model):
     values: tuple[float | None, ...]
     status: Status
     off_target_weeks: int
+    # The target each week of ``weeks`` was judged by, when it changed within them
+    # (empty: ``target`` throughout, as in digests stored before targets had a history).
+    targets: tuple[float, ...] = ()
 
 
 class Digest(_Model):

@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 from bot.calendar import local_moment
 from bot.checkins.models import CheckIn, Reading
 from bot.digests.data import DigestData
-from bot.digests.models import PersonRef, ReportState
+from bot.digests.models import PersonRef, ReportState, TargetChangeFacts
 from bot.escalations.policy import DEFAULT_QUIET_AFTER_DAYS
 from bot.messages import Status
 from bot.org.context import OrgContext
 from bot.org.models import Metric, Person, Unit
+from bot.org.targets import TargetHistory
 from bot.weeks import monday_of, shift_week
 
 
@@ -41,6 +42,7 @@ class Observation:
 
     unit: Unit
     head: Person | None
+    # As judged in the covered week (that week's target, amber band and direction).
     metric: Metric
     value: float | None
     # The previous loaded week's value, and the change since (None when either is missing).
@@ -55,6 +57,10 @@ class Observation:
     history: tuple[float | None, ...]
     # The week's reading when it carries a note or was confirmed despite the data check.
     reading: Reading | None
+    # The target each loaded week was judged by, oldest first.
+    targets: tuple[float, ...] = ()
+    # The metric's target changes within the loaded weeks, oldest first.
+    target_changes: tuple[TargetChangeFacts, ...] = ()
 
 
 @dataclass(slots=True)
@@ -76,6 +82,8 @@ class Scope:
     units: list[Unit]
     unit_by_id: dict[int | None, Unit]
     metrics_of: dict[int, list[Metric]]
+    # Which target judges which week.
+    targets: TargetHistory
     _quiet_days: dict[str, int] = field(default_factory=dict)
     _open_commitments: set[int] | None = None
 
@@ -108,6 +116,7 @@ class Scope:
             units=units,
             unit_by_id={u.id: u for u in units},
             metrics_of=metrics_of,
+            targets=TargetHistory(data.targets),
         )
 
     @property

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.checkins.status import format_change, format_value, metric_status, target_text
 from bot.digests.detectors.escalations import missed_checkin_escalations
 from bot.digests.detectors.metrics import OFF_TARGET_WEEKS
-from bot.digests.models import ChartSeries, MetricLine, ReportingEntry, UnitScore
+from bot.digests.models import ChartSeries, MetricLine, ReportingEntry, TargetChangeFacts, UnitScore
 from bot.digests.scope import Observation, Scope, ref, report_state
 from bot.messages import Status
 from bot.org.models import Metric
@@ -45,8 +45,19 @@ def _unit_rank(score: UnitScore) -> tuple[int, int, int, str]:
     return (rank, -score.reds, -score.ambers, score.unit_name.lower())
 
 
+def _target_changes(scope: Scope, metric: Metric, weeks: tuple[str, ...]) -> tuple[TargetChangeFacts, ...]:
+    assert metric.id is not None
+    return tuple(
+        TargetChangeFacts(
+            before=c.before, after=c.after, week=c.week, on=scope.day(c.recorded_at), measure=metric.measure
+        )
+        for c in scope.targets.changes(metric.id, weeks)
+    )
+
+
 def _chart(observation: Observation, weeks: tuple[str, ...]) -> ChartSeries:
     metric, unit = observation.metric, observation.unit
+    changed = observation.target_changes
     return ChartSeries(
         unit_key=unit.key,
         unit_name=unit.name,
@@ -60,6 +71,7 @@ def _chart(observation: Observation, weeks: tuple[str, ...]) -> ChartSeries:
         values=observation.history,
         status=observation.status,
         off_target_weeks=observation.streak,
+        targets=observation.targets if changed else (),
     )
 
 
@@ -101,23 +113,27 @@ def score(scope: Scope) -> Scorecard:
         )
         lines: list[MetricLine] = []
         reds = ambers = 0
-        for metric in metrics:
-            assert metric.id is not None
-            history = data.values.get(metric.id, {})
+        for stored in metrics:
+            assert stored.id is not None
+            history = data.values.get(stored.id, {})
             spark = tuple(history.get(w) for w in weeks)
+            # Each week is judged by the target that applied in it.
+            judged = scope.targets.over(stored, weeks)
+            metric = judged[-1]
             value = history.get(week)
             status = metric_status(metric, value)
             reds += status == "red"
             ambers += status == "amber"
             streak = 0
-            for w in reversed(weeks):
-                if not _off_target(metric, history.get(w)):
+            for w, then in zip(reversed(weeks), reversed(judged), strict=True):
+                if not _off_target(then, history.get(w)):
                     break
                 streak += 1
+            changes = _target_changes(scope, stored, weeks)
             before = history.get(scope.previous)
             change = None if value is None or before is None else value - before
             worse = change is not None and (change < 0 if metric.direction == "higher" else change > 0)
-            reading = reading_of.get(metric.id)
+            reading = reading_of.get(stored.id)
             observation = Observation(
                 unit=unit,
                 head=head,
@@ -130,6 +146,8 @@ def score(scope: Scope) -> Scorecard:
                 streak=streak,
                 history=spark,
                 reading=reading,
+                targets=tuple(m.target for m in judged),
+                target_changes=changes,
             )
             observations.append(observation)
             # Built from checked values; skipping validation matters at thousands of lines.
@@ -148,6 +166,7 @@ def score(scope: Scope) -> Scorecard:
                     off_target_weeks=streak,
                     note=reading.note if reading else "",
                     confirmed_outlier=bool(reading and reading.confirmed_outlier),
+                    target_changes=changes,
                 )
             )
             if streak >= OFF_TARGET_WEEKS or status == "red":

@@ -118,6 +118,12 @@ def already_text(escalation: Escalation, title: str, by: Person | None = None) -
 def taken_first_text(escalation: Escalation, by: Person | None, title: str) -> str:
     """To the leader whose click lost a race: who got there first; nothing of theirs was
     recorded."""
+    if escalation.state == "resolved" and by is None:
+        # The sweep found the item settled (done, answered, submitted or given a new date).
+        return (
+            f"This settled itself a moment ago: what it was about was resolved ({title}). "
+            "Your click changed nothing."
+        )
     who = by.name if by is not None else "Someone else"
     if escalation.state == "snoozed" and escalation.snoozed_until is not None and by is not None:
         shown = escalation.snoozed_until.astimezone(ZoneInfo(by.timezone)).strftime("%a %d %b %H:%M")

@@ -161,9 +161,17 @@ async def advance(uow_factory: UnitOfWorkFactory, clock: Clock) -> int:
     sent = 0
     for escalation in due:
         async with uow_factory() as uow:
-            sent += await _advance_one(uow, escalation, now)
+            try:
+                written = await _advance_one(uow, escalation, now)
+            except _Overtaken:
+                continue  # leaving without a commit takes back this step's messages
             await uow.commit()
+            sent += written
     return sent
+
+
+class _Overtaken(Exception):
+    """Someone settled the escalation while this sweep was working on it."""
 
 
 async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime) -> int:
@@ -173,10 +181,13 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
     if current is None or current.state not in RUNNING:
         return 0
     escalation = current
+    # Every write below is conditional on the state read here: a leader's acknowledgement
+    # (or snooze, or done) that lands meanwhile is never overwritten by the sweep.
+    read_state = {"state": current.state, "acted_by": current.acted_by}
     subject = await subject_of(uow, escalation, now)
     if subject is None or subject.resolved:
         escalation.state, escalation.next_step_at, escalation.updated_at = EscalationState.RESOLVED, None, now
-        await uow.escalations.save(escalation)
+        await uow.escalations.save_if(escalation, read_state)
         return 0
     if escalation.state == "snoozed":
         if escalation.snoozed_until is not None and escalation.snoozed_until > now:
@@ -238,7 +249,8 @@ async def _advance_one(uow: UnitOfWork, escalation: Escalation, now: dt.datetime
             escalation.next_step_at = next_due(chain, index + 1, now, calendar=ctx.calendar, tz=tz)
         break
     escalation.updated_at = now
-    await uow.escalations.save(escalation)
+    if not await uow.escalations.save_if(escalation, read_state):
+        raise _Overtaken
     return sent
 
 

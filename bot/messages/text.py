@@ -8,6 +8,11 @@ def possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``1 message``, ``2 messages``; ``plural`` for words that do not just take an s."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 SPARK = "▁▂▃▄▅▆▇█"
 NO_READING = "·"
 

@@ -2,11 +2,14 @@
 
 Idempotent: applying the same file twice changes nothing the second time.  Nothing with
 history is ever deleted: a person, unit or metric missing from the file is retired
-(inactive) and keeps its readings; putting it back in the file revives it.
+(inactive) and keeps its readings; putting it back in the file revives it.  Nor is a
+target overwritten: a metric's target, amber band and direction are kept as a history
+(bot/org/targets.py), and a change applies from the week it is applied in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,7 +17,9 @@ from typing import Any, Literal
 from bot.audit import AuditEntry
 from bot.org.models import Metric, OrgSettings, Person, StoredPolicy, Unit
 from bot.org.schema import OrgFile, weekday_number
+from bot.org.targets import MetricTarget
 from bot.ports import UnitOfWork
+from bot.weeks import week_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +177,7 @@ async def apply_org(
                 await uow.units.save(unit)
                 diff.add("changed", f"unit {unit_entry.key}", details)
         assert unit.id is not None
-        await _apply_metrics(uow, diff, unit.id, unit_entry.key, unit_entry.metrics)
+        await _apply_metrics(uow, diff, unit, unit_entry.metrics, now)
     for unit in units.values():
         if unit.active:
             unit.active = False
@@ -196,8 +201,13 @@ async def apply_org(
     return diff
 
 
-async def _apply_metrics(uow: UnitOfWork, diff: OrgDiff, unit_id: int, unit_key: str, entries: Any) -> None:
-    metrics = {m.key: m for m in await uow.metrics.for_unit(unit_id, active_only=False)}
+async def _apply_metrics(uow: UnitOfWork, diff: OrgDiff, unit: Unit, entries: Any, now: dt.datetime) -> None:
+    assert unit.id is not None
+    unit_key = unit.key
+    metrics = {m.key: m for m in await uow.metrics.for_unit(unit.id, active_only=False)}
+    # A new target applies from the week it is set in (in the unit's zone); the weeks
+    # before keep being judged by the target they had.
+    week = week_of(now, unit.timezone)
     for position, entry in enumerate(entries):
         low, high = entry.range if entry.range is not None else (None, None)
         wanted: dict[str, Any] = {
@@ -213,15 +223,32 @@ async def _apply_metrics(uow: UnitOfWork, diff: OrgDiff, unit_id: int, unit_key:
         }
         metric = metrics.pop(entry.key, None)
         if metric is None:
-            await uow.metrics.add(Metric(unit_id=unit_id, key=entry.key, **wanted))
+            metric = await uow.metrics.add(Metric(unit_id=unit.id, key=entry.key, **wanted))
+            await uow.metrics.add_target(MetricTarget.of(metric, valid_from=week, recorded_at=now))
             diff.add("added", f"metric {unit_key}/{entry.key}")
         else:
+            before = dataclasses.replace(metric)
             details = _update(metric, wanted)
             if details:
                 await uow.metrics.save(metric)
+                if not _judges_alike(before, metric):
+                    await _record_target(uow, before, metric, week, now)
+                    details.append(f"from {week}; earlier weeks keep their target")
                 diff.add("changed", f"metric {unit_key}/{entry.key}", details)
     for metric in metrics.values():
         if metric.active:
             metric.active = False
             await uow.metrics.save(metric)
             diff.add("retired", f"metric {unit_key}/{metric.key}", ["its readings are kept"])
+
+
+def _judges_alike(before: Metric, after: Metric) -> bool:
+    return (before.target, before.amber, before.direction) == (after.target, after.amber, after.direction)
+
+
+async def _record_target(uow: UnitOfWork, before: Metric, after: Metric, week: str, now: dt.datetime) -> None:
+    assert after.id is not None
+    if not await uow.metrics.targets([after.id]):
+        # Stored before targets had a history: what it had so far judges the weeks before.
+        await uow.metrics.add_target(MetricTarget.of(before, valid_from=week, recorded_at=now))
+    await uow.metrics.add_target(MetricTarget.of(after, valid_from=week, recorded_at=now))

@@ -49,6 +49,27 @@ class Home:
     digest_summary: Sequence[Part] = ()
 
 
+def _listed(items: Sequence[Commitment], today: dt.date) -> list[Part]:
+    """Soonest due first, at most MAX_HOME_COMMITMENTS, the rest counted."""
+    parts: list[Part] = []
+    for c in items[:MAX_HOME_COMMITMENTS]:
+        late = c.due_on < today
+        parts.append(
+            Facts(
+                facts=(
+                    Fact(
+                        label=f"#{c.id} · due {c.due_on:%a %d %b}" + (" (overdue)" if late else ""),
+                        value=c.text,
+                        status="red" if late else "none",
+                    ),
+                )
+            )
+        )
+    if len(items) > MAX_HOME_COMMITMENTS:
+        parts.append(Note(text=f"…and {len(items) - MAX_HOME_COMMITMENTS} more: `commitments`."))
+    return parts
+
+
 def home_card(home: Home) -> Card:
     person, now = home.person, home.now
     tz = ZoneInfo(person.timezone)
@@ -86,27 +107,29 @@ def home_card(home: Home) -> Card:
     if len(parts) == 2:
         parts.append(paragraph("Nothing to fill in right now. You will get a message when a check-in opens."))
 
-    # Open commitments, soonest first.
+    # Open commitments, soonest first; leaders' questions apart, because only an answer
+    # closes one.
+    questions = [c for c in home.commitments if c.origin == "followup"]
+    commitments = [c for c in home.commitments if c.origin != "followup"]
     parts.append(Divider())
     parts.append(Heading(text="Your open commitments"))
-    commitments = home.commitments
     if not commitments:
         parts.append(paragraph("None. Add one with `commit <text> by <date>`."))
-    for c in commitments[:MAX_HOME_COMMITMENTS]:
-        late = c.due_on < today
+    parts.extend(_listed(commitments, today))
+    if questions:
+        parts.append(Divider())
+        parts.append(Heading(text="Questions waiting for your answer"))
+        parts.extend(_listed(questions, today))
         parts.append(
-            Facts(
-                facts=(
-                    Fact(
-                        label=f"#{c.id} · due {c.due_on:%a %d %b}" + (" (overdue)" if late else ""),
-                        value=c.text,
-                        status="red" if late else "none",
-                    ),
+            Buttons(
+                buttons=tuple(
+                    Button(
+                        label=f"Answer #{c.id}", action=Action.FOLLOWUP_ANSWER, ids={"commitment": str(c.id)}
+                    )
+                    for c in questions[:5]
                 )
             )
         )
-    if len(commitments) > MAX_HOME_COMMITMENTS:
-        parts.append(Note(text=f"…and {len(commitments) - MAX_HOME_COMMITMENTS} more: `commitments`."))
 
     if home.shows_digest:
         parts.append(Divider())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Text, cast, or_, select, update
 
 from bot.checkins.models import CheckIn, CheckInState
 from storage.records import CheckInRecord, UnitRecord
@@ -86,6 +87,21 @@ class CheckInRepo(Repo[CheckIn, CheckInRecord]):
             .values(draft=draft)
             .execution_options(synchronize_session=False)
         )
+
+    async def keep_draft_if(self, checkin_id: int, draft: dict[str, Any], seen: dict[str, Any]) -> bool:
+        """Write the draft only if the stored one is still ``seen`` (two people typing
+        answers to one check-in at once must not wipe each other's words).  Drafts do not
+        bump the version: a draft never makes a submission lose its race."""
+        # Compared as text: the JSON type keeps what was written, and json.dumps is what
+        # wrote it (PostgreSQL's json type has no equality operator).
+        stored = cast(CheckInRecord.draft, Text)
+        result = await self.session.execute(
+            update(CheckInRecord)
+            .where(CheckInRecord.id == checkin_id, stored == json.dumps(seen))
+            .values(draft=draft)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result) == 1
 
     async def open_for_person(self, person_id: int) -> list[CheckIn]:
         units = select(UnitRecord.id).where(

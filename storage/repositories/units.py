@@ -1,10 +1,15 @@
-"""Units and their metrics."""
+"""Units, their metrics and the metrics' target history."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
 from bot.org.models import Metric, Unit
-from storage.records import MetricRecord, UnitRecord
-from storage.repositories.base import Repo
+from bot.org.targets import MetricTarget
+from storage.records import MetricRecord, MetricTargetRecord, UnitRecord
+from storage.repositories.base import Repo, to_domain, values_of
 
 
 class UnitRepo(Repo[Unit, UnitRecord]):
@@ -28,3 +33,19 @@ class MetricRepo(Repo[Metric, MetricRecord]):
 
     async def all(self, *, active_only: bool = True) -> list[Metric]:
         return await self._all(*([MetricRecord.active.is_(True)] if active_only else []))
+
+    async def targets(self, metric_ids: Sequence[int]) -> list[MetricTarget]:
+        if not metric_ids:
+            return []
+        rows = await self.session.scalars(
+            select(MetricTargetRecord)
+            .where(MetricTargetRecord.metric_id.in_(metric_ids))
+            .order_by(MetricTargetRecord.id)
+        )
+        return [to_domain(row, MetricTarget) for row in rows]
+
+    async def add_target(self, target: MetricTarget) -> None:
+        row = MetricTargetRecord(**values_of(target))
+        self.session.add(row)
+        await self.session.flush()
+        target.id = row.id

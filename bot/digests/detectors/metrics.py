@@ -29,6 +29,7 @@ def _facts(observation: Observation, window: int) -> ItemFacts:
         whole_window=observation.streak == window,
         worse=observation.worse,
         note=reading.note if reading else "",
+        target_changes=observation.target_changes,
     )
 
 
