@@ -3,9 +3,10 @@
 A real `statbot serve` subprocess (as the console script runs it) on a temporary SQLite
 database, migrated with `statbot db upgrade`, with a generated 1,000-unit org (8 metrics
 each) applied with `statbot org apply` and twelve weeks of readings; Slack points at the
-tests' fake Web API.  A leader asks for the digest with a signed `/stat digest`, so the
-server loads and builds the whole organisation's digest and sends its cards.  Then the
-server's peak resident set (VmHWM in /proc/<pid>/status) is read.  Goal: under 200 MB.
+tests' fake Web API.  The prepared database is cached under .bench/ (preparing it takes
+half a minute).  A leader asks for the digest with a signed `/stat digest`, so the server
+loads and builds the whole organisation's digest and sends its cards.  Then the server's
+peak resident set (VmHWM in /proc/<pid>/status) is read.  Goal: under 200 MB.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -28,10 +30,12 @@ from sqlalchemy import insert, select, update
 from bench import report
 from bot.weeks import previous_weeks, week_of
 from storage.engine import create_engine
+from storage.migrations import head_revision
 from storage.records import MetricRecord, ReadingRecord, UnitRecord
 from tests.fakes.slack_api import FakeSlackApi, form_body, slack_signature
 
 ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".bench"
 UNITS = 1000
 METRICS = 8
 WEEKS = 12
@@ -78,7 +82,7 @@ def org_file(path: Path) -> None:
 async def readings(url: str) -> None:
     """Twelve weeks of readings for every metric, up to last week, from units set up a
     year ago (a unit applied today has nothing to report for last week)."""
-    last = previous_weeks(week_of(time_now(), "America/New_York"), 1)[0]
+    last = _last_week()
     weeks = [*previous_weeks(last, WEEKS - 1), last]
     engine = create_engine(url)
     try:
@@ -105,6 +109,10 @@ async def readings(url: str) -> None:
                 await connection.execute(insert(ReadingRecord), rows[start : start + 20_000])
     finally:
         await engine.dispose()
+
+
+def _last_week() -> str:
+    return previous_weeks(week_of(time_now(), "America/New_York"), 1)[0]
 
 
 def time_now() -> dt.datetime:
@@ -164,14 +172,22 @@ async def measure(tmp: Path) -> tuple[dict[str, float], dict[str, float], float,
     for name in ("SLACK_APP_TOKEN", "MicrosoftAppId", "MicrosoftAppPassword"):
         env.pop(name, None)
     try:
-        org = tmp / "org.yaml"
-        org_file(org)
-        started = time.perf_counter()
-        await _statbot(env, "db", "upgrade")
-        await _statbot(env, "org", "apply", str(org))
-        await readings(url)
-        took = time.perf_counter() - started
-        print(f"serve: {UNITS} units applied, {WEEKS} weeks of readings in {took:.0f} s")
+        # Cached like the digest bench's databases: by schema revision, and by week (the
+        # readings end last week).
+        CACHE.mkdir(exist_ok=True)
+        cached = CACHE / f"serve-{UNITS}u-{head_revision()}-{_last_week()}.db"
+        if cached.exists():
+            shutil.copyfile(cached, tmp / "serve.db")
+        else:
+            org = tmp / "org.yaml"
+            org_file(org)
+            started = time.perf_counter()
+            await _statbot(env, "db", "upgrade")
+            await _statbot(env, "org", "apply", str(org))
+            await readings(url)
+            took = time.perf_counter() - started
+            print(f"serve: {UNITS} units applied, {WEEKS} weeks of readings in {took:.0f} s")
+            shutil.copyfile(tmp / "serve.db", cached)
         server = await asyncio.create_subprocess_exec(
             sys.executable, "-c", STATBOT, "serve", "--no-scheduler",
             cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL,
