@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
 # Everything else is imported inside the commands that need it: SQLAlchemy, Alembic,
 # slack-bolt and matplotlib together cost half a second, and `statbot --help` should not.
+# Even rich: the consoles are made when a command first prints, and the help is click's
+# plain text (typer's rich help imports rich's markdown renderer, a quarter of the time
+# `statbot --help` took).
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from adapters.runtime import Runtime
     from adapters.settings import Settings
 
@@ -21,16 +25,38 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
-org_app = typer.Typer(help="The org file: units, people, metrics, policies.", no_args_is_help=True)
-manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True, rich_markup_mode=None)
+org_app = typer.Typer(
+    help="The org file: units, people, metrics, policies.", no_args_is_help=True, rich_markup_mode=None
+)
+manifest_app = typer.Typer(help="Platform app manifests.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(manifest_app, name="manifest")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+_consoles: dict[bool, Console] = {}
+
+
+def _console(*, stderr: bool) -> Console:
+    if stderr not in _consoles:
+        from rich.console import Console
+
+        _consoles[stderr] = Console(stderr=stderr, soft_wrap=True)
+    return _consoles[stderr]
+
+
+def out() -> Console:
+    """The console for a command's output (stdout)."""
+    return _console(stderr=False)
+
+
+def err() -> Console:
+    """The console for errors (stderr)."""
+    return _console(stderr=True)
+
+
 T = TypeVar("T")
 
 # `statbot serve` stopping (SIGTERM, docker stop's 10 s): requests in flight get
@@ -40,7 +66,7 @@ TURN_GRACE = 2.0
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err().print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -133,7 +159,7 @@ def db_upgrade() -> None:
         # The driver's first line says what is wrong; its text never holds the password.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         fail(f"cannot migrate {masked_url(url)}: {first}")
-    out.print(f"database at revision {migrations.head_revision()}")
+    out().print(f"database at revision {migrations.head_revision()}")
 
 
 # --- org -----------------------------------------------------------------------------------
@@ -162,12 +188,12 @@ def org_apply(
     try:
         org = load_org(str(file))
     except OrgFileError as exc:
-        err.print(
+        err().print(
             f"[bold red]{file} was refused; nothing was written.[/] {counted(len(exc.problems), 'problem')}:",
             highlight=False,
         )
         for problem in exc.problems:
-            err.print(f"  - {problem}", highlight=False, markup=False)
+            err().print(f"  - {problem}", highlight=False, markup=False)
         raise typer.Exit(1) from None
 
     async def body(runtime: Runtime) -> None:
@@ -181,12 +207,12 @@ def org_apply(
         if not dry_run:
             await _link_people(runtime)
         if diff.empty:
-            out.print(f"{file}: no changes ({len(org.units)} units, {len(org.people)} people).")
+            out().print(f"{file}: no changes ({len(org.units)} units, {len(org.people)} people).")
             return
         for change in diff.changes:
             colour = {"added": "green", "changed": "yellow", "retired": "red"}[change.kind]
-            out.print(f"[{colour}]{change}[/]", highlight=False)
-        out.print(
+            out().print(f"[{colour}]{change}[/]", highlight=False)
+        out().print(
             f"{file}: {verb} — {diff.count('added')} added, {diff.count('changed')} changed, "
             f"{diff.count('retired')} retired" + (" (dry run: nothing written)" if dry_run else "")
         )
@@ -204,15 +230,15 @@ async def _link_people(runtime: Runtime) -> None:
         client = runtime.slack.lookup_client(rate_limit_retries=5)
         report = await link_people(runtime.uow, client)
         for line in report.lines():
-            out.print(line, markup=False, highlight=False)
+            out().print(line, markup=False, highlight=False)
     if runtime.teams is not None and runtime.slack is None:
         # Teams alone: people become reachable when the app is installed for them.
         for person in await runtime.teams.mark_unreachable():
             line = f"{person.email}: not reachable yet ({person.unreachable})"
-            out.print(line, markup=False, highlight=False)
+            out().print(line, markup=False, highlight=False)
     if len(runtime.platforms) > 1:
         for person in await mark_unreachable(runtime.uow, runtime.platforms):
-            out.print(
+            out().print(
                 f"{person.email}: reachable on no platform ({person.unreachable})",
                 markup=False,
                 highlight=False,
@@ -230,7 +256,7 @@ def org_show() -> None:
         # Plain lines within 80 columns, the same on a terminal and when piped.
         indent = " " * (len(text) - len(text.lstrip()) + 4)
         for part in textwrap.wrap(text, width=80, subsequent_indent=indent) or [""]:
-            out.print(part, markup=False, highlight=False, soft_wrap=True)
+            out().print(part, markup=False, highlight=False, soft_wrap=True)
 
     async def body(runtime: Runtime) -> None:
         async with runtime.uow() as uow:
@@ -320,9 +346,9 @@ def serve(
             scheduler = None
             try:
                 await web.TCPSite(runner, host, port).start()
-                out.print(f"statbot listening on http://{host}:{port}")
+                out().print(f"statbot listening on http://{host}:{port}")
                 if runtime.gateway is None:
-                    out.print(f"{NO_PLATFORM}: deliveries wait in the outbox")
+                    out().print(f"{NO_PLATFORM}: deliveries wait in the outbox")
                 if not no_scheduler:
                     # Before Socket Mode: a network that is down at start must not hold up the sweeps.
                     scheduler = runtime.scheduler()
@@ -332,9 +358,9 @@ def serve(
                 except RuntimeError as exc:
                     fail(str(exc))
                 if runtime.slack is not None and config.slack_app_token is not None:
-                    out.print("Slack: Socket Mode connected")
+                    out().print("Slack: Socket Mode connected")
                 await stop.wait()
-                out.print("stopping")
+                out().print("stopping")
             finally:
                 # docker stop waits 10 s: stop taking work, finish what was queued (bounded),
                 # hand back unsent delivery claims, then close the connections.
@@ -345,8 +371,8 @@ def serve(
                     try:
                         await asyncio.wait_for(runtime.slack.wait_idle(), TURN_GRACE)
                     except TimeoutError:
-                        out.print(f"turns still running after {TURN_GRACE:.0f} s; stopping anyway")
-        out.print("stopped")
+                        out().print(f"turns still running after {TURN_GRACE:.0f} s; stopping anyway")
+        out().print("stopped")
 
     run(main)
 
@@ -448,7 +474,7 @@ def demo(
             clock = FakeClock(SystemClock().now())
             async with open_runtime(Settings(database_url=url), clock=clock, platforms=False) as runtime:
                 return await run_demo(
-                    runtime.uow, str(org_file), weeks, out_dir, out, seed=seed, clock=clock, bot=runtime.bot
+                    runtime.uow, str(org_file), weeks, out_dir, out(), seed=seed, clock=clock, bot=runtime.bot
                 )
 
         try:
@@ -457,9 +483,9 @@ def demo(
             stats = asyncio.run(main())
         except OrgFileError as exc:
             fail("the org file was refused:\n" + "\n".join(exc.problems))
-    out.print("[bold]demo done[/]: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.items())))
+    out().print("[bold]demo done[/]: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.items())))
     if out_dir is not None:
-        out.print(f"weekly summaries and digests are in {out_dir}/")
+        out().print(f"weekly summaries and digests are in {out_dir}/")
 
 
 @app.command()
@@ -478,11 +504,11 @@ def tick(
         async with open_runtime(config, clock=FakeClock(instant) if instant else None) as runtime:
             await runtime.check_migrated()
             report = await runtime.tick()
-            out.print(f"{runtime.clock.now().isoformat()}: {report}")
+            out().print(f"{runtime.clock.now().isoformat()}: {report}")
             if runtime.gateway is None:
                 waiting = await runtime.pending_deliveries()
                 noun = "delivery waits" if waiting == 1 else "deliveries wait"
-                out.print(f"{NO_PLATFORM}: {waiting} {noun} in the outbox")
+                out().print(f"{NO_PLATFORM}: {waiting} {noun} in the outbox")
 
     run(main)
 
@@ -504,10 +530,10 @@ def digest(
         fail("--force only makes sense with --post (it sends a posted week again)", 2)
 
     async def body(runtime: Runtime) -> int:
-        return await print_digest(runtime.container, week, post, out, force=force)
+        return await print_digest(runtime.container, week, post, out(), force=force)
 
     # `statbot digest | head`: the reader left, which is not an error.
-    out.on_broken_pipe = _reader_left  # type: ignore[method-assign]
+    out().on_broken_pipe = _reader_left  # type: ignore[method-assign]
     code = run_with(body)
     if code:
         raise typer.Exit(code)
@@ -539,7 +565,7 @@ def export(
         return await export_data(runtime.container, format, since_date, out_path)
 
     for path in run_with(body):
-        out.print(f"wrote {path}")
+        out().print(f"wrote {path}")
 
 
 @manifest_app.command("slack")
@@ -574,7 +600,7 @@ def manifest_teams(
     except ValueError as exc:
         fail(str(exc), 2)
     out_file.write_bytes(package)
-    out.print(f"wrote {out_file}", highlight=False)
+    out().print(f"wrote {out_file}", highlight=False)
 
 
 def main() -> None:

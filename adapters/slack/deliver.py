@@ -373,6 +373,9 @@ class SlackGateway:
         # keeps them) is read once per person per process.
         self._dm: dict[int, str] = {}
         self._dm_loaded_at = -1e9
+        # One load at a time: the sends of a fan-out that start together wait for the
+        # first one's load instead of each looking its person up on its own.
+        self._dm_loading = asyncio.Lock()
 
     async def send(self, delivery: Delivery) -> str | None:
         try:
@@ -426,14 +429,15 @@ class SlackGateway:
     async def _load_dm_channels(self) -> None:
         """Read every known DM channel in one query (a prompt sweep sends to everyone);
         at most every few seconds, so unknown people do not cause a reload each."""
-        now = time.monotonic()
-        if now - self._dm_loaded_at < 5.0:
-            return
-        self._dm_loaded_at = now
-        async with self.uow() as uow:
-            for person in await uow.people.all():
-                if person.id is not None and person.slack_dm_channel:
-                    self._dm[person.id] = person.slack_dm_channel
+        async with self._dm_loading:
+            now = time.monotonic()
+            if now - self._dm_loaded_at < 5.0:
+                return
+            self._dm_loaded_at = now
+            async with self.uow() as uow:
+                for person in await uow.people.all():
+                    if person.id is not None and person.slack_dm_channel:
+                        self._dm[person.id] = person.slack_dm_channel
 
     async def post_card(self, channel: str, card: Card) -> str | None:
         """Post a card (split into messages of at most 50 blocks) and upload its charts.

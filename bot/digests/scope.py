@@ -85,6 +85,7 @@ class Scope:
     # Which target judges which week.
     targets: TargetHistory
     _quiet_days: dict[str, int] = field(default_factory=dict)
+    _open_commitments: set[int] | None = None
 
     @classmethod
     def of(cls, data: DigestData, *, now: dt.datetime, context: OrgContext) -> Scope:
@@ -128,6 +129,16 @@ class Scope:
     def day(self, instant: dt.datetime) -> dt.date:
         """The day of ``instant`` in the organisation's zone."""
         return instant.astimezone(self.tz).date()
+
+    def commitment_open(self, commitment_id: int) -> bool:
+        """Whether commitment ``commitment_id`` is open.  Every open commitment is loaded,
+        so one that is not loaded is closed.  Asked once per escalation: a set, not a scan
+        of the commitments each time."""
+        if self._open_commitments is None:
+            self._open_commitments = {
+                c.id for c in self.data.commitments if c.id is not None and c.status == "open"
+            }
+        return commitment_id in self._open_commitments
 
     def quiet_days(self, unit: Unit) -> int:
         """After how many days without an update a commitment of ``unit`` has gone quiet."""

@@ -46,8 +46,7 @@ def running(scope: Scope, esc: Escalation, checkins: dict[int | None, CheckIn]) 
     if esc.kind == "missed_checkin":
         checkin = checkins.get(esc.subject_id)
         return checkin is None or checkin.state == "open"
-    # Every open commitment is loaded: one that is not is closed.
-    return any(c.id == esc.subject_id and c.status == "open" for c in scope.data.commitments)
+    return scope.commitment_open(esc.subject_id)
 
 
 def missed_checkin_escalations(scope: Scope) -> dict[int, Escalation]:
