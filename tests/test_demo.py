@@ -10,8 +10,11 @@ from rich.console import Console
 
 from adapters.demo import run_demo
 from adapters.demo.personas import offered_commands, recorded
+from adapters.demo.sessions import CANCEL_REASON
+from bot.commitments.models import CommitmentStatus, session_origin
 from bot.digests.models import AUDIENCE
 from bot.messages import Button, Buttons, Card, Reply
+from bot.sessions.models import DocumentKind, DocumentState, ItemKind, SessionState
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import EXAMPLE_ORG
 from tests.digest_consistency import contradictions
@@ -108,3 +111,50 @@ async def test_eight_weeks_show_every_digest_section_and_the_whole_loop(
             record = await work.digests.get(AUDIENCE, week)
             assert record is not None and record.posted.digest is not None
             assert contradictions(record.posted.digest) == [], week
+    await _sessions_were_run(uow, out_dir, said)
+
+
+async def _sessions_were_run(uow: SqlUnitOfWorkFactory, out_dir: Path, said: str) -> None:
+    """The stat sessions of the 8 weeks: briefs and memos kept and written out, one
+    cancelled with its reason, one chaired by a delegate, one memo escalated as late,
+    and the promises captured tracked as commitments the head then kept or dropped."""
+    briefs = sorted(out_dir.glob("*/session-*-brief.md"))
+    memos = sorted(out_dir.glob("*/session-*-memo.md"))
+    assert briefs and memos
+    assert all(b.read_text(encoding="utf-8").startswith("# Brief for session #") for b in briefs)
+    for memo in memos:
+        text = memo.read_text(encoding="utf-8")
+        assert text.startswith("# Follow-up memo: ") and "## Promises made by the unit" in text
+    summaries = " ".join(p.read_text(encoding="utf-8") for p in out_dir.glob("*/summary.txt"))
+    assert f": cancelled — {CANCEL_REASON}" in summaries and "(delegated); memo sent" in summaries
+    assert "Memo not sent: " in said  # the late memo's escalation reached its chair
+    async with uow() as work:
+        sessions = list(
+            await work.sessions.between(
+                dt.datetime(2026, 9, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+            )
+        )
+        cancelled = [s for s in sessions if s.state == SessionState.CANCELLED]
+        assert [s.cancel_reason for s in cancelled] == [CANCEL_REASON]
+        held = [s for s in sessions if s.state == SessionState.CLOSED and s.id is not None]
+        assert len([s for s in held if s.delegated]) == 1
+        late = []
+        for session in held:
+            assert session.id is not None
+            memo_doc = await work.session_documents.of(session.id, DocumentKind.MEMO)
+            assert memo_doc is not None and memo_doc.state == DocumentState.SENT
+            if memo_doc.escalated_at is not None:
+                late.append(session.id)
+            assert await work.session_documents.of(session.id, DocumentKind.BRIEF) is not None
+        assert len(late) == 1
+        items = await work.session_items.for_sessions([s.id for s in held if s.id is not None])
+        kinds = {i.kind for i in items}
+        assert kinds == set(ItemKind)
+        assert all(i.answer for i in items if i.kind == ItemKind.REQUEST and i.session_id != held[-1].id)
+        statuses = []
+        for item in (i for i in items if i.kind == ItemKind.PROMISE):
+            assert item.commitment_id is not None
+            commitment = await work.commitments.get(item.commitment_id)
+            assert commitment is not None and commitment.origin == session_origin(item.session_id)
+            statuses.append(commitment.status)
+        assert CommitmentStatus.DONE in statuses and CommitmentStatus.DROPPED in statuses

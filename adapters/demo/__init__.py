@@ -20,9 +20,12 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from adapters.demo.personas import PERSONAS, People
+from adapters.demo.sessions import Chairs, write_session_documents
 from adapters.demo.simulation import Simulation
 from bot.clock import FakeClock
 from bot.conversation import StatBot
+from bot.deliveries.models import Delivery
+from bot.messages import Card
 from bot.org.apply import apply_org
 from bot.org.schema import load_org
 from bot.ports import UnitOfWorkFactory
@@ -55,7 +58,13 @@ async def run_demo(
     clock.set(start)
     sim = Simulation(uow, clock, bot or StatBot(uow, clock), console, out, random.Random(seed))
     people = People(sim)
-    sim.reactor = people.plan_reaction
+    chairs = Chairs(sim, people, random.Random(f"sessions:{seed}"))
+
+    async def react(delivery: Delivery, card: Card) -> None:
+        await people.plan_reaction(delivery, card)
+        await chairs.plan_reaction(delivery, card)
+
+    sim.reactor = react
     await sim.load()
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -71,6 +80,9 @@ async def run_demo(
             )
         sim.stats["escalation steps sent"] = steps
     if out is not None:
+        sim.stats["session documents written"] = await write_session_documents(
+            uow, sim, out, start, start + dt.timedelta(weeks=weeks)
+        )
         _say_why_no_digest(out, sim.digests_written, clock.now(), zone)
         (out / "stats.json").write_text(json.dumps(sim.stats, indent=2, sort_keys=True), encoding="utf-8")
     return sim.stats
@@ -90,4 +102,4 @@ def _say_why_no_digest(out: Path, written: set[str], now: dt.datetime, zone: Zon
         )
 
 
-__all__ = ["PERSONAS", "People", "Simulation", "run_demo"]
+__all__ = ["PERSONAS", "Chairs", "People", "Simulation", "run_demo"]

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from adapters.console.chat import ConsoleGateway
+from adapters.demo.sessions import session_lines
 from adapters.digest_print import write_digest_files
 from bot.clock import FakeClock
 from bot.conversation import StatBot
@@ -142,6 +143,9 @@ class Simulation:
                     if (m.id or 0) in readings
                 )
                 lines.append(f"{unit.name}: {state}" + (f" — {values}" if values else ""))
+        sessions = await session_lines(self.uow, self, week)
+        if sessions:
+            lines += ["", *sessions]
         (folder / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     # --- the clock ----------------------------------------------------------------------------

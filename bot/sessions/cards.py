@@ -24,6 +24,7 @@ from bot.messages import (
     TextInput,
     paragraph,
 )
+from bot.messages.model import with_code
 from bot.org.models import Person, Unit
 from bot.sessions.models import ItemKind, SessionItem, SessionState, StatSession
 
@@ -201,7 +202,7 @@ def promised_card(item: SessionItem, session: StatSession, unit: Unit, owner: Pe
         f"{item.text}, {_when_due(item)}. It is tracked as commitment #{item.commitment_id}: "
         f"`done {item.commitment_id}` or `update {item.commitment_id} <note>`."
     )
-    return Card(parts=(paragraph(text),), summary=f"Your promise at the {unit.name} stat session")
+    return Card(parts=(with_code(text),), summary=f"Your promise at the {unit.name} stat session")
 
 
 def requested_card(item: SessionItem, session: StatSession, unit: Unit) -> Card:
@@ -209,7 +210,7 @@ def requested_card(item: SessionItem, session: StatSession, unit: Unit) -> Card:
         f"The stat session about {unit.name} asks for: {item.text}, {_when_due(item)}. "
         f"Send it with `provide {item.id} <the data or a link>`."
     )
-    return Card(parts=(paragraph(text),), summary=f"Data requested at the {unit.name} stat session")
+    return Card(parts=(with_code(text),), summary=f"Data requested at the {unit.name} stat session")
 
 
 def closed_meanwhile(session: StatSession) -> str:
