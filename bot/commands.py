@@ -184,6 +184,8 @@ class Provide:
 @dataclass(frozen=True)
 class Memo:
     id: int
+    # A line the chair adds to the draft; None: show the memo.
+    add: str | None = None
 
 
 @dataclass(frozen=True)
@@ -329,8 +331,8 @@ _SPECS: dict[str, _Spec] = {
         "provide 3 https://data.riverton.gov/overtime.xlsx",
     ),
     "memo": _Spec(
-        "memo <session id>",
-        "Shows a session's follow-up memo (the chair approves the draft to send it).",
+        "memo <session id> [add <text>]",
+        "Shows a session's follow-up memo; the chair adds a line to the draft, then approves it.",
         "memo 4",
     ),
     "ledger": _Spec(
@@ -721,7 +723,14 @@ def _ledger(rest: str, today: dt.date) -> Command:
 def _memo(rest: str, today: dt.date) -> Command:
     if not rest:
         raise _fail("memo", "memo needs the session number")
-    return Memo(id=_parse_id("memo", rest, what="session number"))
+    number_text, _, tail = rest.partition(" ")
+    number = _parse_id("memo", number_text, what="session number")
+    if not tail.strip():
+        return Memo(id=number)
+    word, _, text = tail.strip().partition(" ")
+    if word.lower() != "add" or not text.strip():
+        raise _fail("memo", "after the session number, write add and the line to add to its memo")
+    return Memo(id=number, add=_text_of("memo", text.strip(), "the line to add"))
 
 
 def _brief(rest: str, today: dt.date) -> Command:

@@ -314,8 +314,10 @@ class StatBot:
                 return await sessions.record(uow, person, ItemKind.NOTE, text, now)
             case c.Provide(id=number, answer=answer):
                 return await sessions.provide(uow, person, number, answer, now)
-            case c.Memo(id=number):
+            case c.Memo(id=number, add=None):
                 return await sessions.show_memo(uow, person, number)
+            case c.Memo(id=number, add=str() as line):
+                return await sessions.add_to_memo(uow, person, number, line, now)
             case c.Ledger(leader=leader):
                 return await sessions.ledger(uow, person, leader, now)
             case c.BriefShow(id=number):

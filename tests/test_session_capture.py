@@ -9,7 +9,17 @@ import datetime as dt
 import pytest
 
 from bot.clock import FakeClock
-from bot.commands import CommandError, Decide, Note, Promise, Provide, Request, SessionClose, parse_command
+from bot.commands import (
+    CommandError,
+    Decide,
+    Memo,
+    Note,
+    Promise,
+    Provide,
+    Request,
+    SessionClose,
+    parse_command,
+)
 from bot.conversation import StatBot
 from bot.deliveries.models import Delivery
 from bot.escalations.jobs import detect
@@ -207,3 +217,32 @@ async def test_a_memo_left_unapproved_for_two_working_days_is_escalated_to_the_c
     assert await escalate_late_memos(org_uow, clock) == 0
     late = [c for c in await told(org_uow, CHAIR) if "still a draft two working days" in c]
     assert len(late) == 1 and "Approve and send" in late[0]
+
+
+async def test_the_chair_adds_a_line_to_the_draft_memo_before_approving_it(
+    meeting: tuple[StatBot, int], org_uow: SqlUnitOfWorkFactory
+) -> None:
+    bot, number = meeting
+    assert parse_command(f"memo {number} add Next one moves to Thursday", today=TODAY) == Memo(
+        number, "Next one moves to Thursday"
+    )
+    with pytest.raises(CommandError):
+        parse_command(f"memo {number} change it", today=TODAY)
+    await say(bot, org_uow, CHAIR, "decide Two trucks move to Route 7")
+    closed = await bot.on_text(await pid(org_uow, CHAIR), "session close")
+    assert f"`memo {number} add <text>` adds a line first" in text_of(closed).replace(
+        "memo 1", f"memo {number}"
+    )
+    assert "Only the chair" in await say(bot, org_uow, HEAD, f"memo {number} add Mine")
+    edited = await say(bot, org_uow, CHAIR, f"memo {number} add The next session moves to Thursday")
+    assert "Added by the chair" in edited and "The next session moves to Thursday" in edited
+    memo_card = closed.messages[-1]
+    assert isinstance(memo_card, Card)
+    (approve,) = [b for p in memo_card.parts if isinstance(p, Buttons) for b in p.buttons]
+    await bot.on_button(await pid(org_uow, CHAIR), approve.action, approve.ids)
+    (sent,) = [c for c in await told(org_uow, HEAD) if "Follow-up memo" in c]
+    assert "The next session moves to Thursday" in sent
+    async with org_uow() as uow:
+        document = await uow.session_documents.of(number, DocumentKind.MEMO)
+    assert document is not None and "## Added by the chair" in document.body
+    assert "sent already" in await say(bot, org_uow, CHAIR, f"memo {number} add Too late")

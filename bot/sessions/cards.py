@@ -272,6 +272,7 @@ def _memo_lines(facts: MemoFacts) -> list[tuple[str, list[str]]]:
         ("Requests for data", requests or ["None."]),
         ("Decisions", [i.text for i in items.get(ItemKind.DECISION, [])] or ["None."]),
         ("Notes", [i.text for i in items.get(ItemKind.NOTE, [])] or ["None."]),
+        *((("Added by the chair", list(facts.added)),) if facts.added else ()),
     ]
 
 
@@ -304,7 +305,12 @@ def memo_card(facts: MemoFacts, tz: str, *, draft: bool) -> Card:
             )
         )
     if draft:
-        parts.append(Note(text="Approve it to send it to the unit's head and deputy and the attendees."))
+        parts.append(
+            Note(
+                text="Approve it to send it to the unit's head and deputy and the attendees; "
+                f"`memo {facts.session.id} add <text>` adds a line first."
+            )
+        )
         parts.append(
             Buttons(
                 buttons=(
@@ -347,6 +353,10 @@ def memo_not_sent(session: StatSession) -> str:
 
 def only_the_chair(session: StatSession) -> str:
     return f"Only the chair of session #{session.id} approves its memo."
+
+
+def memo_changed_meanwhile(session: StatSession) -> str:
+    return f"The memo of session #{session.id} changed a moment ago; nothing of yours was added, try again."
 
 
 def memo_sent_already(session: StatSession) -> str:

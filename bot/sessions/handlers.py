@@ -89,6 +89,11 @@ async def show_memo(uow: UnitOfWork, person: Person, number: int) -> Reply:
     return Reply(messages=(cards.memo_card(facts, person.timezone, draft=draft),))
 
 
+async def add_to_memo(uow: UnitOfWork, person: Person, number: int, text: str, now: dt.datetime) -> Reply:
+    facts, _ = await memo.add_line(uow, person, number, text, now)
+    return Reply(messages=(cards.memo_card(facts, person.timezone, draft=True),))
+
+
 async def approve_memo(uow: UnitOfWork, person: Person, number: int, now: dt.datetime) -> Reply:
     facts, sent_to = await memo.approve(uow, person, number, now)
     names = [facts.people[p].name for p in sent_to if p in facts.people]

@@ -55,7 +55,7 @@ async def escalate_late_memos(uow_factory: UnitOfWorkFactory, clock: Clock) -> i
             memo.escalated_at = now
             if not await uow.session_documents.save_if(memo, expected):
                 continue
-            facts = await memo_facts(uow, session, unit)
+            facts = await memo_facts(uow, session, unit, memo)
             await enqueue(
                 uow,
                 audience=Delivery.to_person(chair.id or 0),

@@ -45,11 +45,20 @@ class MemoFacts:
     unit: Unit
     people: dict[int, Person]
     items: dict[ItemKind, list[SessionItem]] = field(default_factory=dict)
+    # Lines the chair added to the draft before approving it.
+    added: list[str] = field(default_factory=list)
 
 
-async def memo_facts(uow: UnitOfWork, session: StatSession, unit: Unit) -> MemoFacts:
+# The draft's edits: the chair's added lines.
+ADDED = "added"
+
+
+async def memo_facts(
+    uow: UnitOfWork, session: StatSession, unit: Unit, document: SessionDocument | None = None
+) -> MemoFacts:
     assert session.id is not None
-    facts = MemoFacts(session, unit, await people_by_id(uow))
+    added = list(document.edits.get(ADDED, [])) if document is not None else []
+    facts = MemoFacts(session, unit, await people_by_id(uow), added=added)
     for item in await uow.session_items.for_sessions([session.id]):
         facts.items.setdefault(item.kind, []).append(item)
     return facts
@@ -100,7 +109,34 @@ async def show(uow: UnitOfWork, person: Person, session_id: int) -> tuple[MemoFa
     session, unit, memo = await _loaded(uow, person, session_id)
     if memo.state == DocumentState.DRAFT and person.id != session.chair_id and not person.is_admin:
         raise NotAllowed(cards.memo_not_sent(session))
-    return await memo_facts(uow, session, unit), memo
+    return await memo_facts(uow, session, unit, memo), memo
+
+
+async def add_line(
+    uow: UnitOfWork, person: Person, session_id: int, text: str, now: dt.datetime
+) -> tuple[MemoFacts, SessionDocument]:
+    """The chair adds a line to the draft (a correction, something left out)."""
+    session, unit, memo = await _loaded(uow, person, session_id)
+    if person.id != session.chair_id:
+        raise NotAllowed(cards.only_the_chair(session))
+    if memo.state == DocumentState.SENT:
+        raise NotAllowed(cards.memo_sent_already(session))
+    expected = {"state": DocumentState.DRAFT, "updated_at": memo.updated_at}
+    memo.edits = {**memo.edits, ADDED: [*memo.edits.get(ADDED, []), text]}
+    facts = await memo_facts(uow, session, unit, memo)
+    memo.body, memo.updated_at = cards.memo_markdown(facts), now
+    if not await uow.session_documents.save_if(memo, expected):
+        raise NotAllowed(cards.memo_changed_meanwhile(session))
+    await uow.audit.record(
+        AuditEntry(
+            at=now,
+            actor_id=person.id,
+            action="session.memo_edited",
+            subject=f"session:{session_id}",
+            detail={},
+        )
+    )
+    return facts, memo
 
 
 def readers(session: StatSession, unit: Unit) -> list[int]:
@@ -117,7 +153,10 @@ async def approve(
         raise NotAllowed(cards.only_the_chair(session))
     if memo.state == DocumentState.SENT:
         raise NotAllowed(cards.memo_sent_already(session))
-    expected = {"state": DocumentState.DRAFT}
+    expected = {"state": DocumentState.DRAFT, "updated_at": memo.updated_at}
+    # What is sent is the memo as it stands now (a request provided since the close shows).
+    facts = await memo_facts(uow, session, unit, memo)
+    memo.body = cards.memo_markdown(facts)
     memo.state, memo.sent_at, memo.approved_by, memo.updated_at = DocumentState.SENT, now, person.id, now
     if not await uow.session_documents.save_if(memo, expected):
         raise NotAllowed(cards.memo_sent_already(session))
@@ -126,7 +165,6 @@ async def approve(
             at=now, actor_id=person.id, action="session.memo_sent", subject=f"session:{session_id}", detail={}
         )
     )
-    facts = await memo_facts(uow, session, unit)
     sent_to = readers(session, unit)
     for reader_id in sent_to:
         reader = facts.people.get(reader_id)
