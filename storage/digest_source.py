@@ -26,6 +26,7 @@ from bot.digests.ports import StoredChart
 from bot.escalations.models import Escalation
 from bot.org.models import Metric, Person, Unit
 from bot.org.targets import MetricTarget
+from bot.sessions.models import DocumentKind, SessionDocument, StatSession
 from bot.weeks import monday_of, shift_week
 from storage.records import (
     AuditRecord,
@@ -38,6 +39,8 @@ from storage.records import (
     MetricTargetRecord,
     PersonRecord,
     ReadingRecord,
+    SessionDocumentRecord,
+    SessionRecord,
     UnitRecord,
 )
 from storage.repositories import insert_ignore
@@ -143,6 +146,18 @@ class SqlDigestSource:
         actions = await self._load(
             AuditEntry, AuditRecord, AuditRecord.action.in_(LEADER_ACTIONS), AuditRecord.at >= start
         )
+        # Stat sessions of the cadence window (begun by now) and their memos.
+        session_window = (
+            SessionRecord.starts_at
+            >= dt.datetime.combine(monday_of(cadence_weeks[0]), dt.time(0), tzinfo=dt.UTC) - _MARGIN
+        )
+        sessions = await self._load(StatSession, SessionRecord, session_window)
+        memos = await self._load(
+            SessionDocument,
+            SessionDocumentRecord,
+            SessionDocumentRecord.kind == DocumentKind.MEMO,
+            SessionDocumentRecord.session_id.in_(select(SessionRecord.id).where(session_window)),
+        )
         previous = await self.session.scalar(
             select(DigestRecordRow.content).where(
                 DigestRecordRow.audience == AUDIENCE,
@@ -163,6 +178,8 @@ class SqlDigestSource:
             escalations=escalations,
             actions=actions,
             previously_flagged=PostedDigest.flagged_in(previous),
+            sessions=sessions,
+            memos=memos,
         )
 
     async def save_chart(self, chart: StoredChart) -> bool:

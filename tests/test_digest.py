@@ -381,7 +381,7 @@ async def test_load_runs_the_same_statements_for_more_units(
             )
         await work.commit()
     after = await measure()
-    assert before == after <= 12
+    assert before == after <= 13
     assert len((await _digest(org)).scorecard) == len(units) + 6
 
 

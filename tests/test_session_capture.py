@@ -246,3 +246,25 @@ async def test_the_chair_adds_a_line_to_the_draft_memo_before_approving_it(
         document = await uow.session_documents.of(number, DocumentKind.MEMO)
     assert document is not None and "## Added by the chair" in document.body
     assert "sent already" in await say(bot, org_uow, CHAIR, f"memo {number} add Too late")
+
+
+async def test_the_digests_cadence_health_counts_sessions_held_and_memos_on_time(
+    meeting: tuple[StatBot, int], org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    from bot.digests.jobs import post_due_digests
+
+    bot, _ = meeting
+    closed = await bot.on_text(await pid(org_uow, CHAIR), "session close")
+    memo_card = closed.messages[-1]
+    assert isinstance(memo_card, Card)
+    (approve,) = [b for p in memo_card.parts if isinstance(p, Buttons) for b in p.buttons]
+    await bot.on_button(await pid(org_uow, CHAIR), approve.action, approve.ids)
+    # Fire's session of Wed 02 Dec is cancelled.
+    async with org_uow() as uow:
+        (fire,) = await uow.sessions.between(STARTS + dt.timedelta(days=1), STARTS + dt.timedelta(days=2))
+    cancelled = await say(bot, org_uow, "angela.brooks@riverton.gov", f"session cancel {fire.id} Storm")
+    assert cancelled.startswith(f"Cancelled session #{fire.id} (Fire & EMS")
+    clock.set(dt.datetime(2026, 12, 7, 14, 0, tzinfo=dt.UTC))  # Monday 09:00, digest time
+    await post_due_digests(org_uow, clock)
+    digest = await say(bot, org_uow, MAYOR, "digest")
+    assert "Stat sessions held (4 weeks): 1 of 2, 1 cancelled · memos on time: 1 of 1" in digest

@@ -227,7 +227,9 @@ async def test_cancelling_needs_a_reason_is_recorded_and_tells_everyone(
     bot = StatBot(planned, clock)
     number = await _first(planned)
     assert "say why" in await say(bot, planned, CHAIR, f"session cancel {number}")
-    assert "Only the chair" in await say(bot, planned, HEAD, f"session cancel {number} Too busy")
+    assert "Only leaders, analysts and the session's chair" in await say(
+        bot, planned, HEAD, f"session cancel {number} Too busy"
+    )
     done = await say(bot, planned, CHAIR, f"session cancel {number} Storm response")
     assert done == f"Cancelled session #{number} (Sanitation, Tue 01 Dec 10:00 EST): Storm response"
     assert "is cancelled already" in await say(bot, planned, CHAIR, f"session cancel {number} Again")

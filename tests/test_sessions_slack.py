@@ -30,7 +30,7 @@ async def test_a_session_from_plan_to_memo_through_slack(
     await slack.command("session cancel 2 Storm response", user=OPS)  # Fire, Wed 02 Dec
     assert "Cancelled session #2" in last_answer(slack)
     await slack.command("session cancel 1 Too busy", user=HEAD)
-    assert "Only the chair" in last_answer(slack)
+    assert "Only leaders, analysts" in last_answer(slack)
 
     clock.set(dt.datetime(2026, 12, 1, 15, 10, tzinfo=dt.UTC))  # Sanitation's session, under way
     await slack.command(f"promise @{HEAD_EMAIL} Clear the bulk-item backlog by Dec 18", user=OPS)

@@ -10,6 +10,8 @@ from bot.digests.data import LEADER_ACTIONS
 from bot.digests.models import CadenceHealth
 from bot.digests.scope import Scope, report_state
 from bot.escalations.models import Escalation
+from bot.sessions.models import DocumentState, SessionState
+from bot.sessions.schedule import approval_due
 from bot.weeks import shift_week
 
 # The cadence looks at this many weeks, up to the covered one.
@@ -60,6 +62,15 @@ def cadence(scope: Scope) -> CadenceHealth:
     for action in actions:
         acted |= action_keys(action.subject, action.detail, escalations)
     flagged = data.previously_flagged
+    sessions = [s for s in data.sessions if s.unit_id in unit_ids and window_start <= s.starts_at < now]
+    held = [s for s in sessions if s.state == SessionState.CLOSED and s.closed_at is not None]
+    sent = {m.session_id: m.sent_at for m in data.memos if m.state == DocumentState.SENT and m.sent_at}
+    calendar, tz = scope.context.calendar, scope.context.organisation.timezone
+    memos_on_time = sum(
+        1
+        for s in held
+        if s.id in sent and s.closed_at is not None and sent[s.id] <= approval_due(s.closed_at, calendar, tz)
+    )
     return CadenceHealth(
         weeks=weeks,
         checkins_due=due,
@@ -70,4 +81,8 @@ def cadence(scope: Scope) -> CadenceHealth:
         leader_actions=len(actions),
         flagged_last_week=len(flagged) if flagged else None,
         flagged_acted_on=sum(1 for keys in flagged if acted & set(keys)) if flagged else None,
+        sessions_scheduled=len(sessions),
+        sessions_held=len(held),
+        sessions_cancelled=sum(1 for s in sessions if s.state == SessionState.CANCELLED),
+        memos_on_time=memos_on_time,
     )

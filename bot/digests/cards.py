@@ -576,6 +576,16 @@ def cadence_card(digest: Digest) -> Card:
             )
         )
     facts.append(Fact(label="Leader actions since last digest", value=str(c.leader_actions)))
+    if c.sessions_scheduled:
+        cancelled = f", {c.sessions_cancelled} cancelled" if c.sessions_cancelled else ""
+        facts.append(
+            Fact(
+                label="Stat sessions held (4 weeks)",
+                value=f"{c.sessions_held} of {c.sessions_scheduled}{cancelled} · memos on time: "
+                f"{c.memos_on_time} of {c.sessions_held}",
+                status="green" if c.sessions_held == c.sessions_scheduled else "amber",
+            )
+        )
     return Card(
         parts=(
             Heading(text="Cadence health"),

@@ -17,6 +17,7 @@ from bot.commitments.models import Commitment
 from bot.escalations.models import Escalation
 from bot.org.models import Metric, Person, Unit
 from bot.org.targets import MetricTarget
+from bot.sessions.models import SessionDocument, StatSession
 
 # The leader actions the cadence counts (written to the audit log by their handlers).
 LEADER_ACTIONS: tuple[str, ...] = (
@@ -56,4 +57,7 @@ class DigestData:
     # What the previous week's digest flagged: per item, the keys a leader action on it
     # would name (see builder.ExceptionItem.keys).
     previously_flagged: list[list[str]] = field(default_factory=list)
+    # Stat sessions that began in the cadence window, and their memos.
+    sessions: list[StatSession] = field(default_factory=list)
+    memos: list[SessionDocument] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -281,6 +281,12 @@ class CadenceHealth(_Model):
     # None when there was no previous digest.
     flagged_last_week: int | None = None
     flagged_acted_on: int | None = None
+    # Stat sessions of the window (restricted units left out): scheduled, held, cancelled,
+    # and of the held ones how many memos went out within two working days.
+    sessions_scheduled: int = 0
+    sessions_held: int = 0
+    sessions_cancelled: int = 0
+    memos_on_time: int = 0
 
     @property
     def on_time_share(self) -> float | None:

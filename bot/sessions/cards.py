@@ -118,7 +118,7 @@ def unknown_session(number: int) -> str:
 
 
 def not_yours(session: StatSession) -> str:
-    return f"Only the chair, the unit's leader, an analyst or an admin can change session #{session.id}."
+    return f"Only leaders, analysts and the session's chair can change session #{session.id}."
 
 
 def already(session: StatSession) -> str:

@@ -13,8 +13,9 @@ from bot.deliveries.service import enqueue
 from bot.org.context import NoOrganisationError, load_context
 from bot.ports import UnitOfWorkFactory
 from bot.sessions import brief_service, cards
-from bot.sessions.memo import approval_due, memo_facts
+from bot.sessions.memo import memo_facts
 from bot.sessions.models import DocumentKind, DocumentState, SessionState
+from bot.sessions.schedule import approval_due
 from bot.sessions.service import plan
 
 

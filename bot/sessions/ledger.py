@@ -18,8 +18,8 @@ from bot.commitments.models import CommitmentStatus
 from bot.escalations.models import EscalationState
 from bot.org.models import Person
 from bot.ports import UnitOfWork
-from bot.sessions.memo import approval_due
 from bot.sessions.models import DocumentKind, DocumentState, SessionState
+from bot.sessions.schedule import approval_due
 
 WINDOWS = (4, 12)
 # The states in which a leader has acted on a chain (stopped it or put it off).

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from bot.audit import AuditEntry
-from bot.calendar import WorkCalendar
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.org.models import Person, Unit
@@ -25,18 +23,6 @@ from bot.sessions.models import (
     StatSession,
 )
 from bot.sessions.service import may_see, people_by_id
-
-# How long a chair has to approve a memo before it is escalated to them (and is late).
-APPROVE_WITHIN_WORKING_DAYS = 2
-
-
-def approval_due(closed_at: dt.datetime, calendar: WorkCalendar, tz: str) -> dt.datetime:
-    """The moment a memo is late: two working days after its session closed."""
-    local = closed_at.astimezone(ZoneInfo(tz))
-    day = local.date()
-    for _ in range(APPROVE_WITHIN_WORKING_DAYS):
-        day = calendar.next_working_day(day + dt.timedelta(days=1))
-    return dt.datetime.combine(day, local.time(), tzinfo=ZoneInfo(tz))
 
 
 @dataclass(slots=True)

@@ -13,7 +13,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.calendar import WorkCalendar
 from bot.org.schema import SessionSeries, weekday_number
+
+# How long a chair has to approve a memo before it is late (and escalated to them).
+APPROVE_WITHIN_WORKING_DAYS = 2
+
+
+def approval_due(closed_at: dt.datetime, calendar: WorkCalendar, tz: str) -> dt.datetime:
+    """The moment a memo is late: two working days after its session closed."""
+    local = closed_at.astimezone(ZoneInfo(tz))
+    day = local.date()
+    for _ in range(APPROVE_WITHIN_WORKING_DAYS):
+        day = calendar.next_working_day(day + dt.timedelta(days=1))
+    return dt.datetime.combine(day, local.time(), tzinfo=ZoneInfo(tz))
+
 
 # A Monday: week 0 of every series without a ``starting`` date.
 EPOCH = dt.date(2024, 1, 1)
