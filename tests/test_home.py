@@ -26,6 +26,7 @@ async def test_home_shows_what_a_head_owes(org_uow: SqlUnitOfWorkFactory, clock:
     assert "Replace truck 12" in text
     assert "[Fill in this week's numbers]" in text
     assert "Latest digest" not in text  # not a leader
+    assert "Your follow-through" not in text
 
 
 async def test_home_gives_leaders_the_latest_digest(org_uow: SqlUnitOfWorkFactory, clock: FakeClock) -> None:
@@ -38,6 +39,8 @@ async def test_home_gives_leaders_the_latest_digest(org_uow: SqlUnitOfWorkFactor
     async with org_uow() as uow:
         card = await home_card(uow, mayor, clock.now())
     assert "Latest digest" in card.plain_text()
+    assert "Your follow-through (4 weeks)" in card.plain_text()
+    assert "Sessions held: 0 of 0, delegated 0" in card.plain_text()
     (show,) = [b for p in card.parts if isinstance(p, Buttons) for b in p.buttons if b.action == SHOW_DIGEST]
     reply = await StatBot(org_uow, clock).on_button(mayor.id, show.action, show.ids)
     assert "Leadership digest · 2026-W49" in text_of(reply)

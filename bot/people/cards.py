@@ -14,6 +14,7 @@ from bot.commitments.models import Commitment
 from bot.messages import Button, Buttons, Card, Divider, Fact, Facts, Heading, Note, Part, paragraph
 from bot.messages.text import possessive
 from bot.org.models import Person, Unit
+from bot.sessions.ledger import LedgerFigures
 
 SHOW_DIGEST = Action.DIGEST_SHOW
 _STATE = {"open": "open — waiting for your numbers", "submitted": "submitted", "excused": "excused"}
@@ -45,6 +46,8 @@ class Home:
     # For leaders and analysts: the week of the latest digest (None: none yet) and its
     # summary as they may see it.  Both absent for everyone else.
     shows_digest: bool = False
+    # For leaders: their own ledger over the last weeks (bot/sessions/ledger.py).
+    ledger: LedgerFigures | None = None
     digest_week: str | None = None
     digest_summary: Sequence[Part] = ()
 
@@ -149,6 +152,21 @@ def home_card(home: Home) -> Card:
                     )
                 )
             )
+    if home.ledger is not None:
+        f = home.ledger
+        parts.append(Divider())
+        parts.append(Heading(text=f"Your follow-through ({f.weeks} weeks)"))
+        parts.append(
+            Facts(
+                facts=(
+                    Fact(label="Sessions held", value=f"{f.held} of {f.scheduled}, delegated {f.delegated}"),
+                    Fact(label="Memos sent on time", value=f"{f.memos_on_time} of {f.memos_due}"),
+                    Fact(label="Escalations acted on", value=f"{f.acted_on} of {f.escalations}"),
+                    Fact(label="Questions answered", value=f"{f.answered} of {f.asked}"),
+                )
+            )
+        )
+        parts.append(Note(text="Only you see this here; `ledger` has 4 and 12 weeks."))
     updated = f"{now.astimezone(tz):%a %d %b %H:%M %Z}"
     parts.append(Note(text=f"Updated {updated}. `help` lists every command."))
     return Card(parts=tuple(parts), summary=f"statbot home for {person.name}")

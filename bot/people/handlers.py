@@ -9,13 +9,18 @@ import datetime as dt
 from bot.digests.handlers import digest_for
 from bot.digests.models import AUDIENCE
 from bot.messages import Card, Heading, Reply
+from bot.org.context import load_context
 from bot.org.models import Person
 from bot.people import cards, service
 from bot.people.cards import SHOW_DIGEST, Home
 from bot.permissions import can_see_digest, is_unit_member
 from bot.ports import UnitOfWork
+from bot.sessions.ledger import figures as ledger_figures
 
 __all__ = ["SHOW_DIGEST", "away", "home_card"]
+
+
+LEDGER_HOME_WEEKS = 4
 
 
 async def away(uow: UnitOfWork, person: Person, start: dt.date, end: dt.date, now: dt.datetime) -> Reply:
@@ -46,4 +51,8 @@ async def home_card(uow: UnitOfWork, person: Person, now: dt.datetime) -> Card:
             shown = (await digest_for(uow, person, digest.week, now)).messages
             if shown and isinstance(shown[0], Card):
                 home.digest_summary = [p for p in shown[0].parts if not isinstance(p, Heading)]
+    if "leader" in person.roles:
+        # A leader's own follow-through, where only they see it.
+        ctx = await load_context(uow)
+        home.ledger = await ledger_figures(uow, person, now, LEDGER_HOME_WEEKS, ctx.calendar)
     return cards.home_card(home)
