@@ -236,3 +236,45 @@ async def test_reversed_away_dates_get_a_clear_error_while_a_checkin_is_open(
     out = console.export_text()
     assert "is before the start" in out, out[-2000:]
     assert "There is no form open to cancel." in out
+
+
+# --- stat sessions in the console ----------------------------------------------------------
+
+
+async def test_a_stat_session_from_list_to_memo_in_the_console(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    from bot.sessions.jobs import plan_sessions
+
+    await plan_sessions(org_uow, clock)
+    script = Interactive(
+        console,
+        "/as luis.ortega@riverton.gov",
+        "session",
+        "/clock 2026-12-01T10:05",
+        "promise @robert.hayes@riverton.gov Clear the bulk-item backlog by Dec 18",
+        "request Overtime hours by route by next session",
+        "decide Two trucks move to Route 7",
+        "note Head asks for a mechanic",
+        "session close",
+        "memo 1 add The next session moves to Thursday",
+        lambda out: f"/click {number_of(out, 'Approve and send', 1)}",  # on the edited draft
+        "ledger",
+        "/as robert.hayes@riverton.gov",
+        "provide 2 https://data.riverton.gov/ot.xlsx",
+        "memo 1",
+        "/quit",
+    )
+    await make_chat(org_uow, clock, console, script).run(None)
+    out = console.export_text()
+    assert "Upcoming stat sessions" in out and "#1 · Sanitation · Tue 01 Dec 10:00 EST" in out
+    assert "Recorded promise #1 in session #1 (Sanitation)" in out
+    assert (
+        "Recorded request for data #2" in out and "Recorded decision #3" in out and "Recorded note #4" in out
+    )
+    assert "Closed session #1 (Sanitation)" in out and "Added by the chair" in out
+    assert "[clicked Approve and send]" in out
+    assert "Sent the memo of session #1 to Robert Hayes, Maria Santos, Jordan Kim." in out
+    assert "Leader attention ledger: Luis Ortega" in out
+    assert "Thanks: request #2 (Overtime hours by route) is provided" in out
+    assert out.count("Follow-up memo: Sanitation stat session") >= 2  # the draft, then the sent one
