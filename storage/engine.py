@@ -62,6 +62,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # SQLite's advice for WAL: a commit no longer waits for the disk, and the
+            # database stays consistent; a power cut may lose the last commits, which
+            # the platforms' retries and the outbox cover.  PostgreSQL is for production.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
