@@ -494,7 +494,7 @@ def tick(
 ) -> None:
     """Run every sweep once: open check-ins, reminders, escalations, digests, deliveries."""
     from adapters.runtime import NO_PLATFORM, open_runtime
-    from bot.clock import FakeClock
+    from bot.clock import FakeClock, SystemClock
 
     instant = parse_instant(at) if at else None
     config = settings()
@@ -503,7 +503,9 @@ def tick(
         # The same runtime as `serve`: the configured platforms send what the sweeps owe.
         async with open_runtime(config, clock=FakeClock(instant) if instant else None) as runtime:
             await runtime.check_migrated()
-            report = await runtime.tick()
+            # --at pretends the instant for what is due; the outbox's leases stay in real
+            # time, as a server's beside it are.
+            report = await runtime.tick(lease_clock=SystemClock())
             out().print(f"{runtime.clock.now().isoformat()}: {report}")
             if runtime.gateway is None:
                 waiting = await runtime.pending_deliveries()

@@ -124,11 +124,18 @@ class Runtime:
         self._stack.push_async_callback(scheduler.stop, SWEEP_GRACE)
         return scheduler
 
-    async def tick(self, clock: Clock | None = None) -> str:
-        """Every sweep once, then the outbox, as of ``clock`` (default: the runtime's)."""
+    async def tick(self, clock: Clock | None = None, *, lease_clock: Clock | None = None) -> str:
+        """Every sweep once, then the outbox, as of ``clock`` (default: the runtime's);
+        ``lease_clock`` keeps the outbox's leases (`statbot tick --at`: real time)."""
         from bot.sweeps import run_all
 
-        return await run_all(self.uow, clock or self.clock, self.gateway, retention=self.settings.retention)
+        return await run_all(
+            self.uow,
+            clock or self.clock,
+            self.gateway,
+            retention=self.settings.retention,
+            lease_clock=lease_clock,
+        )
 
     async def start_platforms(self) -> None:
         """Connections that a platform opens itself (Slack's Socket Mode)."""

@@ -174,7 +174,9 @@ class DeliveryRepository(Protocol):
         """Store a delivery unless one with the same idempotency key exists."""
         ...
 
-    async def claim_due(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> Sequence[Delivery]:
+    async def claim_due(
+        self, now: dt.datetime, *, limit: int, lease: dt.timedelta, lease_now: dt.datetime | None = None
+    ) -> Sequence[Delivery]:
         """Lease due deliveries to this sender; a crashed sender's lease expires."""
         ...
 

@@ -78,10 +78,11 @@ async def run_all(
     gateway: ChatGateway | None,
     *,
     retention: dt.timedelta | None = None,
+    lease_clock: Clock | None = None,
 ) -> str:
     """Every sweep once, then the outbox; returns a one-line report."""
     counts = [f"{name}: {await sweep(uow, clock)}" for name, sweep in sweeps(retention).items()]
     if gateway is not None:
-        result = await drain(uow, gateway, clock)
+        result = await drain(uow, gateway, clock, lease_clock=lease_clock)
         counts.append(f"deliveries: {result.sent} sent, {result.retried} to retry, {result.failed} failed")
     return "; ".join(counts)

@@ -57,18 +57,24 @@ async def drain(
     max_batches: int = 1000,
     concurrency: int = 8,
     stopping: Callable[[], bool] = lambda: False,
+    lease_clock: Clock | None = None,
 ) -> DrainResult:
     """Send everything due now.  Safe to run concurrently: leases decide who sends.
 
     Up to ``concurrency`` audiences are sent to at once (a platform round trip is mostly
-    waiting); one audience's deliveries always go one after another, in order."""
+    waiting); one audience's deliveries always go one after another, in order.
+
+    ``lease_clock`` keeps the leases (default: ``clock``): a tick that pretends another
+    instant still leases in real time, or a server beside it would take its leases for
+    expired and send the same deliveries again."""
+    leases = lease_clock or clock
     result = DrainResult()
     for _ in range(max_batches):
         if stopping():
             break
         now = clock.now()
         async with uow_factory() as uow:
-            claimed = await uow.deliveries.claim_due(now, limit=batch, lease=LEASE)
+            claimed = await uow.deliveries.claim_due(now, limit=batch, lease=LEASE, lease_now=leases.now())
             await uow.commit()
         if not claimed:
             break
@@ -95,11 +101,11 @@ async def drain(
                         return
                     waiting.pop(id(delivery), None)
                     try:
-                        await _send_one(saver, gateway, clock, delivery, result, unfinished)
+                        await _send_one(saver, gateway, clock, delivery, result, unfinished, leases)
                     finally:
                         unfinished.pop(id(delivery), None)
 
-        renewer = asyncio.create_task(_renew(uow_factory, clock, unfinished))
+        renewer = asyncio.create_task(_renew(uow_factory, leases, unfinished))
         try:
             await asyncio.gather(*(send_in_order(group) for group in by_audience.values()))
         finally:
@@ -184,8 +190,9 @@ async def _send_one(
     delivery: Delivery,
     result: DrainResult,
     unfinished: dict[int, Delivery] | None = None,
+    leases: Clock | None = None,
 ) -> None:
-    if delivery.lease_until is not None and clock.now() > delivery.lease_until - SEND_MARGIN:
+    if delivery.lease_until is not None and (leases or clock).now() > delivery.lease_until - SEND_MARGIN:
         await saver.release(delivery)
         return
     delivery.attempts += 1

@@ -21,10 +21,15 @@ class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
             delivery.id = new_id
         return new_id is not None
 
-    async def claim_due(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> list[Delivery]:
+    async def claim_due(
+        self, now: dt.datetime, *, limit: int, lease: dt.timedelta, lease_now: dt.datetime | None = None
+    ) -> list[Delivery]:
+        # Leases are in the senders' real time (``lease_now``), even when a tick pretends
+        # another instant (``now``) for what is due.
+        lease_now = lease_now or now
         due = or_(
             and_(DeliveryRecord.state == DeliveryState.PENDING, DeliveryRecord.next_attempt_at <= now),
-            and_(DeliveryRecord.state == DeliveryState.SENDING, DeliveryRecord.lease_until < now),
+            and_(DeliveryRecord.state == DeliveryState.SENDING, DeliveryRecord.lease_until < lease_now),
         )
         # One statement claims the whole batch.  The due condition is repeated outside
         # the subquery: on PostgreSQL a concurrent claimer that waited for the row lock
@@ -34,7 +39,7 @@ class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
             await self.session.scalars(
                 update(DeliveryRecord)
                 .where(DeliveryRecord.id.in_(oldest.scalar_subquery()), due)
-                .values(state=DeliveryState.SENDING, lease_until=now + lease)
+                .values(state=DeliveryState.SENDING, lease_until=lease_now + lease)
                 .returning(DeliveryRecord)
                 .execution_options(synchronize_session=False, populate_existing=True)
             )
