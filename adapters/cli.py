@@ -494,7 +494,7 @@ def tick(
 ) -> None:
     """Run every sweep once: open check-ins, reminders, escalations, digests, deliveries."""
     from adapters.runtime import NO_PLATFORM, open_runtime
-    from bot.clock import FakeClock, SystemClock
+    from bot.clock import FakeClock, LaterOf, SystemClock
 
     instant = parse_instant(at) if at else None
     config = settings()
@@ -503,9 +503,11 @@ def tick(
         # The same runtime as `serve`: the configured platforms send what the sweeps owe.
         async with open_runtime(config, clock=FakeClock(instant) if instant else None) as runtime:
             await runtime.check_migrated()
-            # --at pretends the instant for what is due; the outbox's leases stay in real
-            # time, as a server's beside it are.
-            report = await runtime.tick(lease_clock=SystemClock())
+            # --at pretends the instant for what is due.  A past instant still leases in
+            # real time (a server beside it must not take its leases for expired); a
+            # future one may take over leases that have run out by then.
+            leases = LaterOf(runtime.clock, SystemClock()) if instant else None
+            report = await runtime.tick(lease_clock=leases)
             out().print(f"{runtime.clock.now().isoformat()}: {report}")
             if runtime.gateway is None:
                 waiting = await runtime.pending_deliveries()

@@ -41,3 +41,13 @@ def ensure_utc(instant: dt.datetime) -> dt.datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"naive datetime {instant!r}: statbot only handles aware times")
     return instant.astimezone(UTC)
+
+
+class LaterOf:
+    """The later of two clocks' times (a pretended instant never runs behind real time)."""
+
+    def __init__(self, first: Clock, second: Clock) -> None:
+        self.first, self.second = first, second
+
+    def now(self) -> dt.datetime:
+        return max(self.first.now(), self.second.now())
