@@ -12,7 +12,7 @@ from bot.org.context import load_context
 from bot.sessions.brief_service import build
 from bot.sessions.models import DocumentKind, DocumentState, ItemKind, SessionDocument, SessionState
 from storage.uow import SqlUnitOfWorkFactory
-from tests.helpers import deliveries_to, ny, pid, text_of
+from tests.helpers import card_text, deliveries_to, ny, pid, text_of
 from tests.test_session_brief import NOW, _session, history
 from tests.test_sessions import ANALYST, CHAIR, HEAD, planned
 
@@ -125,7 +125,10 @@ async def test_a_directive_becomes_a_tracked_promise(history: SqlUnitOfWorkFacto
     action, ids = _choice(await _decision_card(history), "Directive")
     (form,) = (await bot.on_button(chair, action, ids)).messages
     assert isinstance(form, Form) and [i.name for i in form.inputs] == ["text", "owner", "due"]
-    values = {"text": "Run a second shift on Route 7", "owner": str(head), "due": "Dec 18"}
+    values = {"text": "Run a second shift on Route 7", "owner": str(head), "due": "2026-11-02"}
+    (back,) = (await bot.on_form(chair, form.action, form.ids, values)).messages
+    assert isinstance(back, Form) and "is in the past" in back.errors["due"]
+    values["due"] = "Dec 18"
     done = text_of(await bot.on_form(chair, form.action, form.ids, values))
     assert "directive — Run a second shift on Route 7 (Robert Hayes, by Fri 18 Dec; commitment #" in done
     async with history() as work:
@@ -134,6 +137,9 @@ async def test_a_directive_becomes_a_tracked_promise(history: SqlUnitOfWorkFacto
         commitment = await work.commitments.get(promise.commitment_id or 0)
     assert commitment is not None and commitment.origin == f"session:{session.id}"
     assert commitment.owner_id == head and commitment.due_on == dt.date(2026, 12, 18)
+    # Its owner is told, as for a promise captured in the session.
+    told = [card_text(d) for d in await deliveries_to(history, HEAD)]
+    assert any("you promised: Run a second shift on Route 7" in t for t in told)
 
 
 async def test_a_leader_question_since_the_last_brief_counts_as_action(

@@ -63,6 +63,59 @@ async def _item(uow: UnitOfWork, item: SessionItem, now: dt.datetime) -> Session
     return added
 
 
+async def tracked_promise(
+    uow: UnitOfWork,
+    session: StatSession,
+    unit: Unit,
+    owner: Person,
+    *,
+    by: int,
+    text: str,
+    due: dt.date,
+    now: dt.datetime,
+    note: str,
+    detail: dict[str, object] | None = None,
+) -> SessionItem:
+    """A promise of the session: a commitment with origin session:<id> (so reminders and
+    escalation chains apply), the session's item for it, and its owner told."""
+    assert session.id is not None and owner.id is not None
+    commitment = await open_commitment(
+        uow,
+        unit=unit,
+        owner_id=owner.id,
+        text=text,
+        due_on=due,
+        origin=session_origin(session.id),
+        by=by,
+        now=now,
+        note=note,
+        detail={"session": session.id, **(detail or {})},
+    )
+    item = await _item(
+        uow,
+        SessionItem(
+            session_id=session.id,
+            kind=ItemKind.PROMISE,
+            text=text,
+            created_by=by,
+            created_at=now,
+            owner_id=owner.id,
+            due_on=due,
+            commitment_id=commitment.id,
+        ),
+        now,
+    )
+    if owner.id != by:
+        await enqueue(
+            uow,
+            audience=Delivery.to_person(owner.id),
+            message=cards.promised_card(item, session, unit, owner),
+            key=f"session:{session.id}:item:{item.id}",
+            now=now,
+        )
+    return item
+
+
 async def promise(
     uow: UnitOfWork, person: Person, owner_text: str, text: str, due: dt.date, now: dt.datetime
 ) -> tuple[SessionItem, StatSession, Unit, Person]:
@@ -74,41 +127,18 @@ async def promise(
         raise NotAllowed(cards.owner_cannot_see(owner, unit))
     if due < now.astimezone(ZoneInfo(unit.timezone)).date():
         raise NotAllowed(cards.due_passed(due))
-    assert session.id is not None and person.id is not None
-    commitment = await open_commitment(
+    assert person.id is not None
+    item = await tracked_promise(
         uow,
-        unit=unit,
-        owner_id=owner.id,
-        text=text,
-        due_on=due,
-        origin=session_origin(session.id),
+        session,
+        unit,
+        owner,
         by=person.id,
+        text=text,
+        due=due,
         now=now,
         note="promised at the stat session",
-        detail={"session": session.id},
     )
-    item = await _item(
-        uow,
-        SessionItem(
-            session_id=session.id,
-            kind=ItemKind.PROMISE,
-            text=text,
-            created_by=person.id,
-            created_at=now,
-            owner_id=owner.id,
-            due_on=due,
-            commitment_id=commitment.id,
-        ),
-        now,
-    )
-    if owner.id != person.id:
-        await enqueue(
-            uow,
-            audience=Delivery.to_person(owner.id),
-            message=cards.promised_card(item, session, unit, owner),
-            key=f"session:{session.id}:item:{item.id}",
-            now=now,
-        )
     return item, session, unit, owner
 
 

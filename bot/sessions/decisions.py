@@ -13,8 +13,6 @@ import datetime as dt
 from collections.abc import Mapping
 
 from bot.audit import AuditEntry
-from bot.commitments.models import session_origin
-from bot.commitments.service import open_commitment
 from bot.deliveries.models import Delivery
 from bot.deliveries.service import enqueue
 from bot.messages import Form
@@ -24,6 +22,7 @@ from bot.permissions import NotAllowed
 from bot.ports import UnitOfWork
 from bot.sessions import cards
 from bot.sessions.brief import Brief
+from bot.sessions.capture import tracked_promise
 from bot.sessions.models import (
     DocumentKind,
     DocumentState,
@@ -160,31 +159,19 @@ async def record(
     decision = f"{metric}: {CHOICES[choice].lower()} — {text}"
     if choice == "directive":
         assert owner is not None and owner.id is not None and due is not None
-        commitment = await open_commitment(
+        promised = await tracked_promise(
             uow,
-            unit=unit,
-            owner_id=owner.id,
-            text=text,
-            due_on=due,
-            origin=session_origin(session.id),
+            session,
+            unit,
+            owner,
             by=person.id,
+            text=text,
+            due=due,
             now=now,
             note="directed by the chair on a repeated exception",
-            detail={"session": session.id, "exception": exception},
+            detail={"exception": exception},
         )
-        await uow.session_items.add(
-            SessionItem(
-                session_id=session.id,
-                kind=ItemKind.PROMISE,
-                text=text,
-                created_by=person.id,
-                created_at=now,
-                owner_id=owner.id,
-                due_on=due,
-                commitment_id=commitment.id,
-            )
-        )
-        decision += f" ({owner.name}, by {due:%a %d %b}; commitment #{commitment.id})"
+        decision += f" ({owner.name}, by {due:%a %d %b}; commitment #{promised.commitment_id})"
     item = await uow.session_items.add_if_absent(
         SessionItem(
             session_id=session.id,
