@@ -13,6 +13,18 @@ from storage.uow import SqlUnitOfWorkFactory
 NY = ZoneInfo("America/New_York")
 
 
+def next_week(weekday: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A UTC moment in the ISO week after the real current one (weekday 0 is Monday).
+
+    For tests whose processes apply the org file at the real time and then pretend a
+    moment with ``tick --at``: the org is then set up before that week's check-ins open,
+    whatever day the suite runs on (a fixed date turns into the past and the week owes
+    nothing)."""
+    today = dt.datetime.now(dt.UTC).date()
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=1)
+    return dt.datetime.combine(monday + dt.timedelta(days=weekday), dt.time(hour, minute), tzinfo=dt.UTC)
+
+
 def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A New York wall-clock time as aware UTC."""
     return dt.datetime(year, month, day, hour, minute, tzinfo=NY).astimezone(dt.UTC)

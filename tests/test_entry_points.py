@@ -4,6 +4,7 @@ fake Slack Web API: `statbot tick` with and without platform credentials."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -14,11 +15,15 @@ import pytest
 from bot.org.schema import load_org
 from tests.conftest import EXAMPLE_ORG
 from tests.fakes.slack_api import FakeSlackApi
+from tests.helpers import next_week
 
 STATBOT = str(Path(sys.executable).with_name("statbot"))
-# Thursday 2026-12-03 09:30 in New York: every unit of the example org has opened its
-# check-in of 2026-W49 by then, inside working hours.
-THURSDAY = "2026-12-03T14:30:00+00:00"
+# Next week's Thursday, 09:30 in New York (14:30 UTC; 09:30 or 10:30 local whatever
+# the daylight saving): every unit of the example org has opened that week's check-in by
+# then, inside working hours.
+THURSDAY_AT = next_week(3, 14, 30)
+THURSDAY = THURSDAY_AT.isoformat()
+A_MINUTE_LATER = (THURSDAY_AT + dt.timedelta(minutes=1)).isoformat()
 PLATFORM_VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
@@ -88,7 +93,7 @@ async def test_tick_from_cron_delivers_prompts_on_slack(tmp_path: Path, slack_ap
     assert f"deliveries: {len(posts)} sent, 0 to retry, 0 failed" in out
     assert "no Slack or Teams credentials" not in out
     # A second cron run a minute later owes nothing more: nothing is sent twice.
-    code, out, err = await statbot("tick", "--at", "2026-12-03T14:31:00+00:00", env=env, cwd=tmp_path)
+    code, out, err = await statbot("tick", "--at", A_MINUTE_LATER, env=env, cwd=tmp_path)
     assert code == 0, err
     assert len(slack_api.ok_calls("chat.postMessage")) == len(posts)
     assert "deliveries: 0 sent" in out

@@ -30,6 +30,7 @@ from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import EXAMPLE_ORG, TEST_DATABASE_URL
 from tests.fakes.slack_api import FakeSlackApi, form_body, slack_signature
+from tests.helpers import next_week
 from tests.test_shutdown import ROOT, STATBOT, _free_port, _run
 
 pytestmark = [
@@ -41,7 +42,9 @@ pytestmark = [
 
 SECRET = "replica-signing-secret"
 FIXTURE = Path(__file__).parent / "fixtures" / "slack" / "slack_slash_command.form.txt"
-MONDAY = dt.datetime(2026, 11, 30, 13, 30, tzinfo=dt.UTC)  # 08:30 in Riverton
+# 08:30 in Riverton (09:30 in summer time) of the week after the real one: the org file
+# is applied at the real time, before that week begins.
+MONDAY = next_week(0, 13, 30)
 # The week's moments that owe messages (digest, openings, reminders, deadlines,
 # escalations); each is two tick processes at once, so the test stays bounded in time.
 INSTANTS = [

@@ -13,7 +13,7 @@ from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import EXAMPLE_ORG
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.test_entry_points import THURSDAY, base_env, prepared, statbot
+from tests.test_entry_points import A_MINUTE_LATER, THURSDAY, base_env, prepared, statbot
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ async def test_tick_from_cron_delivers_prompts_on_teams(tmp_path: Path, connecto
     ) or any("check-in" in t.lower() for t in connector.texts())
     assert f"deliveries: {len(posted)} sent, 0 to retry, 0 failed" in out
     assert "no Slack or Teams credentials" not in out
-    code, out, err = await statbot("tick", "--at", "2026-12-03T14:31:00+00:00", env=env, cwd=tmp_path)
+    code, out, err = await statbot("tick", "--at", A_MINUTE_LATER, env=env, cwd=tmp_path)
     assert code == 0, err
     assert len(connector.posted) == len(posted)
     assert "deliveries: 0 sent" in out
