@@ -54,8 +54,8 @@ RATE = 40  # requests per second offered to each app
 SECONDS = 5.0
 PROMPTS = 2000
 ADMITTED = 250  # chat.postMessage calls per second the fake admits
-CONCURRENCY = 32  # audiences sent to at once by the outbox drain
-BATCH = 500  # deliveries claimed per round
+CONCURRENCY = 8  # audiences sent to at once by the outbox drain (its default)
+BATCH = 100  # deliveries claimed per round (the drain's default)
 
 
 def _settings(tmp: Path, api: FakeSlackApi) -> Settings:

@@ -62,58 +62,120 @@ async def drain(
     """Send everything due now.  Safe to run concurrently: leases decide who sends.
 
     Up to ``concurrency`` audiences are sent to at once (a platform round trip is mostly
-    waiting); one audience's deliveries always go one after another, in order.
+    waiting); one audience's deliveries always go one after another, in order, also when
+    they were claimed in different batches.  The next batch is claimed while the last
+    sends of the current one are still out, so a large fan-out never stalls at a batch's
+    end with fewer sends running.
 
     ``lease_clock`` keeps the leases (default: ``clock``): a tick that pretends another
     instant still leases in real time, or a server beside it would take its leases for
     expired and send the same deliveries again."""
-    leases = lease_clock or clock
-    result = DrainResult()
-    for _ in range(max_batches):
-        if stopping():
-            break
-        now = clock.now()
-        async with uow_factory() as uow:
-            claimed = await uow.deliveries.claim_due(now, limit=batch, lease=LEASE, lease_now=leases.now())
-            await uow.commit()
-        if not claimed:
-            break
+    run = _Drain(uow_factory, gateway, clock, lease_clock or clock, concurrency, stopping)
+    renewer = asyncio.create_task(_renew(uow_factory, run.leases, run.unfinished))
+    try:
+        for _ in range(max_batches):
+            if stopping():
+                break
+            async with uow_factory() as uow:
+                claimed = await uow.deliveries.claim_due(
+                    clock.now(), limit=batch, lease=LEASE, lease_now=run.leases.now()
+                )
+                await uow.commit()
+            if not claimed:
+                break
+            run.start(claimed)
+            await run.running_low()
+        await run.finish()
+    finally:
+        renewer.cancel()
+        # Shielded: a cancelled drain still hands back what it never started.
+        await asyncio.shield(run.hand_back())
+    return run.result
+
+
+class _Drain:
+    """One drain's sends in flight, across the batches it claims."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        gateway: ChatGateway,
+        clock: Clock,
+        leases: Clock,
+        concurrency: int,
+        stopping: Callable[[], bool],
+    ) -> None:
+        self.gateway, self.clock, self.leases, self.stopping = gateway, clock, leases, stopping
+        self.result = DrainResult()
+        self.saver = _GroupSaver(uow_factory)
+        self.concurrency = max(concurrency, 1)
+        self.slots = asyncio.Semaphore(self.concurrency)
+        # Claimed and not started: what a stop or a cancellation hands back.
+        self.waiting: dict[int, Delivery] = {}
+        # Claimed and not finished: what the renewals keep leased.
+        self.unfinished: dict[int, Delivery] = {}
+        # Each audience's latest group: the next group of that audience waits for it.
+        self.tails: dict[str, asyncio.Task[None]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.low = asyncio.Event()
+
+    def start(self, claimed: Collection[Delivery]) -> None:
         by_audience: dict[str, list[Delivery]] = {}
         for delivery in claimed:
             by_audience.setdefault(delivery.audience, []).append(delivery)
-        slots = asyncio.Semaphore(max(concurrency, 1))
-        saver = _GroupSaver(uow_factory)
-        # Claimed and not started: what a stop or a cancellation hands back.
-        waiting = {id(d): d for d in claimed}
-        # Claimed and not finished: what the renewals keep leased.
-        unfinished = dict(waiting)
+            self.waiting[id(delivery)] = self.unfinished[id(delivery)] = delivery
+        self.low.clear()
+        for audience, group in by_audience.items():
+            task = asyncio.create_task(self._send_in_order(group, self.tails.get(audience)))
+            self.tails[audience] = task
+            self.tasks.add(task)
+            task.add_done_callback(self._done)
 
-        async def send_in_order(
-            deliveries: list[Delivery],
-            slots: asyncio.Semaphore = slots,
-            saver: _GroupSaver = saver,
-            waiting: dict[int, Delivery] = waiting,
-            unfinished: dict[int, Delivery] = unfinished,
-        ) -> None:
-            async with slots:
-                for delivery in deliveries:
-                    if stopping():
-                        return
-                    waiting.pop(id(delivery), None)
-                    try:
-                        await _send_one(saver, gateway, clock, delivery, result, unfinished, leases)
-                    finally:
-                        unfinished.pop(id(delivery), None)
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not self.tasks:
+            self.low.set()
 
-        renewer = asyncio.create_task(_renew(uow_factory, leases, unfinished))
-        try:
-            await asyncio.gather(*(send_in_order(group) for group in by_audience.values()))
-        finally:
-            renewer.cancel()
-            if waiting:
-                # Shielded: a cancelled drain still hands back what it never started.
-                await asyncio.shield(_release_all(saver, list(waiting.values())))
-    return result
+    async def running_low(self) -> None:
+        """Until so few claimed deliveries wait to start that the pool could run dry."""
+        if len(self.waiting) > self.concurrency and self.tasks:
+            await self.low.wait()
+
+    async def finish(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+
+    async def hand_back(self) -> None:
+        pending = list(self.tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if self.waiting:
+            await _release_all(self.saver, list(self.waiting.values()))
+            self.waiting.clear()
+
+    async def _send_in_order(self, deliveries: list[Delivery], after: asyncio.Task[None] | None) -> None:
+        if after is not None:
+            await asyncio.wait({after})
+        async with self.slots:
+            for delivery in deliveries:
+                if self.stopping():
+                    return
+                self.waiting.pop(id(delivery), None)
+                if len(self.waiting) <= self.concurrency:
+                    self.low.set()
+                try:
+                    await _send_one(
+                        self.saver,
+                        self.gateway,
+                        self.clock,
+                        delivery,
+                        self.result,
+                        self.unfinished,
+                        self.leases,
+                    )
+                finally:
+                    self.unfinished.pop(id(delivery), None)
 
 
 async def _release_all(saver: _GroupSaver, deliveries: Collection[Delivery]) -> None:
@@ -173,8 +235,7 @@ class _GroupSaver:
             batch, self._queue = self._queue, []
             try:
                 async with self._uow_factory() as uow:
-                    for item in batch:
-                        await uow.deliveries.save(item)
+                    await uow.deliveries.record_outcomes(batch)
                     await uow.commit()
             except BaseException:
                 # The others in this batch are still unsaved: the next holder retries them.

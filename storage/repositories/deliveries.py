@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy import String, Table, and_, bindparam, cast, func, or_, select, update
 
 from bot.deliveries.models import Delivery, DeliveryState
 from storage.records import DeliveryRecord
@@ -45,6 +45,18 @@ class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
             )
         ).all()
         return sorted(self._map(rows), key=lambda d: d.id or 0)
+
+    async def record_outcomes(self, deliveries: Sequence[Delivery]) -> None:
+        # One executemany of the outcome columns: the ORM's save would load each row
+        # and write its whole message back, the fan-out's largest cost.
+        if not deliveries:
+            return
+        table = cast_table(DeliveryRecord)
+        statement = update(table).where(table.c.id == bindparam("delivery_id"))
+        await self.session.execute(
+            statement,
+            [{"delivery_id": d.id, **{name: getattr(d, name) for name in OUTCOME}} for d in deliveries],
+        )
 
     async def release(self, delivery_id: int, lease_until: dt.datetime) -> bool:
         result = await self.session.execute(
@@ -123,6 +135,16 @@ class DeliveryRepo(Repo[Delivery, DeliveryRecord]):
             .execution_options(synchronize_session=False)
         )
         return rowcount(result)
+
+
+# What sending changes on a delivery.
+OUTCOME = ("state", "attempts", "next_attempt_at", "lease_until", "sent_at", "last_error", "platform_ref")
+
+
+def cast_table(record: type[DeliveryRecord]) -> Table:
+    table = record.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 # What a purged delivery keeps of its message (and how the database stores it).
