@@ -32,8 +32,8 @@ from tests.fakes.bot_connector import FakeBotConnector
 PROMPTS = 2000
 PER_TENANT = 30
 PER_CONVERSATION = 7
-CONCURRENCY = 32
-BATCH = 500
+CONCURRENCY = 8  # audiences sent to at once by the outbox drain (its default)
+BATCH = 100  # deliveries claimed per round (the drain's default)
 TENANT = "bench-tenant"
 
 

@@ -66,6 +66,9 @@ class AwayRepository(Repository[AwayPeriod], Protocol):
 class UnitRepository(Repository[Unit], Protocol):
     async def all(self, *, active_only: bool = True) -> Sequence[Unit]: ...
     async def by_key(self, key: str) -> Unit | None: ...
+    async def answered_by(self, person_id: int) -> Sequence[Unit]:
+        """The active units this person heads or deputises for."""
+        ...
 
 
 class MetricRepository(Repository[Metric], Protocol):

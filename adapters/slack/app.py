@@ -104,9 +104,7 @@ class SlackClients:
         await self.outbox_session.close()
 
 
-def build_app(
-    settings: Settings, *, client: AsyncWebClient | None, process_before_response: bool
-) -> tuple[AsyncApp, SlackClients]:
+def build_app(settings: Settings, *, client: AsyncWebClient | None) -> tuple[AsyncApp, SlackClients]:
     """The bolt app and both clients.  ``client`` (tests, benches) becomes the turn client
     as given; without it bolt builds one from SLACK_BOT_TOKEN."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -114,7 +112,11 @@ def build_app(
     app_options: dict[str, Any] = {
         # Without a secret only Socket Mode works: handle_http refuses every request.
         "signing_secret": secret or "",
-        "process_before_response": process_before_response,
+        # bolt answers when the listener returns.  statbot's listeners return right after
+        # their ack (the work after it is a task of the adapter's own: ``_later``), and
+        # bolt's other mode, which runs the listener aside and waits for the ack, looks
+        # for it only every 10 ms: each answer would reach the person up to 10 ms later.
+        "process_before_response": True,
         "raise_error_for_unhandled_request": False,
     }
     if client is None:
@@ -202,7 +204,7 @@ class SlackAdapter:
         settings = container.settings
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-        app, clients = build_app(settings, client=client, process_before_response=process_before_response)
+        app, clients = build_app(settings, client=client)
         gateway = SlackGateway(
             SlackSender(clients.outbox, per_channel_interval=per_channel_interval),
             SlackPeople(container.uow, clients.outbox),

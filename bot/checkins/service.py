@@ -478,7 +478,9 @@ async def unit_week(uow: UnitOfWork, unit: Unit, now: dt.datetime) -> UnitWeek:
     assert unit.id is not None
     week = week_of(now, unit.timezone)
     weeks = [*previous_weeks(week, STATUS_WEEKS - 1), week]
-    checkin = await uow.checkins.for_unit_week(unit.id, week)
+    # The latest check-ins: this week's, when it opened, is the newest of them.
+    recent = await uow.checkins.for_unit(unit.id, limit=4)
+    checkin = next((c for c in recent if c.week == week), None)
     metrics = list(await uow.metrics.for_unit(unit.id))
     ids = [m.id for m in metrics if m.id is not None]
     history = await uow.readings.history(ids, weeks)
@@ -488,11 +490,7 @@ async def unit_week(uow: UnitOfWork, unit: Unit, now: dt.datetime) -> UnitWeek:
     # The card shows each metric's latest value: judged by the target of that value's week.
     targets = TargetHistory(await uow.metrics.targets(ids))
     metrics = [targets.in_week(m, latest_week(series.get(m.id or 0, {}), weeks) or week) for m in metrics]
-    still_open = [
-        older
-        for older in await uow.checkins.for_unit(unit.id, limit=4)
-        if older.week < week and older.state == "open"
-    ]
+    still_open = [older for older in recent if older.week < week and older.state == "open"]
     commitments = await uow.commitments.open_for_unit(unit.id)
     today = now.astimezone(ZoneInfo(unit.timezone)).date()
     overdue = sum(1 for c in commitments if c.due_on < today)

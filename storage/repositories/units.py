@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.org.models import Metric, Unit
 from bot.org.targets import MetricTarget
@@ -20,6 +20,12 @@ class UnitRepo(Repo[Unit, UnitRecord]):
 
     async def by_key(self, key: str) -> Unit | None:
         return await self._one(UnitRecord.key == key)
+
+    async def answered_by(self, person_id: int) -> list[Unit]:
+        return await self._all(
+            UnitRecord.active.is_(True),
+            or_(UnitRecord.head_id == person_id, UnitRecord.deputy_id == person_id),
+        )
 
 
 class MetricRepo(Repo[Metric, MetricRecord]):
