@@ -1,7 +1,12 @@
 """Two `statbot serve` replicas on one PostgreSQL database (issue 10, item 9), each with
-its scheduler on, a fake Slack Web API, and a simulated week of `statbot tick --at` run
-from two processes at once, with people using /stat on both replicas: every delivery is
-posted exactly once and every command is answered exactly once.
+its scheduler on, a fake Slack Web API, and a simulated week (in the recent past) of
+`statbot tick --at` run from two processes at once, while the replicas' own schedulers,
+in real time, find the same deliveries due and race the ticks to send them.  People use
+/stat on both replicas: the head asks for status, the deputy makes commitments, and head
+and deputy mark the same commitment done through different replicas at the same moment.
+Every delivery is posted exactly once (the replicas sending their share), every command
+answered exactly once, and each commitment marked done once (one history row, one audit
+row; the other person is told).
 
 Runs in .ci/run's PostgreSQL pass (marked db); on its own database, created next to
 STATBOT_TEST_DATABASE_URL's."""
@@ -10,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import re
 import signal
 import time
 from collections import Counter
@@ -42,15 +49,19 @@ pytestmark = [
 
 SECRET = "replica-signing-secret"
 FIXTURE = Path(__file__).parent / "fixtures" / "slack" / "slack_slash_command.form.txt"
-# 08:30 in Riverton (09:30 in summer time) of the week after the real one: the org file
-# is applied at the real time, before that week begins.
-MONDAY = next_week(0, 13, 30)
+# 08:30 in Riverton (09:30 in summer time) on the Monday two weeks before the real one:
+# every instant of the simulated week is in the past, so the replicas' own schedulers (in
+# real time) find its deliveries due too, and race the ticks to send them.
+MONDAY = next_week(0, 13, 30) - dt.timedelta(weeks=3)
 # The week's moments that owe messages (digest, openings, reminders, deadlines,
 # escalations); each is two tick processes at once, so the test stays bounded in time.
 INSTANTS = [
     MONDAY + dt.timedelta(days=days, hours=hours)
     for days, hours in ((0, 0), (1, 0), (2, 0), (3, 1), (3, 7), (4, 1), (4, 9), (5, 1), (7, 0))
 ]
+HEAD, DEPUTY, LEADER = "U0HEAD0001", "U0DEPU0001", "U0LEAD0001"
+# Each process posts with its own token, so the fake tells who sent what.
+TOKENS = ("xoxb-replica-a", "xoxb-replica-b")
 _MESSAGE: TypeAdapter[Card | Form] = TypeAdapter(Card | Form)
 
 
@@ -77,11 +88,12 @@ class Replica:
         self.url = f"http://127.0.0.1:{port}"
 
 
-async def _start(env: dict[str, str]) -> Replica:
+async def _start(env: dict[str, str], token: str) -> Replica:
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
         STATBOT, "serve", "--host", "127.0.0.1", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**env, "SLACK_BOT_TOKEN": token}, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     replica = Replica(process, port)
     deadline = time.monotonic() + 60
@@ -99,19 +111,33 @@ async def _start(env: dict[str, str]) -> Replica:
 
 
 async def _command(
-    session: aiohttp.ClientSession, replica: Replica, api: FakeSlackApi, key: str, text_: str
-) -> tuple[int, bool]:
-    """The status, and whether the answer came inside the ack (else via response_url)."""
+    session: aiohttp.ClientSession,
+    replica: Replica,
+    api: FakeSlackApi,
+    key: str,
+    text_: str,
+    user: str = HEAD,
+) -> tuple[int, str]:
+    """The HTTP status and the answer the person saw: in the ack, or through response_url
+    (the fake's record of it; empty when no answer came)."""
     fields = dict(parse_qsl(FIXTURE.read_text(), keep_blank_values=True))
     fields.update(
-        command="/stat", text=text_, user_id="U0HEAD0001", channel_id="C0GENERAL1",
+        command="/stat", text=text_, user_id=user, channel_id="C0GENERAL1",
         response_url=api.response_url(key), trigger_id=f"trigger.{key}",
     )  # fmt: skip
     body = form_body(fields)
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     headers.update(slack_signature(SECRET, body, int(time.time())))
     async with session.post(f"{replica.url}/slack/events", data=body, headers=headers) as response:
-        return response.status, bool((await response.read()).strip())
+        raw = (await response.read()).strip()
+        if raw:
+            return response.status, json.loads(raw)["text"]
+    for _ in range(100):  # answered after the ack: the turn took longer than the ack's budget
+        answers = [c for c in api.ok_calls("respond") if c.params["key"] == key]
+        if answers:
+            return response.status, str(answers[0].params.get("text"))
+        await asyncio.sleep(0.1)
+    return response.status, ""
 
 
 def _messages_needed(delivery: Delivery) -> int:
@@ -123,49 +149,71 @@ async def test_two_replicas_and_two_tick_shells_send_a_week_exactly_once(
     replica_db: str, tmp_path: Path
 ) -> None:
     api = FakeSlackApi(
-        users={"U0HEAD0001": "robert.hayes@riverton.gov", "U0LEAD0001": "priya.raman@riverton.gov"},
+        users={
+            HEAD: "robert.hayes@riverton.gov",
+            DEPUTY: "maria.santos@riverton.gov",
+            LEADER: "priya.raman@riverton.gov",
+        },
         channels={"citistat": "C0CITISTAT", "general": "C0GENERAL1"},
     )
+    api.delay = 0.02  # a Web API call takes a moment, so senders overlap
     await api.start()
     env = {
         "PATH": str(Path(STATBOT).parent),
         "PYTHONPATH": str(ROOT),
         "STATBOT_DATABASE_URL": replica_db,
-        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_BOT_TOKEN": "xoxb-tick",
         "SLACK_SIGNING_SECRET": SECRET,
         "STATBOT_SLACK_API_URL": api.url,
         "STATBOT_LOG_FORMAT": "text",
     }
     replicas: list[Replica] = []
+    engine = create_engine(replica_db)
+    uow = SqlUnitOfWorkFactory(session_factory(engine))
     try:
         await _run(env, "db", "upgrade")
         await _run(env, "org", "apply", str(EXAMPLE_ORG))
-        engine = create_engine(replica_db)
-        uow = SqlUnitOfWorkFactory(session_factory(engine))
-        async with uow() as work:  # everyone is on Slack
+        async with uow() as work:  # everyone is on Slack; the units exist since before the week
             for person in await work.people.all():
                 person.slack_user_id = person.slack_user_id or f"U{person.id:08d}"
                 await work.people.save(person)
+            for unit in await work.units.all():
+                unit.created_at = MONDAY - dt.timedelta(days=60)
+                await work.units.save(unit)
             await work.commit()
 
-        replicas = [await _start(env), await _start(env)]
-        answered: list[str] = []
-        in_acks: set[str] = set()
+        replicas = [await _start(env, TOKENS[0]), await _start(env, TOKENS[1])]
+        first, second = replicas
+        answers: dict[str, str] = {}
+        due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).date().isoformat()
         async with aiohttp.ClientSession() as session:
-            n = 0
-            for at in INSTANTS:
+
+            async def command(replica: Replica, key: str, words: str, user: str = HEAD) -> None:
+                status, answer = await _command(session, replica, api, key, words, user)
+                assert status == 200, key
+                answers[key] = answer
+
+            for n, at in enumerate(INSTANTS):
                 stamp = at.isoformat()
-                ticks = [_run(env, "tick", "--at", stamp), _run(env, "tick", "--at", stamp)]
-                traffic = []
-                for replica in replicas:
-                    n += 1
-                    traffic.append(_command(session, replica, api, f"c{n}", "status"))
-                results = await asyncio.gather(*ticks, *traffic)
-                for k, (status, in_ack) in zip(range(n - 1, n + 1), results[2:], strict=True):
-                    assert status == 200
-                    answered.append(f"c{k}")
-                    if in_ack:
-                        in_acks.add(f"c{k}")
+                traffic = [
+                    command(first, f"status-{n}", "status"),
+                    command(second, f"commit-{n}", f"commit Clear route {n} backlog by {due}", user=DEPUTY),
+                ]
+                await asyncio.gather(
+                    _run(env, "tick", "--at", stamp), _run(env, "tick", "--at", stamp), *traffic
+                )
+                # Head and deputy mark the same commitment done through different replicas at once.
+                number = re.search(r"#(\d+)", answers[f"commit-{n}"])
+                assert number is not None, answers[f"commit-{n}"]
+                await asyncio.gather(
+                    command(first, f"done-head-{n}", f"done {number[1]}"),
+                    command(second, f"done-deputy-{n}", f"done {number[1]}", user=DEPUTY),
+                )
+                done = [answers[f"done-head-{n}"], answers[f"done-deputy-{n}"]]
+                assert sum("marked done by" in a for a in done) == 1, done
+                assert sum("got there first" in a or "is already done" in a for a in done) == 1, done
+            # The replicas send, in real time, whatever the ticks left for later.
+            await _settled(uow)
         for replica in replicas:
             replica.process.send_signal(signal.SIGTERM)
         for replica in replicas:
@@ -174,24 +222,61 @@ async def test_two_replicas_and_two_tick_shells_send_a_week_exactly_once(
 
         async with uow() as work:
             stored = list(await work.deliveries.since(0, limit=100_000))
-        await engine.dispose()
-        due = [d for d in stored if d.next_attempt_at <= INSTANTS[-1]]
-        assert len(due) > 8, "the simulated week owed too few messages to prove anything"
-        assert [d.id for d in due if d.state != DeliveryState.SENT] == []
+        week = [d for d in stored if d.next_attempt_at <= INSTANTS[-1]]
+        assert len(week) > 8, "the simulated week owed too few messages to prove anything"
+        now = dt.datetime.now(dt.UTC)
+        assert [d.id for d in stored if d.next_attempt_at <= now and d.state != DeliveryState.SENT] == []
         # Every delivery posted exactly once: as many messages as the sent ones need, and
         # no message posted twice into the same conversation.
         posted = api.ok_calls("chat.postMessage")
         assert len(posted) == sum(_messages_needed(d) for d in stored if d.state == DeliveryState.SENT)
         refs = Counter(d.platform_ref for d in stored if d.state == DeliveryState.SENT)
         assert all(count == 1 for count in refs.values())
+        # The replicas' schedulers took part: they sent some of it, not only the ticks.
+        by_replicas = [c for c in posted if c.token in TOKENS]
+        assert by_replicas, Counter(c.token for c in posted)
         # Every command answered exactly once, whichever replica took it: in its ack, or
         # (when the turn took longer than the ack's budget) once through response_url.
         responded = Counter(str(c.params["key"]) for c in api.ok_calls("respond"))
-        for key in answered:
-            assert (key in in_acks) + responded[key] == 1, key
+        assert all(count == 1 for count in responded.values()), responded
+        # Each commitment was marked done once: one history row, one audit row.
+        async with engine.connect() as connection:
+            done_rows = (
+                await connection.execute(
+                    text(
+                        "SELECT commitment_id, count(*) FROM commitment_updates WHERE status = 'done' GROUP BY 1"
+                    )
+                )
+            ).all()
+            audit_rows = (
+                await connection.execute(
+                    text(
+                        "SELECT subject, count(*) FROM audit_log WHERE action = 'commitment.done' GROUP BY 1"
+                    )
+                )
+            ).all()
+        assert len(done_rows) == len(INSTANTS) and all(count == 1 for _, count in done_rows)
+        assert len(audit_rows) == len(INSTANTS) and all(count == 1 for _, count in audit_rows)
     finally:
         for replica in replicas:
             if replica.process.returncode is None:
                 replica.process.kill()
                 await replica.process.wait()
+        await engine.dispose()
         await api.close()
+
+
+async def _settled(uow: SqlUnitOfWorkFactory, seconds: float = 30.0) -> None:
+    """Until nothing due by the real time waits in the outbox."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        now = dt.datetime.now(dt.UTC)
+        async with uow() as work:
+            waiting = [
+                d
+                for d in await work.deliveries.since(0, limit=100_000)
+                if d.state != DeliveryState.SENT and d.next_attempt_at <= now
+            ]
+        if not waiting:
+            return
+        await asyncio.sleep(0.5)
