@@ -27,7 +27,9 @@ from bot.escalations.models import Escalation, EscalationState
 from bot.messages import Button, Buttons, Card, Reply
 from storage.engine import create_engine, session_factory
 from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import ny, only_form, pid, text_of
+from tests.test_escalations import run_until
 
 HEAD = "robert.hayes@riverton.gov"  # Sanitation head
 DEPUTY = "maria.santos@riverton.gov"  # Sanitation deputy
@@ -506,3 +508,40 @@ async def test_two_corrections_of_a_submitted_check_in_at_once(
         # One revision for the first submission, one per correction stored: none lost twice.
         assert sorted(revisions) == [1, 1, 1, 2 + n], revisions
         assert await audit_rows(org_uow, "checkin.edited", f"checkin:{form.ids['checkin']}") == n + 1
+
+
+@pytest.mark.skipif(
+    not (TEST_DATABASE_URL or "").startswith("postgresql"),
+    reason="SQLite lets one transaction write at a time: the submission holds the lock",
+)
+async def test_a_late_check_in_and_a_leaders_acknowledgement_at_once_agree(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """The late check-in settles its missed-check-in chain while a leader acknowledges it:
+    the chain stays as the leader left it, and the leader was told the truth."""
+    clock.set(ny(2026, 12, 3, 9, 30))
+    await open_due_checkins(org_uow, clock)
+    await run_until(org_uow, clock, ny(2026, 12, 7, 9))  # the chain has reached the head
+    head, leader = await pid(org_uow, HEAD), await pid(org_uow, LEADER)
+    form = only_form(await StatBot(org_uow, clock).on_text(head, "report"))
+    checkin_id = int(form.ids["checkin"])
+    async with org_uow() as uow:
+        (chain,) = await uow.escalations.for_subject("missed_checkin", checkin_id)
+    assert chain.state == "active" and chain.id is not None
+    # The submission has read the running chain; the leader's click lands before it writes.
+    hold = Hold()
+    late = asyncio.create_task(
+        StatBot(gated(replica, hold, "escalations", "for_subject"), clock).on_form(
+            head, form.action, form.ids, GOOD
+        )
+    )
+    await asyncio.wait_for(hold.reached.wait(), 30)
+    ack = await StatBot(org_uow, clock).on_button(leader, "escalation.ack", {"escalation": str(chain.id)})
+    hold.released.set()
+    submitted = text_of(await late)
+    assert text_of(ack).startswith("Acknowledged by Luis Ortega")
+    assert "Recorded" in submitted
+    async with org_uow() as uow:
+        stored = await uow.escalations.get(chain.id)
+    assert stored is not None and stored.state == "acknowledged" and stored.acted_by == leader
+    assert await audit_rows(org_uow, "escalation.acknowledged", f"escalation:{chain.id}") == 1

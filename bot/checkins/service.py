@@ -19,7 +19,7 @@ from bot.checkins.status import latest_week, metric_status
 from bot.commitments import service as commitments
 from bot.commitments.models import Commitment, CommitmentStatus
 from bot.digests.models import AUDIENCE
-from bot.escalations.models import RUNNING, EscalationState
+from bot.escalations import service as escalations
 from bot.org.context import OrgContext
 from bot.org.models import Metric, Person, Unit
 from bot.org.targets import TargetHistory
@@ -334,10 +334,7 @@ async def store(
         return Taken(validated, fresh, winner, edited)
     if not edited:
         # A late submission settles its missed-check-in escalation now, not at its next step.
-        for esc in await uow.escalations.for_subject("missed_checkin", checkin.id):
-            if esc.state in RUNNING:
-                esc.state, esc.next_step_at, esc.updated_at = EscalationState.RESOLVED, None, now
-                await uow.escalations.save(esc)
+        await escalations.subject_resolved(uow, "missed_checkin", checkin.id, now)
     digest_built = await uow.digests.get(AUDIENCE, checkin.week) is not None
     existing = {r.metric_id: r for r in await uow.readings.for_unit_week(unit.id, checkin.week)}
     revision_note = "edited after the digest" if digest_built and edited else ("edited" if edited else "")

@@ -70,6 +70,18 @@ async def _stop(
     )
 
 
+async def subject_resolved(uow: UnitOfWork, kind: str, subject_id: int, now: dt.datetime) -> None:
+    """The subject was just settled (a late check-in came): its running chains end now,
+    not at their next step.  Each write is conditional on the state read, so a leader's
+    acknowledgement (or snooze) landing meanwhile stays as the leader left it."""
+    for escalation in await uow.escalations.for_subject(kind, subject_id):
+        if escalation.state not in RUNNING:
+            continue
+        read = {"state": escalation.state, "acted_by": escalation.acted_by}
+        escalation.state, escalation.next_step_at, escalation.updated_at = EscalationState.RESOLVED, None, now
+        await uow.escalations.save_if(escalation, read)
+
+
 async def acknowledge(uow: UnitOfWork, escalation: Escalation, person: Person, now: dt.datetime) -> None:
     if escalation.state not in RUNNING:
         raise Settled(escalation)
