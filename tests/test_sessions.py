@@ -28,6 +28,7 @@ DEPUTY = "maria.santos@riverton.gov"  # Sanitation deputy
 ANALYST = "jordan.kim@riverton.gov"  # attends "operations"
 OTHER_LEADER = "samuel.okafor@riverton.gov"
 MAYOR = "dana.whitfield@riverton.gov"
+ADMIN = "priya.raman@riverton.gov"  # an admin and a leader
 TODAY = dt.date(2026, 11, 30)
 
 
@@ -227,8 +228,9 @@ async def test_cancelling_needs_a_reason_is_recorded_and_tells_everyone(
     bot = StatBot(planned, clock)
     number = await _first(planned)
     assert "say why" in await say(bot, planned, CHAIR, f"session cancel {number}")
-    assert "Only leaders, analysts and the session's chair" in await say(
-        bot, planned, HEAD, f"session cancel {number} Too busy"
+    assert await say(bot, planned, HEAD, f"session cancel {number} Too busy") == (
+        f"Only Luis Ortega (its chair and Sanitation's leader), an analyst or an admin can cancel "
+        f"or hand over session #{number}; nothing was changed."
     )
     done = await say(bot, planned, CHAIR, f"session cancel {number} Storm response")
     assert done == f"Cancelled session #{number} (Sanitation, Tue 01 Dec 10:00 EST): Storm response"
@@ -274,6 +276,38 @@ async def test_handing_the_chair_over_is_recorded_as_a_delegation(
     assert "Cancelled session" in await say(bot, planned, OTHER_LEADER, f"session cancel {number} Clash")
 
 
+async def test_only_its_chairs_the_units_leader_analysts_and_admins_cancel_or_hand_it_over(
+    planned: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    bot = StatBot(planned, clock)
+    number = await _first(planned)  # Sanitation: Luis Ortega chairs it and leads the unit
+    refusal = (
+        "Only Luis Ortega (its chair and Sanitation's leader), an analyst or an admin can cancel "
+        f"or hand over session #{number}; nothing was changed."
+    )
+    # A leader of other units (the mayor, too) sees the session but may not call it off.
+    for email in (MAYOR, OTHER_LEADER, HEAD, DEPUTY):
+        assert await say(bot, planned, email, f"session cancel {number} Clash") == refusal, email
+        assert await say(bot, planned, email, f"session chair {number} @{MAYOR}") == refusal, email
+    # They may still schedule one of their own.
+    assert (await say(bot, planned, MAYOR, "session sanitation Dec 9 14:00")).startswith("Scheduled")
+    # An analyst and an admin may; after a hand-over the new chair and the one it was
+    # scheduled with may too, and the refusal names both.
+    assert "Samuel Okafor now chairs" in await say(
+        bot, planned, ANALYST, f"session chair {number} @{OTHER_LEADER}"
+    )
+    assert "Dana Whitfield now chairs" in await say(bot, planned, ADMIN, f"session chair {number} @{MAYOR}")
+    assert await say(bot, planned, OTHER_LEADER, f"session cancel {number} Clash") == (
+        "Only Dana Whitfield (its chair), Luis Ortega (the chair it was scheduled with and "
+        f"Sanitation's leader), an analyst or an admin can cancel or hand over session #{number}; "
+        "nothing was changed."
+    )
+    assert "Cancelled session" in await say(bot, planned, MAYOR, f"session cancel {number} Council meeting")
+    async with planned() as uow:
+        audit = [e.action for e in await uow.audit.recent(limit=100) if e.subject == f"session:{number}"]
+    assert audit.count("session.chair_delegated") == 2 and audit.count("session.cancelled") == 1
+
+
 async def test_two_people_changing_one_session_at_once_one_wins(
     planned: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
@@ -281,12 +315,12 @@ async def test_two_people_changing_one_session_at_once_one_wins(
     gate = Gate()
     a = StatBot(gated(planned, gate, "sessions"), clock)
     b = StatBot(gated(replica, gate, "sessions"), clock)
-    chair, mayor = await pid(planned, CHAIR), await pid(planned, MAYOR)
+    chair, analyst = await pid(planned, CHAIR), await pid(planned, ANALYST)
     replies = [
         text_of(r)
         for r in await asyncio.gather(
             a.on_text(chair, f"session cancel {number} Storm"),
-            b.on_text(mayor, f"session chair {number} @{OTHER_LEADER}"),
+            b.on_text(analyst, f"session chair {number} @{OTHER_LEADER}"),
         )
     ]
     lost = [r for r in replies if "got there first" in r]

@@ -25,6 +25,7 @@ from bot.messages import (
     paragraph,
 )
 from bot.messages.model import with_code
+from bot.messages.text import possessive
 from bot.org.models import Person, Unit
 from bot.sessions.models import ItemKind, SessionItem, SessionState, StatSession
 
@@ -117,8 +118,21 @@ def unknown_session(number: int) -> str:
     return f"There is no session #{number} that you may see. `session` lists the upcoming ones."
 
 
-def not_yours(session: StatSession) -> str:
-    return f"Only leaders, analysts and the session's chair can change session #{session.id}."
+def not_yours(session: StatSession, unit: Unit, people: Mapping[int, Person]) -> str:
+    """Who may cancel or hand over the session, by name (bot/permissions.py has the rule)."""
+    roles: dict[int, list[str]] = {}
+    who = [(session.chair_id, "its chair")]
+    if session.delegated:
+        who.append((session.scheduled_chair_id, "the chair it was scheduled with"))
+    who.append((unit.leader_id, f"{possessive(unit.name)} leader"))
+    for person_id, role in who:
+        if person_id in people:
+            roles.setdefault(person_id, []).append(role)
+    named = [f"{people[p].name} ({' and '.join(r)})" for p, r in roles.items()]
+    return (
+        f"Only {', '.join([*named, 'an analyst'])} or an admin can cancel or hand over "
+        f"session #{session.id}; nothing was changed."
+    )
 
 
 def already(session: StatSession) -> str:

@@ -16,7 +16,16 @@ from bot.deliveries.service import enqueue
 from bot.messages import Card
 from bot.org.context import OrgContext
 from bot.org.models import Person, Unit
-from bot.permissions import NotAllowed, Right, can_read, is_analyst, is_unit_member, may, refusal
+from bot.permissions import (
+    NotAllowed,
+    Right,
+    can_change_session,
+    can_read,
+    is_analyst,
+    is_unit_member,
+    may,
+    refusal,
+)
 from bot.ports import UnitOfWork
 from bot.sessions import cards
 from bot.sessions.models import SessionState, StatSession
@@ -98,7 +107,8 @@ def may_see(person: Person, session: StatSession, unit: Unit) -> bool:
 
 
 def may_change(person: Person, session: StatSession, unit: Unit) -> bool:
-    return may(person, Right.RUN_SESSION, unit) or person.id in (session.chair_id, session.scheduled_chair_id)
+    """Cancel it or hand it over (bot/permissions.py has the rule)."""
+    return can_change_session(person, unit, {session.chair_id, session.scheduled_chair_id})
 
 
 async def upcoming(
@@ -156,7 +166,7 @@ async def _changeable(
     if session is None or unit is None or not may_see(person, session, unit):
         raise NotAllowed(cards.unknown_session(number))
     if not may_change(person, session, unit):
-        raise NotAllowed(cards.not_yours(session))
+        raise NotAllowed(cards.not_yours(session, unit, await people_by_id(uow)))
     if session.state != SessionState.SCHEDULED:
         raise NotAllowed(cards.already(session))
     if session.starts_at <= now:
