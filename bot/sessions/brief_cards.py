@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import Action
 from bot.messages import Button, Buttons, Card, Fact, Facts, Heading, Note, Part, Status, paragraph
+from bot.org.models import Person
 from bot.sessions.brief import (
     SECTIONS,
     AddedItem,
@@ -301,8 +302,19 @@ def sent_text(number: int, count: int) -> str:
     return f"Sent the brief for session #{number} to {count} {'person' if count == 1 else 'people'}."
 
 
-def taken_first(number: int) -> str:
+_DID = {
+    "brief.drafted": "drafted",
+    "brief.item_added": "added an item to",
+    "brief.item_dropped": "dropped an item from",
+    "brief.sent": "sent",
+}
+
+
+def taken_first(number: int, by: Person | None, action: str) -> str:
+    """To the person whose change of the brief lost to another made at the same moment."""
+    who = by.name if by is not None else "statbot"
     return (
-        f"Someone got there first: the brief for session #{number} was sent or changed a moment ago. "
-        "Your change was not made."
+        f"Someone got there first: {who} {_DID.get(action, 'changed')} the brief for session "
+        f"#{number} a moment ago. Your change was not made; `brief {number}` shows the brief as "
+        "it is now."
     )

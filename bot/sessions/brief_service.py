@@ -6,8 +6,9 @@ before the session (default 48: hours of working days, so a weekend or a public 
 does not count); its draft is made 24 working hours before that and shown to the chair
 and the analysts who attend, who may add and drop items or send it at once.  The draft
 is one row per session (add_if_absent); every change of it, and sending it, is a
-conditional update on its state and last change, so of two replicas or two people
-exactly one wins.
+conditional update on its state and the version read, and bumps the version, so of two
+replicas or two people exactly one wins (even at the same instant), and the other is
+told who got there first.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.sessions import brief_cards as cards
 from bot.sessions import decisions
 from bot.sessions.brief import ADDED, DROPPED, Brief, build_brief
 from bot.sessions.models import DocumentKind, DocumentState, SessionDocument, SessionState, StatSession
+from bot.sessions.service import last_change
 from bot.weeks import shift_week, week_of
 
 DEFAULT_BRIEF_HOURS = 48
@@ -143,8 +145,9 @@ async def send(
     """Send the draft to the chair and attendees, once; None when it was sent (or
     changed) meanwhile by someone else."""
     brief = await build(uow, ctx, session, document, now)
-    expected = {"state": DocumentState.DRAFT, "updated_at": document.updated_at}
+    expected = {"state": DocumentState.DRAFT, "version": document.version}
     document.state, document.sent_at, document.updated_at = DocumentState.SENT, now, now
+    document.version += 1
     document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
     document.approved_by = by.id if by is not None else None
     # What it showed as standing, so the next brief can tell a repeated exception.
@@ -227,14 +230,19 @@ async def _save_edits(
     edits: dict[str, list[str]],
     now: dt.datetime,
 ) -> Brief:
-    expected = {"state": DocumentState.DRAFT, "updated_at": document.updated_at}
-    document.edits, document.updated_at = edits, now
+    expected = {"state": DocumentState.DRAFT, "version": document.version}
+    document.edits, document.updated_at, document.version = edits, now, document.version + 1
     brief = await build(uow, ctx, session, document, now)
     document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
     if not await uow.session_documents.save_if(document, expected):
         assert session.id is not None
-        raise NotAllowed(cards.taken_first(session.id))
+        raise await _taken_first(uow, session.id)
     return brief
+
+
+async def _taken_first(uow: UnitOfWork, number: int) -> NotAllowed:
+    by, action = await last_change(uow, number)
+    return NotAllowed(cards.taken_first(number, by, action))
 
 
 async def add_item(
@@ -274,5 +282,5 @@ async def send_now(uow: UnitOfWork, ctx: OrgContext, person: Person, number: int
     session, document, _ = await editable(uow, ctx, person, number, now)
     sent = await send(uow, ctx, session, document, now, by=person)
     if sent is None:
-        raise NotAllowed(cards.taken_first(number))
+        raise await _taken_first(uow, number)
     return sent

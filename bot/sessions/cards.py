@@ -369,8 +369,35 @@ def only_the_chair(session: StatSession) -> str:
     return f"Only the chair of session #{session.id} approves its memo."
 
 
-def memo_changed_meanwhile(session: StatSession) -> str:
-    return f"The memo of session #{session.id} changed a moment ago; nothing of yours was added, try again."
+_MEMO_DID = {
+    "session.memo_edited": "added a line to",
+    "session.memo_sent": "approved and sent",
+    "session.memo_late": "escalated, two working days after the session,",
+}
+
+
+def _memo_taken(session: StatSession, by: Person | None, action: str) -> str:
+    who = by.name if by is not None else "statbot"
+    return (
+        f"Someone got there first: {who} {_MEMO_DID.get(action, 'changed')} the memo of session "
+        f"#{session.id} a moment ago."
+    )
+
+
+def memo_changed_meanwhile(session: StatSession, by: Person | None, action: str) -> str:
+    return (
+        f"{_memo_taken(session, by, action)} Your line was not added; `memo {session.id}` shows the "
+        "memo as it is now."
+    )
+
+
+def memo_not_approved(session: StatSession, by: Person | None, action: str) -> str:
+    if action == "session.memo_sent":
+        return memo_sent_already(session)
+    return (
+        f"{_memo_taken(session, by, action)} Nothing was sent; `memo {session.id}` shows the memo "
+        "as it is now, to approve."
+    )
 
 
 def memo_sent_already(session: StatSession) -> str:

@@ -97,4 +97,7 @@ class SessionDocument:
     approved_by: int | None = None
     # When a memo not approved in time became an escalation to the chair.
     escalated_at: dt.datetime | None = None
+    # Bumped by every change: each change is written only if the document still has the
+    # version it was read at, so of two changes at once exactly one is made.
+    version: int = 0
     id: int | None = None

@@ -182,6 +182,16 @@ async def _lost(uow: UnitOfWork, session: StatSession) -> NotAllowed:
     return NotAllowed(cards.taken_first(fresh, people))
 
 
+async def last_change(uow: UnitOfWork, session_id: int) -> tuple[Person | None, str]:
+    """Who changed the session (or its brief or memo) last, and the audited action: what
+    the person whose change lost a race to it is told.  None: the bot (a sweep)."""
+    entry = await uow.audit.latest_about(f"session:{session_id}")
+    if entry is None:
+        return None, ""
+    person = await uow.people.get(entry.actor_id) if entry.actor_id is not None else None
+    return person, entry.action
+
+
 async def people_by_id(uow: UnitOfWork) -> dict[int, Person]:
     return {p.id: p for p in await uow.people.all(active_only=False) if p.id is not None}
 
