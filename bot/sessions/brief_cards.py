@@ -166,8 +166,14 @@ def _intro(brief: Brief, tz: str) -> str:
 
 
 def _sections(brief: Brief) -> list[tuple[Section, list[tuple[int, BriefFact]]]]:
-    numbered = list(enumerate(brief.entries(), start=1))
-    return [(s, [(n, f) for n, (section, f) in numbered if section == s]) for s in SECTIONS]
+    """Each section's items with their numbers in this draft, in number order (an item
+    that appeared after the draft was first shown comes last in its section)."""
+    numbers = brief.numbers()
+    entries = brief.entries()
+    return [
+        (s, sorted(((numbers[f.key], f) for section, f in entries if section == s), key=lambda i: i[0]))
+        for s in SECTIONS
+    ]
 
 
 def _dropped_note(brief: Brief) -> str:
@@ -248,7 +254,8 @@ def brief_markdown(brief: Brief, tz: str) -> str:
             continue
         for n, fact in items:
             label, value, _ = item_text(fact)
-            lines.append(f"{n}. **{_md(label)}**" + (f" — {_md(value)}" if value else ""))
+            # A bullet, not an ordered list: Markdown would renumber a list with gaps.
+            lines.append(f"- **{n}. {_md(label)}**" + (f" — {_md(value)}" if value else ""))
         lines.append("")
     if dropped := _dropped_note(brief):
         lines += [f"_{dropped}_", ""]
@@ -292,6 +299,17 @@ def already_sent(number: int) -> str:
 
 def no_such_item(number: int, item: int, count: int) -> str:
     return f"The brief for session #{number} has no item {item}: its items are numbered 1 to {count}."
+
+
+def dropped_already(number: int, item: int) -> str:
+    return f"Item {item} of the brief for session #{number} was dropped already; nothing was changed."
+
+
+def no_longer_there(number: int, item: int) -> str:
+    return (
+        f"Item {item} of the brief for session #{number} is no longer in it: what it was about has "
+        "changed since it was numbered. Nothing was dropped; the other items keep their numbers."
+    )
 
 
 def too_late(number: int) -> str:

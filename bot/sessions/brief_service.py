@@ -25,7 +25,7 @@ from bot.permissions import NotAllowed, can_edit_brief, can_see_brief, is_analys
 from bot.ports import UnitOfWork
 from bot.sessions import brief_cards as cards
 from bot.sessions import decisions
-from bot.sessions.brief import ADDED, DROPPED, Brief, build_brief
+from bot.sessions.brief import ADDED, DROPPED, NUMBERED, Brief, build_brief
 from bot.sessions.models import DocumentKind, DocumentState, SessionDocument, SessionState, StatSession
 from bot.sessions.service import last_change
 from bot.weeks import shift_week, week_of
@@ -89,6 +89,28 @@ async def build(
     return build_brief(data, now=now, context=ctx, edits=document.edits if document else None)
 
 
+async def current(
+    uow: UnitOfWork, ctx: OrgContext, session: StatSession, document: SessionDocument, now: dt.datetime
+) -> Brief:
+    """The draft as of ``now``.  Items that appeared since it was last shown get their
+    numbers now, and the draft keeps them, so the number someone reads is the one
+    `brief drop` takes later.  Numbering changes nothing anyone chose: it is written only
+    if the draft is still as read, without bumping its version (a change made at the same
+    moment is never refused because of it); if the draft changed meanwhile, it is shown
+    as that change left it."""
+    brief = await build(uow, ctx, session, document, now)
+    if document.state != DocumentState.DRAFT or list(brief.numbered) == document.edits.get(NUMBERED):
+        return brief
+    expected = {"state": DocumentState.DRAFT, "version": document.version}
+    document.edits = {**document.edits, NUMBERED: list(brief.numbered)}
+    document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
+    if await uow.session_documents.save_if(document, expected):
+        return brief
+    assert document.id is not None
+    fresh = await uow.session_documents.reload(document.id)
+    return await build(uow, ctx, session, fresh, now)
+
+
 async def open_draft(
     uow: UnitOfWork, ctx: OrgContext, session: StatSession, now: dt.datetime
 ) -> tuple[SessionDocument, Brief]:
@@ -108,7 +130,7 @@ async def open_draft(
             body=cards.brief_markdown(brief, tz),
             created_at=now,
             updated_at=now,
-            edits={ADDED: [], DROPPED: []},
+            edits={ADDED: [], DROPPED: [], NUMBERED: list(brief.numbered)},
         )
     )
     if added is None:  # another replica drafted it meanwhile
@@ -233,6 +255,7 @@ async def _save_edits(
     expected = {"state": DocumentState.DRAFT, "version": document.version}
     document.edits, document.updated_at, document.version = edits, now, document.version + 1
     brief = await build(uow, ctx, session, document, now)
+    document.edits = {**edits, NUMBERED: list(brief.numbered)}
     document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
     if not await uow.session_documents.save_if(document, expected):
         assert session.id is not None
@@ -249,10 +272,7 @@ async def add_item(
     uow: UnitOfWork, ctx: OrgContext, person: Person, number: int, text: str, now: dt.datetime
 ) -> Brief:
     session, document, _ = await editable(uow, ctx, person, number, now)
-    edits = {
-        ADDED: [*document.edits.get(ADDED, []), text.strip()[:ADDED_MAX]],
-        DROPPED: list(document.edits.get(DROPPED, [])),
-    }
+    edits = {**document.edits, ADDED: [*document.edits.get(ADDED, []), text.strip()[:ADDED_MAX]]}
     brief = await _save_edits(uow, ctx, session, document, edits, now)
     await _audit(uow, "brief.item_added", session, person.id, now, text=text.strip()[:ADDED_MAX])
     return brief
@@ -261,20 +281,24 @@ async def add_item(
 async def drop_item(
     uow: UnitOfWork, ctx: OrgContext, person: Person, number: int, item: int, now: dt.datetime
 ) -> tuple[Brief, str]:
-    """Drop item ``item`` as numbered in the draft shown now; returns the brief and the
-    dropped item's words."""
+    """Drop the draft's item number ``item`` (numbers do not move: it is the item the
+    reader saw as ``item``, whatever appeared since); returns the brief and the dropped
+    item's words."""
     session, document, brief = await editable(uow, ctx, person, number, now)
-    entries = brief.entries()
-    if not 1 <= item <= len(entries):
-        raise NotAllowed(cards.no_such_item(number, item, len(entries)))
-    fact = entries[item - 1][1]
-    edits = {
-        ADDED: list(document.edits.get(ADDED, [])),
-        DROPPED: [*document.edits.get(DROPPED, []), fact.key],
-    }
+    # Only numbers someone was shown (an item new since has none yet; a draft made
+    # before numbers were kept is numbered as it was shown).
+    shown = len(document.edits[NUMBERED]) if NUMBERED in document.edits else len(brief.numbered)
+    if not 1 <= item <= shown:
+        raise NotAllowed(cards.no_such_item(number, item, shown))
+    key = brief.numbered[item - 1]
+    fact = next((f for _, f in brief.entries() if f.key == key), None)
+    if fact is None:
+        gone = cards.dropped_already if brief.was_dropped(key) else cards.no_longer_there
+        raise NotAllowed(gone(number, item))
+    edits = {**document.edits, DROPPED: [*document.edits.get(DROPPED, []), fact.key]}
     brief = await _save_edits(uow, ctx, session, document, edits, now)
     words = cards.item_text(fact)[0]
-    await _audit(uow, "brief.item_dropped", session, person.id, now, item=fact.key, text=words)
+    await _audit(uow, "brief.item_dropped", session, person.id, now, item=fact.key, number=item, text=words)
     return brief, words
 
 
