@@ -99,6 +99,14 @@ def cancelled_card(session: StatSession, unit: Unit, by: Person, tz: str) -> Car
     return Card(parts=(paragraph(text),), summary=f"Stat session #{session.id} cancelled")
 
 
+def day_off_reason(holiday: str | None, held_at: dt.datetime, skipped: bool, tz: str) -> str:
+    """Why a meeting stored on a series' own day was withdrawn: the day is off."""
+    day = holiday or "not a working day"
+    if skipped:
+        return f"{day}: no working day before the series' next meeting, so this one is skipped"
+    return f"{day}: the meeting moves to {held_at.astimezone(ZoneInfo(tz)):%a %d %b %H:%M %Z}"
+
+
 def delegated_text(session: StatSession, unit: Unit, chair: Person, tz: str) -> str:
     return (
         f"{chair.name} now chairs session #{session.id} ({unit.name}, {when(session, tz)}); "
