@@ -410,11 +410,21 @@ def test_brief_commands_parse() -> None:
         id=12, text="Ask about trucks"
     )
     assert parse_command("brief 12 drop 3", today=today) == BriefDrop(id=12, item=3)
+    # The order the draft card and the help show: the word, then the session number.
+    assert parse_command("brief add 12 Ask about trucks", today=today) == BriefAdd(
+        id=12, text="Ask about trucks"
+    )
+    assert parse_command("brief drop #12 3", today=today) == BriefDrop(id=12, item=3)
+    assert parse_command("/stat brief DROP 12 3", today=today) == BriefDrop(id=12, item=3)
     for bad, problem in (
         ("brief", "session number"),
         ("brief 12 drop", "which item"),
         ("brief 12 add", "what to add"),
         ("brief 12 redo", "add <text> or drop"),
+        ("brief drop", "session number after drop"),
+        ("brief add 12", "what to add"),
+        ("brief drop 12", "which item"),
+        ("brief drop twelve 3", "session number"),
     ):
         with pytest.raises(CommandError) as caught:
             parse_command(bad, today=today)
