@@ -231,6 +231,14 @@ async def test_a_meeting_stored_on_the_holiday_before_is_withdrawn_saying_where_
         ("Thu 26", "cancelled", "Thanksgiving Day: the meeting moves to Fri 27 Nov 10:00 EST"),
         ("Fri 27", "scheduled", None),
     ]
+    # Nobody cancelled it: once its day has passed, the chair's ledger does not count it.
+    from bot.sessions.ledger import figures
+
+    async with uow() as work:
+        chair = await work.people.by_email(CHAIR)
+        assert chair is not None
+        ledger = await figures(work, chair, ny(2026, 11, 30, 12), 4, (await load_context(work)).calendar)
+    assert (ledger.scheduled, ledger.cancelled) == (2, 0)  # Thu 19 Nov and Fri 27 Nov
 
 
 async def test_a_meeting_that_could_only_move_onto_the_next_one_is_skipped_and_audited_once(

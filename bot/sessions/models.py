@@ -40,6 +40,12 @@ class StatSession:
     def delegated(self) -> bool:
         return self.chair_id != self.scheduled_chair_id
 
+    @property
+    def withdrawn(self) -> bool:
+        """Taken off the plan by the org file (or a day off), not cancelled by anyone: it
+        is nobody's cancellation, and the ledger and cadence health leave it out."""
+        return self.state == SessionState.CANCELLED and self.cancelled_by is None
+
 
 class ItemKind(StrEnum):
     """What the chair or an analyst captures during a session."""
