@@ -341,9 +341,9 @@ _SPECS: dict[str, _Spec] = {
         "ledger @luis.ortega@riverton.gov",
     ),
     "brief": _Spec(
-        "brief <session id> [add <text> | drop <item number>]",
+        "brief <session id>, brief add <session id> <text>, brief drop <session id> <item number>",
         "Shows a stat session's brief; before it is sent, adds a question to it or drops an item.",
-        "brief 12 drop 3",
+        "brief drop 12 3",
     ),
 }
 
@@ -734,11 +734,20 @@ def _memo(rest: str, today: dt.date) -> Command:
 
 
 def _brief(rest: str, today: dt.date) -> Command:
-    number_text, _, tail = rest.partition(" ")
+    # The words the draft card shows come first (brief add 12 <text>); the session
+    # number first (brief 12 add <text>) is read the same way.
+    first, _, tail = rest.partition(" ")
+    if first.lower() in ("add", "drop"):
+        number_text, _, argument = tail.strip().partition(" ")
+        word = first
+        if not number_text:
+            raise _fail("brief", f"give the session number after {first.lower()}")
+    else:
+        number_text = first
+        word, _, argument = tail.strip().partition(" ")
     if not number_text:
         raise _fail("brief", "give the session number: brief <session id>")
     number = _parse_id("brief", number_text, what="session number")
-    word, _, argument = tail.strip().partition(" ")
     argument = argument.strip()
     match word.lower():
         case "":

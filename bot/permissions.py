@@ -30,7 +30,8 @@ class Right(StrEnum):
     ACT_ON_ESCALATION = "act on escalation"  # use an escalation's buttons at all
     FINISH = "finish"  # complete the item an escalation is about, from the escalation
     SEE_DIGEST = "see digest"  # the leadership digest (unit: any; restricted ones are hidden)
-    RUN_SESSION = "run session"  # schedule, cancel or hand over a stat session about the unit
+    RUN_SESSION = "run session"  # schedule a stat session about the unit
+    CHANGE_SESSION = "change session"  # cancel a scheduled session about the unit, or hand it over
 
 
 def is_unit_member(person: Person, unit: Unit) -> bool:
@@ -107,9 +108,19 @@ def can_see_digest(person: Person, unit: Unit | None = None) -> bool:
 
 
 def can_run_session(person: Person, unit: Unit) -> bool:
-    """Leaders and analysts run the stat programme; a session's own chair may also cancel
-    it or hand it over (checked with the session, see bot/sessions/service.py)."""
+    """Leaders and analysts run the stat programme: any of them may schedule a session
+    about a unit they may see."""
     return can_read(person, unit) and (person.is_leader or is_analyst(person) or is_unit_leader(person, unit))
+
+
+def can_change_session(person: Person, unit: Unit, chairs: Collection[int | None] = ()) -> bool:
+    """Cancelling a scheduled session or handing its chair over is for the people it
+    belongs to: its chair and the chair it was scheduled with (``chairs``), the unit's
+    leader, analysts and admins.  Another leader may schedule a session of their own but
+    not call off someone else's."""
+    if not can_read(person, unit):
+        return False
+    return person.id in chairs or is_unit_leader(person, unit) or is_analyst(person) or person.is_admin
 
 
 def can_see_brief(person: Person, unit: Unit, participants: Collection[int | None]) -> bool:
@@ -147,6 +158,8 @@ _RULES: dict[Right, Callable[[Person, Unit, int | None], bool]] = {
     Right.FINISH: can_finish,
     Right.SEE_DIGEST: lambda p, u, _: can_see_digest(p, u),
     Right.RUN_SESSION: lambda p, u, _: can_run_session(p, u),
+    # Without a session at hand: its chairs are asked about with ``can_change_session``.
+    Right.CHANGE_SESSION: lambda p, u, _: can_change_session(p, u),
 }
 
 
@@ -190,6 +203,11 @@ def refusal(right: Right, unit: Unit) -> str:
             return "The digest is for leaders and analysts; `status` shows your unit."
         case Right.RUN_SESSION:
             return f"Only a leader or an analyst can schedule a session about {unit.name}."
+        case Right.CHANGE_SESSION:
+            return (
+                f"Only a session's chair, {possessive(unit.name)} leader, analysts and admins "
+                f"can cancel or hand over a session about {unit.name}."
+            )
 
 
 def require(person: Person, right: Right, unit: Unit, *, owner_id: int | None = None) -> None:

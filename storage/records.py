@@ -416,3 +416,5 @@ class SessionDocumentRecord(Base):
     sent_at: Mapped[dt.datetime | None]
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     escalated_at: Mapped[dt.datetime | None]
+    # Every change is conditional on the version read and bumps it (bot/sessions).
+    version: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -316,7 +316,7 @@ async def test_sessions_their_items_and_memos_are_exported(container: Container,
     await bot.on_text(chair, f"promise @{HEAD} =Clear the backlog by Dec 18")
     await bot.on_text(chair, "decide Two trucks move to Route 7")
     await bot.on_text(chair, "session close")
-    await bot.on_text(chair, "session cancel 2 Storm response")  # Fire, Wed 02 Dec
+    await bot.on_text(chair, "session cancel 2 Storm response")  # Streets, Tue 15 Dec
     await export_data(container, "csv", None, tmp_path / "out")
     sessions = {r["id"]: r for r in _read(tmp_path / "out" / "sessions.csv")}
     assert sessions["1"]["unit"] == "sanitation" and sessions["1"]["state"] == "closed"

@@ -358,3 +358,97 @@ def test_target_history_starts_with_every_metrics_current_target(empty_database:
     command.downgrade(alembic_config(empty_database), "0006")
     _, tables, _ = _diff_and_tables(empty_database)
     assert "metric_targets" not in tables and "metrics" in tables
+
+
+@pytest.mark.db  # rerun on PostgreSQL in CI: empty_database makes a fresh one there
+def test_stored_briefs_and_memos_get_version_zero_and_keep_everything(empty_database: str) -> None:
+    """0009 adds the version every change of a brief or memo is conditional on; the briefs
+    and memos already stored keep their words and edits and start at version 0."""
+    import asyncio
+    import datetime as dt
+
+    from storage import records
+
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+    upgrade(empty_database, "0008")
+
+    async def fill() -> None:
+        engine = create_engine(empty_database)
+        async with engine.begin() as connection:
+
+            async def insert(record: type[records.Base], **values: object) -> None:
+                await connection.execute(record.__table__.insert().values(**values))  # type: ignore[attr-defined]
+
+            await insert(
+                records.PersonRecord,
+                id=1,
+                email="a@example.org",
+                name="A",
+                timezone="UTC",
+                roles=[],
+                active=True,
+            )
+            await insert(
+                records.UnitRecord,
+                id=1,
+                key="u",
+                name="U",
+                timezone="UTC",
+                head_id=1,
+                leader_id=1,
+                checkin_weekday=4,
+                checkin_time=dt.time(9),
+                deadline_weekday=5,
+                deadline_time=dt.time(17),
+                restricted=False,
+                active=True,
+            )
+            await insert(
+                records.SessionRecord,
+                id=1,
+                unit_id=1,
+                starts_at=now,
+                minutes=60,
+                chair_id=1,
+                scheduled_chair_id=1,
+                state="scheduled",
+                created_at=now,
+                updated_at=now,
+                attendees=[],
+            )
+            for document_id, kind in ((1, "brief"), (2, "memo")):
+                # The table as 0008 made it: the record's version column is left out.
+                await insert(
+                    records.SessionDocumentRecord,
+                    id=document_id,
+                    session_id=1,
+                    kind=kind,
+                    state="draft",
+                    body=f"# The {kind}",
+                    created_at=now,
+                    updated_at=now,
+                    edits={"added": ["Ask about trucks"]},
+                )
+        await engine.dispose()
+
+    asyncio.run(fill())
+    upgrade(empty_database)
+    diff, _, revision = _diff_and_tables(empty_database)
+    assert revision == head_revision() and diff == []
+
+    async def check() -> list[tuple[object, ...]]:
+        engine = create_engine(empty_database)
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT id, kind, body, edits, version FROM session_documents ORDER BY id")
+            )
+            found = [tuple(r) for r in rows]
+        await engine.dispose()
+        return found
+
+    rows = asyncio.run(check())
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
+        (1, "brief", "# The brief", 0),
+        (2, "memo", "# The memo", 0),
+    ]
+    assert all("Ask about trucks" in str(r[3]) for r in rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.org.models import Person, Unit
-from bot.permissions import NotAllowed, Right, channel_may_see, may, refusal, require
+from bot.permissions import NotAllowed, Right, can_change_session, channel_may_see, may, refusal, require
 
 HEAD, DEPUTY, LEADER, ANALYST, ADMIN, OUTSIDER, OTHER_LEADER = 1, 2, 3, 4, 5, 6, 7
 
@@ -87,10 +87,16 @@ MATRIX: dict[Right, dict[bool, tuple[bool, ...]]] = {
         False: (F, F, T, T, T, F, T),
         True: (F, F, T, T, T, F, T),
     },
-    # A session's own chair may also cancel it or hand it over (tests/test_sessions.py).
+    # Scheduling a session: any leader or analyst who may see the unit.
     Right.RUN_SESSION: {
         False: (F, F, T, T, T, F, T),
         True: (F, F, T, F, T, F, T),
+    },
+    # Cancelling or handing over one: not any leader, only the unit's own (and its
+    # chairs, below; tests/test_sessions.py through the bot).
+    Right.CHANGE_SESSION: {
+        False: (F, F, T, T, T, F, F),
+        True: (F, F, T, F, T, F, F),
     },
 }
 
@@ -122,6 +128,17 @@ def test_the_owner_of_a_commitment_may_act_on_it(right: Right) -> None:
     owner = PEOPLE["outsider"]
     assert not may(owner, right, unit(False))
     assert may(owner, right, unit(False), owner_id=OUTSIDER)
+
+
+@pytest.mark.parametrize("restricted", [False, True], ids=["open unit", "restricted unit"])
+def test_a_sessions_chair_and_scheduled_chair_may_change_it(restricted: bool) -> None:
+    other, outsider = PEOPLE["other leader"], PEOPLE["outsider"]
+    assert not can_change_session(other, unit(restricted), {HEAD})
+    assert can_change_session(other, unit(restricted), {HEAD, OTHER_LEADER})
+    # A chair must still see the unit (a delegation checks that too).
+    assert can_change_session(outsider, unit(restricted), {OUTSIDER}) is not restricted
+    gone = Person(id=OTHER_LEADER, email="ol@city.gov", name="Other", timezone="UTC", active=False)
+    assert not can_change_session(gone, unit(restricted), {OTHER_LEADER})
 
 
 def test_an_inactive_person_may_not_read() -> None:

@@ -251,11 +251,16 @@ async def test_an_analyst_adds_and_drops_items_and_the_unit_head_may_not(
     )
     assert "17. Ask about the new trucks' delivery date: added by an analyst" in added
     dropped = await say(bot, history, CHAIR, f"brief {session.id} drop 8")
-    # Dropping an item drops the question about it too; the rest move up.
+    # Dropping an item drops the question about it too; the others keep their numbers.
     assert "Tons of refuse collected" not in dropped and "2 items dropped" not in dropped
     assert "1 item dropped by analysts." in dropped
-    assert "15. Ask about the new trucks' delivery date" in dropped
+    assert "17. Ask about the new trucks' delivery date" in dropped
+    assert "9. Audit fuel cards" in dropped and "\n8. " not in dropped and "\n15. " not in dropped
     assert "has no item 40" in await say(bot, history, ANALYST, f"brief {session.id} drop 40")
+    for gone in (8, 15):  # the item, and the question about it
+        assert f"Item {gone} of the brief for session #{session.id} was dropped already" in await say(
+            bot, history, ANALYST, f"brief {session.id} drop {gone}"
+        )
     for email in (HEAD, "samuel.okafor@riverton.gov"):
         refused = await say(bot, history, email, f"brief {session.id} add Anything")
         assert f"There is no brief for session #{session.id} that you may see." == refused
@@ -266,7 +271,56 @@ async def test_an_analyst_adds_and_drops_items_and_the_unit_head_may_not(
     assert document.edits["added"] == ["Ask about the new trucks' delivery date"]
     assert len(document.edits["dropped"]) == 1 and document.edits["dropped"][0].endswith(":big_move")
     assert "Ask about the new trucks" in document.body and "1,700" not in document.body
+    assert "- **17. Ask about the new trucks' delivery date**" in document.body
+    assert "- **9. Audit fuel cards (Robert Hayes)** — due Tue 24 Nov, 6 days overdue" in document.body
+    assert len(document.edits["numbered"]) == 17 and document.edits["numbered"][7].endswith(":big_move")
     assert "brief.item_added" in entries and "brief.item_dropped" in entries
+
+
+async def test_an_item_appearing_between_reading_and_dropping_does_not_move_the_numbers(
+    history: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    bot = StatBot(history, clock)
+    session = await _session(history, "sanitation")
+    read = await say(bot, history, ANALYST, f"brief {session.id}")
+    assert "8. Tons of refuse collected" in read and "17." not in read
+    # Before the analyst types `drop 8`, the last session's record gets a request it had
+    # missed: a new item in the second section, ahead of item 8.
+    chair, head = await pid(history, CHAIR), await pid(history, HEAD)
+    async with history() as work:
+        unit = await work.units.by_key("sanitation")
+        assert unit is not None and unit.id is not None
+        last = await work.sessions.last_closed(unit.id, session.starts_at)
+        assert last is not None and last.id is not None
+        await work.session_items.add(
+            SessionItem(
+                session_id=last.id,
+                kind=ItemKind.REQUEST,
+                text="Bins per district",
+                created_by=chair,
+                created_at=ny(2026, 11, 17, 10, 50),
+                owner_id=head,
+                due_on=dt.date(2026, 11, 27),
+            )
+        )
+        await work.commit()
+    dropped = await say(bot, history, ANALYST, f"brief {session.id} drop 8")
+    # Item 8 is still the tonnage drop the analyst read; the new request and its question
+    # get the next numbers, and everything else keeps its own.
+    assert "Tons of refuse collected" not in dropped and "moved the wrong way" not in dropped
+    assert "7. Missed pickups reported to 311: 210 in 2026-W48" in dropped
+    assert "17. Bins per district (Robert Hayes): not come yet" in dropped
+    assert "18. The data asked for last time, “Bins per district”, has not come" in dropped
+    assert "6. Complaints per route" in dropped and "9. Audit fuel cards" in dropped
+    async with history() as work:
+        document = await work.session_documents.of(session.id or 0, DocumentKind.BRIEF)
+        (entry,) = [e for e in await work.audit.recent() if e.action == "brief.item_dropped"]
+    assert document is not None and document.edits["dropped"] == [document.edits["numbered"][7]]
+    assert document.edits["numbered"][7].endswith(":big_move")
+    assert entry.detail["number"] == 8 and entry.detail["text"] == "Tons of refuse collected"
+    # Shown again: the numbers stay as they were given.
+    again = await say(bot, history, CHAIR, f"brief {session.id}")
+    assert "17. Bins per district" in again and "7. Missed pickups" in again and "\n8. " not in again
 
 
 async def test_send_now_sends_once_and_a_sent_brief_cannot_change(
@@ -356,11 +410,21 @@ def test_brief_commands_parse() -> None:
         id=12, text="Ask about trucks"
     )
     assert parse_command("brief 12 drop 3", today=today) == BriefDrop(id=12, item=3)
+    # The order the draft card and the help show: the word, then the session number.
+    assert parse_command("brief add 12 Ask about trucks", today=today) == BriefAdd(
+        id=12, text="Ask about trucks"
+    )
+    assert parse_command("brief drop #12 3", today=today) == BriefDrop(id=12, item=3)
+    assert parse_command("/stat brief DROP 12 3", today=today) == BriefDrop(id=12, item=3)
     for bad, problem in (
         ("brief", "session number"),
         ("brief 12 drop", "which item"),
         ("brief 12 add", "what to add"),
         ("brief 12 redo", "add <text> or drop"),
+        ("brief drop", "session number after drop"),
+        ("brief add 12", "what to add"),
+        ("brief drop 12", "which item"),
+        ("brief drop twelve 3", "session number"),
     ):
         with pytest.raises(CommandError) as caught:
             parse_command(bad, today=today)

@@ -5,6 +5,7 @@ follow-up memo approved by the chair and sent; a memo left unapproved is escalat
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -25,7 +26,8 @@ from bot.deliveries.models import Delivery
 from bot.escalations.jobs import detect
 from bot.messages import Buttons, Card
 from bot.sessions.jobs import escalate_late_memos, plan_sessions
-from bot.sessions.models import DocumentKind
+from bot.sessions.models import DocumentKind, SessionState
+from bot.sessions.service import WITHDRAWN
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import card_text, pid, text_of
 
@@ -264,6 +266,23 @@ async def test_the_digests_cadence_health_counts_sessions_held_and_memos_on_time
         (fire,) = await uow.sessions.between(STARTS + dt.timedelta(days=1), STARTS + dt.timedelta(days=2))
     cancelled = await say(bot, org_uow, "angela.brooks@riverton.gov", f"session cancel {fire.id} Storm")
     assert cancelled.startswith(f"Cancelled session #{fire.id} (Fire & EMS")
+    # A meeting the planning withdrew (the org file changed, or a holiday moved it) is
+    # nobody's cancellation: it is not counted.
+    async with org_uow() as uow:
+        streets = await uow.units.by_key("streets")
+        assert streets is not None and streets.id is not None
+        await uow.sessions.add(
+            replace(
+                fire,
+                id=None,
+                unit_id=streets.id,
+                starts_at=STARTS + dt.timedelta(days=2),
+                state=SessionState.CANCELLED,
+                cancel_reason=WITHDRAWN,
+                cancelled_by=None,
+            )
+        )
+        await uow.commit()
     clock.set(dt.datetime(2026, 12, 7, 14, 0, tzinfo=dt.UTC))  # Monday 09:00, digest time
     await post_due_digests(org_uow, clock)
     digest = await say(bot, org_uow, MAYOR, "digest")

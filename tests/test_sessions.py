@@ -17,7 +17,7 @@ from bot.org.schema import OrgFile, OrgFileError, parse_org
 from bot.sessions.jobs import plan_sessions
 from bot.sessions.service import WITHDRAWN
 from storage.uow import SqlUnitOfWorkFactory
-from tests.helpers import card_text, pid, text_of
+from tests.helpers import NY, card_text, ny, pid, text_of
 from tests.test_races import Gate, gated, replica
 
 __all__ = ["replica"]  # fixture
@@ -28,6 +28,7 @@ DEPUTY = "maria.santos@riverton.gov"  # Sanitation deputy
 ANALYST = "jordan.kim@riverton.gov"  # attends "operations"
 OTHER_LEADER = "samuel.okafor@riverton.gov"
 MAYOR = "dana.whitfield@riverton.gov"
+ADMIN = "priya.raman@riverton.gov"  # an admin and a leader
 TODAY = dt.date(2026, 11, 30)
 
 
@@ -140,6 +141,130 @@ async def test_a_meeting_the_file_no_longer_holds_is_withdrawn_with_the_reason(
     assert audit.count("session.withdrawn") == 3
 
 
+THANKSGIVING_SERIES = """\
+  - name: thursdays
+    units: [sanitation]
+    every_weeks: 1
+    day: thursday
+    time: "10:00"
+    chair: luis.ortega@riverton.gov
+    attendees: [jordan.kim@riverton.gov]
+"""
+
+
+def test_a_meeting_on_a_public_holiday_moves_to_the_next_working_day_at_the_same_time(org_text: str) -> None:
+    from bot.calendar import WorkCalendar
+    from bot.sessions.schedule import occurrences
+
+    (series,) = parse_org(_with_sessions(org_text, THANKSGIVING_SERIES)).sessions
+    start, end = ny(2026, 11, 16), ny(2026, 12, 8)
+    meetings = list(occurrences(series, "America/New_York", start, end, WorkCalendar("US", "NY")))
+    assert [(f"{m.starts_at.astimezone(NY):%a %d %b %H:%M}", m.holiday) for m in meetings] == [
+        ("Thu 19 Nov 10:00", None),
+        ("Fri 27 Nov 10:00", "Thanksgiving Day"),  # not Thursday 26, and not dropped
+        ("Thu 03 Dec 10:00", None),
+    ]
+    assert meetings[1].moved_from == ny(2026, 11, 26, 10) and not meetings[1].skipped
+    # Without a calendar (or with one that has no holidays) it stays on Thursday.
+    assert ny(2026, 11, 26, 10) in {m.starts_at for m in occurrences(series, "America/New_York", start, end)}
+    # A meeting just before the window that a holiday moves into it is in it.
+    late = list(occurrences(series, "America/New_York", ny(2026, 11, 26, 12), end, WorkCalendar("US", "NY")))
+    assert late[0].starts_at == ny(2026, 11, 27, 10)
+
+
+async def _apply(uow: SqlUnitOfWorkFactory, text: str, clock: FakeClock) -> None:
+    async with uow() as work:
+        await apply_org(work, parse_org(text), now=clock.now())
+        await work.commit()
+
+
+async def test_planning_moves_the_thanksgiving_meeting_to_friday_once_however_many_replicas_plan(
+    uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock, org_text: str
+) -> None:
+    clock.set(ny(2026, 11, 16, 7))
+    await _apply(uow, _with_sessions(org_text, THANKSGIVING_SERIES), clock)
+    first, second = await asyncio.gather(plan_sessions(uow, clock), plan_sessions(replica, clock))
+    assert first + second == 6  # Thursdays 19 Nov to 24 Dec, Thanksgiving's on Friday
+    assert await plan_sessions(uow, clock) == 0
+    # Days later, the org file applied again: the same moments, only Thu 31 Dec is new.
+    clock.set(ny(2026, 11, 19, 12))
+    await _apply(uow, _with_sessions(org_text, THANKSGIVING_SERIES), clock)
+    assert await plan_sessions(replica, clock) == 1
+    async with uow() as work:
+        sessions = await work.sessions.between(ny(2026, 11, 16), ny(2027, 1, 1))
+        planned = [e for e in await work.audit.recent(limit=100) if e.action == "session.planned"]
+    assert [f"{s.starts_at.astimezone(NY):%a %d %b %H:%M}" for s in sessions] == [
+        "Thu 19 Nov 10:00",
+        "Fri 27 Nov 10:00",
+        "Thu 03 Dec 10:00",
+        "Thu 10 Dec 10:00",
+        "Thu 17 Dec 10:00",
+        "Thu 24 Dec 10:00",
+        "Thu 31 Dec 10:00",
+    ]
+    assert len(planned) == 7
+    (moved,) = [e for e in planned if "moved_from" in e.detail]
+    assert moved.detail["moved_from"] == ny(2026, 11, 26, 10).isoformat()
+    assert moved.detail["day_off"] == "Thanksgiving Day"
+    listed = await say(StatBot(uow, clock), uow, CHAIR, "session")
+    assert "Sanitation · Fri 27 Nov 10:00 EST" in listed and "Thu 26 Nov" not in listed
+
+
+async def test_a_meeting_stored_on_the_holiday_before_is_withdrawn_saying_where_it_went(
+    uow: SqlUnitOfWorkFactory, clock: FakeClock, org_text: str
+) -> None:
+    """A meeting planned on Thanksgiving before holidays counted (or before the org file
+    named the calendar) is withdrawn with the reason, and Friday's is added."""
+    from bot.org.context import load_context
+    from bot.sessions.service import plan
+
+    clock.set(ny(2026, 11, 16, 7))
+    text = _with_sessions(org_text, THANKSGIVING_SERIES)
+    await _apply(uow, text.replace("  holidays:\n    country: US\n    subdivision: NY\n", ""), clock)
+    assert await plan_sessions(uow, clock) == 6
+    await _apply(uow, text, clock)
+    async with uow() as work:
+        assert await plan(work, await load_context(work), clock.now()) == 2
+        await work.commit()
+        sessions = await work.sessions.between(ny(2026, 11, 26), ny(2026, 11, 28))
+    assert [(f"{s.starts_at.astimezone(NY):%a %d}", s.state, s.cancel_reason) for s in sessions] == [
+        ("Thu 26", "cancelled", "Thanksgiving Day: the meeting moves to Fri 27 Nov 10:00 EST"),
+        ("Fri 27", "scheduled", None),
+    ]
+    # Nobody cancelled it: once its day has passed, the chair's ledger does not count it.
+    from bot.sessions.ledger import figures
+
+    async with uow() as work:
+        chair = await work.people.by_email(CHAIR)
+        assert chair is not None
+        ledger = await figures(work, chair, ny(2026, 11, 30, 12), 4, (await load_context(work)).calendar)
+    assert (ledger.scheduled, ledger.cancelled) == (2, 0)  # Thu 19 Nov and Fri 27 Nov
+
+
+async def test_a_meeting_that_could_only_move_onto_the_next_one_is_skipped_and_audited_once(
+    uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock, org_text: str
+) -> None:
+    # An organisation that works on Thursdays only: Thanksgiving's next working day is the
+    # following Thursday, the series' next meeting.
+    text = _with_sessions(org_text, THANKSGIVING_SERIES).replace(
+        "    days: [monday, tuesday, wednesday, thursday, friday]", "    days: [thursday]"
+    )
+    clock.set(ny(2026, 11, 16, 7))
+    await _apply(uow, text, clock)
+    await asyncio.gather(plan_sessions(uow, clock), plan_sessions(replica, clock))
+    clock.set(ny(2026, 11, 19, 12))
+    await plan_sessions(uow, clock)
+    async with uow() as work:
+        sessions = await work.sessions.between(ny(2026, 11, 16), ny(2027, 1, 1))
+        audit = await work.audit.recent(limit=100)
+    days = [f"{s.starts_at.astimezone(NY):%d %b}" for s in sessions]
+    assert days == ["19 Nov", "03 Dec", "10 Dec", "17 Dec", "24 Dec", "31 Dec"]
+    (skipped,) = [e for e in audit if e.action == "session.skipped"]
+    assert skipped.subject == "series:thursdays" and skipped.actor_id is None
+    assert skipped.detail["unit"] == "sanitation" and skipped.detail["day_off"] == "Thanksgiving Day"
+    assert skipped.detail["planned_for"] == ny(2026, 11, 26, 10).isoformat()
+
+
 # --- the commands -----------------------------------------------------------------------------
 
 
@@ -227,8 +352,9 @@ async def test_cancelling_needs_a_reason_is_recorded_and_tells_everyone(
     bot = StatBot(planned, clock)
     number = await _first(planned)
     assert "say why" in await say(bot, planned, CHAIR, f"session cancel {number}")
-    assert "Only leaders, analysts and the session's chair" in await say(
-        bot, planned, HEAD, f"session cancel {number} Too busy"
+    assert await say(bot, planned, HEAD, f"session cancel {number} Too busy") == (
+        f"Only Luis Ortega (its chair and Sanitation's leader), an analyst or an admin can cancel "
+        f"or hand over session #{number}; nothing was changed."
     )
     done = await say(bot, planned, CHAIR, f"session cancel {number} Storm response")
     assert done == f"Cancelled session #{number} (Sanitation, Tue 01 Dec 10:00 EST): Storm response"
@@ -274,6 +400,38 @@ async def test_handing_the_chair_over_is_recorded_as_a_delegation(
     assert "Cancelled session" in await say(bot, planned, OTHER_LEADER, f"session cancel {number} Clash")
 
 
+async def test_only_its_chairs_the_units_leader_analysts_and_admins_cancel_or_hand_it_over(
+    planned: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    bot = StatBot(planned, clock)
+    number = await _first(planned)  # Sanitation: Luis Ortega chairs it and leads the unit
+    refusal = (
+        "Only Luis Ortega (its chair and Sanitation's leader), an analyst or an admin can cancel "
+        f"or hand over session #{number}; nothing was changed."
+    )
+    # A leader of other units (the mayor, too) sees the session but may not call it off.
+    for email in (MAYOR, OTHER_LEADER, HEAD, DEPUTY):
+        assert await say(bot, planned, email, f"session cancel {number} Clash") == refusal, email
+        assert await say(bot, planned, email, f"session chair {number} @{MAYOR}") == refusal, email
+    # They may still schedule one of their own.
+    assert (await say(bot, planned, MAYOR, "session sanitation Dec 9 14:00")).startswith("Scheduled")
+    # An analyst and an admin may; after a hand-over the new chair and the one it was
+    # scheduled with may too, and the refusal names both.
+    assert "Samuel Okafor now chairs" in await say(
+        bot, planned, ANALYST, f"session chair {number} @{OTHER_LEADER}"
+    )
+    assert "Dana Whitfield now chairs" in await say(bot, planned, ADMIN, f"session chair {number} @{MAYOR}")
+    assert await say(bot, planned, OTHER_LEADER, f"session cancel {number} Clash") == (
+        "Only Dana Whitfield (its chair), Luis Ortega (the chair it was scheduled with and "
+        f"Sanitation's leader), an analyst or an admin can cancel or hand over session #{number}; "
+        "nothing was changed."
+    )
+    assert "Cancelled session" in await say(bot, planned, MAYOR, f"session cancel {number} Council meeting")
+    async with planned() as uow:
+        audit = [e.action for e in await uow.audit.recent(limit=100) if e.subject == f"session:{number}"]
+    assert audit.count("session.chair_delegated") == 2 and audit.count("session.cancelled") == 1
+
+
 async def test_two_people_changing_one_session_at_once_one_wins(
     planned: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
@@ -281,12 +439,12 @@ async def test_two_people_changing_one_session_at_once_one_wins(
     gate = Gate()
     a = StatBot(gated(planned, gate, "sessions"), clock)
     b = StatBot(gated(replica, gate, "sessions"), clock)
-    chair, mayor = await pid(planned, CHAIR), await pid(planned, MAYOR)
+    chair, analyst = await pid(planned, CHAIR), await pid(planned, ANALYST)
     replies = [
         text_of(r)
         for r in await asyncio.gather(
             a.on_text(chair, f"session cancel {number} Storm"),
-            b.on_text(mayor, f"session chair {number} @{OTHER_LEADER}"),
+            b.on_text(analyst, f"session chair {number} @{OTHER_LEADER}"),
         )
     ]
     lost = [r for r in replies if "got there first" in r]

@@ -62,7 +62,11 @@ def cadence(scope: Scope) -> CadenceHealth:
     for action in actions:
         acted |= action_keys(action.subject, action.detail, escalations)
     flagged = data.previously_flagged
-    sessions = [s for s in data.sessions if s.unit_id in unit_ids and window_start <= s.starts_at < now]
+    sessions = [
+        s
+        for s in data.sessions
+        if s.unit_id in unit_ids and window_start <= s.starts_at < now and not s.withdrawn
+    ]
     held = [s for s in sessions if s.state == SessionState.CLOSED and s.closed_at is not None]
     sent = {m.session_id: m.sent_at for m in data.memos if m.state == DocumentState.SENT and m.sent_at}
     calendar, tz = scope.context.calendar, scope.context.organisation.timezone

@@ -9,7 +9,11 @@ last the questions the chair might ask, generated from those facts.
 Metric exceptions come from the digest's own scorecard and detectors, run over the
 unit's readings, so the brief and the digest never disagree about what is off target.
 Every item has a key, so an analyst's edits ("drop item 3", stored as the item's key)
-survive a rebuild with fresher numbers.  bot/sessions/brief_cards.py writes the words.
+survive a rebuild with fresher numbers.  Each item of a draft gets a number the first time
+it is shown, and keeps it for as long as the draft lasts (the keys in number order are
+stored with the edits): an item that appears later gets the next number, a dropped or
+vanished one leaves a gap, so `brief drop <id> <n>` drops the item the reader saw as n
+whatever appeared since.  bot/sessions/brief_cards.py writes the words.
 """
 
 from __future__ import annotations
@@ -163,9 +167,12 @@ class Brief:
     questions: tuple[Question, ...] = ()
     added: tuple[AddedItem, ...] = ()
     dropped: frozenset[str] = field(default_factory=frozenset)
+    # The key of every item numbered in this draft, in number order: item n is
+    # numbered[n - 1], shown or not (dropped and vanished items keep their numbers).
+    numbered: tuple[str, ...] = ()
 
     def entries(self) -> list[tuple[Section, Fact]]:
-        """The items shown, in order; item n of the brief is entries()[n - 1]."""
+        """The items shown, in the order the facts come (``numbers`` says each one's)."""
         found: list[tuple[Section, Fact]] = []
         shown: dict[Section, Sequence[Fact]] = {
             "promises": self.promises,
@@ -182,10 +189,18 @@ class Brief:
         found.extend(("questions", a) for a in self.added if a.key not in self.dropped)
         return found
 
+    def numbers(self) -> dict[str, int]:
+        """Item key → its number in this draft."""
+        return {key: n for n, key in enumerate(self.numbered, start=1)}
+
+    def was_dropped(self, key: str) -> bool:
+        """Dropped itself, or a question about a dropped item."""
+        return key in self.dropped or any(q.key == key and q.about in self.dropped for q in self.questions)
+
 
 # --- edits ---------------------------------------------------------------------------------
 
-ADDED, DROPPED = "added", "dropped"
+ADDED, DROPPED, NUMBERED = "added", "dropped", "numbered"
 
 
 def added_key(index: int) -> str:
@@ -193,8 +208,17 @@ def added_key(index: int) -> str:
 
 
 def with_edits(brief: Brief, edits: Mapping[str, Sequence[str]]) -> Brief:
+    """The brief with a draft's edits: its added and dropped items, and every item
+    numbered (the numbers kept in the draft, then the next ones for items new to it)."""
     added = tuple(AddedItem(key=added_key(n), text=t) for n, t in enumerate(edits.get(ADDED, ())))
-    return replace(brief, added=added, dropped=frozenset(edits.get(DROPPED, ())))
+    brief = replace(brief, added=added, dropped=frozenset(edits.get(DROPPED, ())))
+    numbered = list(dict.fromkeys(edits.get(NUMBERED, ())))
+    known = set(numbered)
+    for _, fact in brief.entries():
+        if fact.key not in known:
+            numbered.append(fact.key)
+            known.add(fact.key)
+    return replace(brief, numbered=tuple(numbered))
 
 
 # --- building ------------------------------------------------------------------------------

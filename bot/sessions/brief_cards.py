@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import Action
 from bot.messages import Button, Buttons, Card, Fact, Facts, Heading, Note, Part, Status, paragraph
+from bot.org.models import Person
 from bot.sessions.brief import (
     SECTIONS,
     AddedItem,
@@ -165,8 +166,14 @@ def _intro(brief: Brief, tz: str) -> str:
 
 
 def _sections(brief: Brief) -> list[tuple[Section, list[tuple[int, BriefFact]]]]:
-    numbered = list(enumerate(brief.entries(), start=1))
-    return [(s, [(n, f) for n, (section, f) in numbered if section == s]) for s in SECTIONS]
+    """Each section's items with their numbers in this draft, in number order (an item
+    that appeared after the draft was first shown comes last in its section)."""
+    numbers = brief.numbers()
+    entries = brief.entries()
+    return [
+        (s, sorted(((numbers[f.key], f) for section, f in entries if section == s), key=lambda i: i[0]))
+        for s in SECTIONS
+    ]
 
 
 def _dropped_note(brief: Brief) -> str:
@@ -247,7 +254,8 @@ def brief_markdown(brief: Brief, tz: str) -> str:
             continue
         for n, fact in items:
             label, value, _ = item_text(fact)
-            lines.append(f"{n}. **{_md(label)}**" + (f" — {_md(value)}" if value else ""))
+            # A bullet, not an ordered list: Markdown would renumber a list with gaps.
+            lines.append(f"- **{n}. {_md(label)}**" + (f" — {_md(value)}" if value else ""))
         lines.append("")
     if dropped := _dropped_note(brief):
         lines += [f"_{dropped}_", ""]
@@ -293,6 +301,17 @@ def no_such_item(number: int, item: int, count: int) -> str:
     return f"The brief for session #{number} has no item {item}: its items are numbered 1 to {count}."
 
 
+def dropped_already(number: int, item: int) -> str:
+    return f"Item {item} of the brief for session #{number} was dropped already; nothing was changed."
+
+
+def no_longer_there(number: int, item: int) -> str:
+    return (
+        f"Item {item} of the brief for session #{number} is no longer in it: what it was about has "
+        "changed since it was numbered. Nothing was dropped; the other items keep their numbers."
+    )
+
+
 def too_late(number: int) -> str:
     return f"Session #{number} is no longer scheduled or has begun; its brief is not sent."
 
@@ -301,8 +320,19 @@ def sent_text(number: int, count: int) -> str:
     return f"Sent the brief for session #{number} to {count} {'person' if count == 1 else 'people'}."
 
 
-def taken_first(number: int) -> str:
+_DID = {
+    "brief.drafted": "drafted",
+    "brief.item_added": "added an item to",
+    "brief.item_dropped": "dropped an item from",
+    "brief.sent": "sent",
+}
+
+
+def taken_first(number: int, by: Person | None, action: str) -> str:
+    """To the person whose change of the brief lost to another made at the same moment."""
+    who = by.name if by is not None else "statbot"
     return (
-        f"Someone got there first: the brief for session #{number} was sent or changed a moment ago. "
-        "Your change was not made."
+        f"Someone got there first: {who} {_DID.get(action, 'changed')} the brief for session "
+        f"#{number} a moment ago. Your change was not made; `brief {number}` shows the brief as "
+        "it is now."
     )

@@ -28,7 +28,7 @@ async def show(uow: UnitOfWork, person: Person, number: int, now: dt.datetime) -
             raise NotAllowed(cards.not_drafted(number, times.drafts_at, person.timezone))
         _, _, brief = await service.editable(uow, ctx, person, number, now)
     else:
-        brief = await service.build(uow, ctx, session, document, now)
+        brief = await service.current(uow, ctx, session, document, now)
     return Reply(messages=(cards.brief_card(brief, person.timezone, draft=True, sends_at=times.sends_at),))
 
 

@@ -6,8 +6,9 @@ before the session (default 48: hours of working days, so a weekend or a public 
 does not count); its draft is made 24 working hours before that and shown to the chair
 and the analysts who attend, who may add and drop items or send it at once.  The draft
 is one row per session (add_if_absent); every change of it, and sending it, is a
-conditional update on its state and last change, so of two replicas or two people
-exactly one wins.
+conditional update on its state and the version read, and bumps the version, so of two
+replicas or two people exactly one wins (even at the same instant), and the other is
+told who got there first.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from bot.permissions import NotAllowed, can_edit_brief, can_see_brief, is_analys
 from bot.ports import UnitOfWork
 from bot.sessions import brief_cards as cards
 from bot.sessions import decisions
-from bot.sessions.brief import ADDED, DROPPED, Brief, build_brief
+from bot.sessions.brief import ADDED, DROPPED, NUMBERED, Brief, build_brief
 from bot.sessions.models import DocumentKind, DocumentState, SessionDocument, SessionState, StatSession
+from bot.sessions.service import last_change
 from bot.weeks import shift_week, week_of
 
 DEFAULT_BRIEF_HOURS = 48
@@ -87,6 +89,28 @@ async def build(
     return build_brief(data, now=now, context=ctx, edits=document.edits if document else None)
 
 
+async def current(
+    uow: UnitOfWork, ctx: OrgContext, session: StatSession, document: SessionDocument, now: dt.datetime
+) -> Brief:
+    """The draft as of ``now``.  Items that appeared since it was last shown get their
+    numbers now, and the draft keeps them, so the number someone reads is the one
+    `brief drop` takes later.  Numbering changes nothing anyone chose: it is written only
+    if the draft is still as read, without bumping its version (a change made at the same
+    moment is never refused because of it); if the draft changed meanwhile, it is shown
+    as that change left it."""
+    brief = await build(uow, ctx, session, document, now)
+    if document.state != DocumentState.DRAFT or list(brief.numbered) == document.edits.get(NUMBERED):
+        return brief
+    expected = {"state": DocumentState.DRAFT, "version": document.version}
+    document.edits = {**document.edits, NUMBERED: list(brief.numbered)}
+    document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
+    if await uow.session_documents.save_if(document, expected):
+        return brief
+    assert document.id is not None
+    fresh = await uow.session_documents.reload(document.id)
+    return await build(uow, ctx, session, fresh, now)
+
+
 async def open_draft(
     uow: UnitOfWork, ctx: OrgContext, session: StatSession, now: dt.datetime
 ) -> tuple[SessionDocument, Brief]:
@@ -106,7 +130,7 @@ async def open_draft(
             body=cards.brief_markdown(brief, tz),
             created_at=now,
             updated_at=now,
-            edits={ADDED: [], DROPPED: []},
+            edits={ADDED: [], DROPPED: [], NUMBERED: list(brief.numbered)},
         )
     )
     if added is None:  # another replica drafted it meanwhile
@@ -143,8 +167,9 @@ async def send(
     """Send the draft to the chair and attendees, once; None when it was sent (or
     changed) meanwhile by someone else."""
     brief = await build(uow, ctx, session, document, now)
-    expected = {"state": DocumentState.DRAFT, "updated_at": document.updated_at}
+    expected = {"state": DocumentState.DRAFT, "version": document.version}
     document.state, document.sent_at, document.updated_at = DocumentState.SENT, now, now
+    document.version += 1
     document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
     document.approved_by = by.id if by is not None else None
     # What it showed as standing, so the next brief can tell a repeated exception.
@@ -227,24 +252,27 @@ async def _save_edits(
     edits: dict[str, list[str]],
     now: dt.datetime,
 ) -> Brief:
-    expected = {"state": DocumentState.DRAFT, "updated_at": document.updated_at}
-    document.edits, document.updated_at = edits, now
+    expected = {"state": DocumentState.DRAFT, "version": document.version}
+    document.edits, document.updated_at, document.version = edits, now, document.version + 1
     brief = await build(uow, ctx, session, document, now)
+    document.edits = {**edits, NUMBERED: list(brief.numbered)}
     document.body = cards.brief_markdown(brief, ctx.organisation.timezone)
     if not await uow.session_documents.save_if(document, expected):
         assert session.id is not None
-        raise NotAllowed(cards.taken_first(session.id))
+        raise await _taken_first(uow, session.id)
     return brief
+
+
+async def _taken_first(uow: UnitOfWork, number: int) -> NotAllowed:
+    by, action = await last_change(uow, number)
+    return NotAllowed(cards.taken_first(number, by, action))
 
 
 async def add_item(
     uow: UnitOfWork, ctx: OrgContext, person: Person, number: int, text: str, now: dt.datetime
 ) -> Brief:
     session, document, _ = await editable(uow, ctx, person, number, now)
-    edits = {
-        ADDED: [*document.edits.get(ADDED, []), text.strip()[:ADDED_MAX]],
-        DROPPED: list(document.edits.get(DROPPED, [])),
-    }
+    edits = {**document.edits, ADDED: [*document.edits.get(ADDED, []), text.strip()[:ADDED_MAX]]}
     brief = await _save_edits(uow, ctx, session, document, edits, now)
     await _audit(uow, "brief.item_added", session, person.id, now, text=text.strip()[:ADDED_MAX])
     return brief
@@ -253,20 +281,24 @@ async def add_item(
 async def drop_item(
     uow: UnitOfWork, ctx: OrgContext, person: Person, number: int, item: int, now: dt.datetime
 ) -> tuple[Brief, str]:
-    """Drop item ``item`` as numbered in the draft shown now; returns the brief and the
-    dropped item's words."""
+    """Drop the draft's item number ``item`` (numbers do not move: it is the item the
+    reader saw as ``item``, whatever appeared since); returns the brief and the dropped
+    item's words."""
     session, document, brief = await editable(uow, ctx, person, number, now)
-    entries = brief.entries()
-    if not 1 <= item <= len(entries):
-        raise NotAllowed(cards.no_such_item(number, item, len(entries)))
-    fact = entries[item - 1][1]
-    edits = {
-        ADDED: list(document.edits.get(ADDED, [])),
-        DROPPED: [*document.edits.get(DROPPED, []), fact.key],
-    }
+    # Only numbers someone was shown (an item new since has none yet; a draft made
+    # before numbers were kept is numbered as it was shown).
+    shown = len(document.edits[NUMBERED]) if NUMBERED in document.edits else len(brief.numbered)
+    if not 1 <= item <= shown:
+        raise NotAllowed(cards.no_such_item(number, item, shown))
+    key = brief.numbered[item - 1]
+    fact = next((f for _, f in brief.entries() if f.key == key), None)
+    if fact is None:
+        gone = cards.dropped_already if brief.was_dropped(key) else cards.no_longer_there
+        raise NotAllowed(gone(number, item))
+    edits = {**document.edits, DROPPED: [*document.edits.get(DROPPED, []), fact.key]}
     brief = await _save_edits(uow, ctx, session, document, edits, now)
     words = cards.item_text(fact)[0]
-    await _audit(uow, "brief.item_dropped", session, person.id, now, item=fact.key, text=words)
+    await _audit(uow, "brief.item_dropped", session, person.id, now, item=fact.key, number=item, text=words)
     return brief, words
 
 
@@ -274,5 +306,5 @@ async def send_now(uow: UnitOfWork, ctx: OrgContext, person: Person, number: int
     session, document, _ = await editable(uow, ctx, person, number, now)
     sent = await send(uow, ctx, session, document, now, by=person)
     if sent is None:
-        raise NotAllowed(cards.taken_first(number))
+        raise await _taken_first(uow, number)
     return sent

@@ -25,6 +25,7 @@ from bot.messages import (
     paragraph,
 )
 from bot.messages.model import with_code
+from bot.messages.text import possessive
 from bot.org.models import Person, Unit
 from bot.sessions.models import ItemKind, SessionItem, SessionState, StatSession
 
@@ -98,6 +99,14 @@ def cancelled_card(session: StatSession, unit: Unit, by: Person, tz: str) -> Car
     return Card(parts=(paragraph(text),), summary=f"Stat session #{session.id} cancelled")
 
 
+def day_off_reason(holiday: str | None, held_at: dt.datetime, skipped: bool, tz: str) -> str:
+    """Why a meeting stored on a series' own day was withdrawn: the day is off."""
+    day = holiday or "not a working day"
+    if skipped:
+        return f"{day}: no working day before the series' next meeting, so this one is skipped"
+    return f"{day}: the meeting moves to {held_at.astimezone(ZoneInfo(tz)):%a %d %b %H:%M %Z}"
+
+
 def delegated_text(session: StatSession, unit: Unit, chair: Person, tz: str) -> str:
     return (
         f"{chair.name} now chairs session #{session.id} ({unit.name}, {when(session, tz)}); "
@@ -117,8 +126,21 @@ def unknown_session(number: int) -> str:
     return f"There is no session #{number} that you may see. `session` lists the upcoming ones."
 
 
-def not_yours(session: StatSession) -> str:
-    return f"Only leaders, analysts and the session's chair can change session #{session.id}."
+def not_yours(session: StatSession, unit: Unit, people: Mapping[int, Person]) -> str:
+    """Who may cancel or hand over the session, by name (bot/permissions.py has the rule)."""
+    roles: dict[int, list[str]] = {}
+    who = [(session.chair_id, "its chair")]
+    if session.delegated:
+        who.append((session.scheduled_chair_id, "the chair it was scheduled with"))
+    who.append((unit.leader_id, f"{possessive(unit.name)} leader"))
+    for person_id, role in who:
+        if person_id in people:
+            roles.setdefault(person_id, []).append(role)
+    named = [f"{people[p].name} ({' and '.join(r)})" for p, r in roles.items()]
+    return (
+        f"Only {', '.join([*named, 'an analyst'])} or an admin can cancel or hand over "
+        f"session #{session.id}; nothing was changed."
+    )
 
 
 def already(session: StatSession) -> str:
@@ -355,8 +377,35 @@ def only_the_chair(session: StatSession) -> str:
     return f"Only the chair of session #{session.id} approves its memo."
 
 
-def memo_changed_meanwhile(session: StatSession) -> str:
-    return f"The memo of session #{session.id} changed a moment ago; nothing of yours was added, try again."
+_MEMO_DID = {
+    "session.memo_edited": "added a line to",
+    "session.memo_sent": "approved and sent",
+    "session.memo_late": "escalated, two working days after the session,",
+}
+
+
+def _memo_taken(session: StatSession, by: Person | None, action: str) -> str:
+    who = by.name if by is not None else "statbot"
+    return (
+        f"Someone got there first: {who} {_MEMO_DID.get(action, 'changed')} the memo of session "
+        f"#{session.id} a moment ago."
+    )
+
+
+def memo_changed_meanwhile(session: StatSession, by: Person | None, action: str) -> str:
+    return (
+        f"{_memo_taken(session, by, action)} Your line was not added; `memo {session.id}` shows the "
+        "memo as it is now."
+    )
+
+
+def memo_not_approved(session: StatSession, by: Person | None, action: str) -> str:
+    if action == "session.memo_sent":
+        return memo_sent_already(session)
+    return (
+        f"{_memo_taken(session, by, action)} Nothing was sent; `memo {session.id}` shows the memo "
+        "as it is now, to approve."
+    )
 
 
 def memo_sent_already(session: StatSession) -> str:

@@ -52,8 +52,8 @@ async def escalate_late_memos(uow_factory: UnitOfWorkFactory, clock: Clock) -> i
             due = approval_due(session.closed_at, ctx.calendar, tz)
             if now < due:
                 continue
-            expected = {"state": DocumentState.DRAFT, "escalated_at": None}
-            memo.escalated_at = now
+            expected = {"state": DocumentState.DRAFT, "escalated_at": None, "version": memo.version}
+            memo.escalated_at, memo.version = now, memo.version + 1
             if not await uow.session_documents.save_if(memo, expected):
                 continue
             facts = await memo_facts(uow, session, unit, memo)

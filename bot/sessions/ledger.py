@@ -49,7 +49,9 @@ async def figures(
     assert leader.id is not None
     since = now - dt.timedelta(weeks=weeks)
     sessions = [
-        s for s in await uow.sessions.between(since, now) if leader.id in (s.scheduled_chair_id, s.chair_id)
+        s
+        for s in await uow.sessions.between(since, now)
+        if leader.id in (s.scheduled_chair_id, s.chair_id) and not s.withdrawn
     ]
     theirs = [s for s in sessions if s.scheduled_chair_id == leader.id]
     held = [s for s in sessions if s.state == SessionState.CLOSED]

@@ -22,7 +22,7 @@ from bot.sessions.models import (
     SessionItem,
     StatSession,
 )
-from bot.sessions.service import may_see, people_by_id
+from bot.sessions.service import last_change, may_see, people_by_id
 
 
 @dataclass(slots=True)
@@ -107,12 +107,12 @@ async def add_line(
         raise NotAllowed(cards.only_the_chair(session))
     if memo.state == DocumentState.SENT:
         raise NotAllowed(cards.memo_sent_already(session))
-    expected = {"state": DocumentState.DRAFT, "updated_at": memo.updated_at}
+    expected = {"state": DocumentState.DRAFT, "version": memo.version}
     memo.edits = {**memo.edits, ADDED: [*memo.edits.get(ADDED, []), text]}
     facts = await memo_facts(uow, session, unit, memo)
-    memo.body, memo.updated_at = cards.memo_markdown(facts), now
+    memo.body, memo.updated_at, memo.version = cards.memo_markdown(facts), now, memo.version + 1
     if not await uow.session_documents.save_if(memo, expected):
-        raise NotAllowed(cards.memo_changed_meanwhile(session))
+        raise NotAllowed(cards.memo_changed_meanwhile(session, *await last_change(uow, session_id)))
     await uow.audit.record(
         AuditEntry(
             at=now,
@@ -139,13 +139,14 @@ async def approve(
         raise NotAllowed(cards.only_the_chair(session))
     if memo.state == DocumentState.SENT:
         raise NotAllowed(cards.memo_sent_already(session))
-    expected = {"state": DocumentState.DRAFT, "updated_at": memo.updated_at}
+    expected = {"state": DocumentState.DRAFT, "version": memo.version}
     # What is sent is the memo as it stands now (a request provided since the close shows).
     facts = await memo_facts(uow, session, unit, memo)
     memo.body = cards.memo_markdown(facts)
     memo.state, memo.sent_at, memo.approved_by, memo.updated_at = DocumentState.SENT, now, person.id, now
+    memo.version += 1
     if not await uow.session_documents.save_if(memo, expected):
-        raise NotAllowed(cards.memo_sent_already(session))
+        raise NotAllowed(cards.memo_not_approved(session, *await last_change(uow, session_id)))
     await uow.audit.record(
         AuditEntry(
             at=now, actor_id=person.id, action="session.memo_sent", subject=f"session:{session_id}", detail={}

@@ -40,6 +40,12 @@ class StatSession:
     def delegated(self) -> bool:
         return self.chair_id != self.scheduled_chair_id
 
+    @property
+    def withdrawn(self) -> bool:
+        """Taken off the plan by the org file (or a day off), not cancelled by anyone: it
+        is nobody's cancellation, and the ledger and cadence health leave it out."""
+        return self.state == SessionState.CANCELLED and self.cancelled_by is None
+
 
 class ItemKind(StrEnum):
     """What the chair or an analyst captures during a session."""
@@ -97,4 +103,7 @@ class SessionDocument:
     approved_by: int | None = None
     # When a memo not approved in time became an escalation to the chair.
     escalated_at: dt.datetime | None = None
+    # Bumped by every change: each change is written only if the document still has the
+    # version it was read at, so of two changes at once exactly one is made.
+    version: int = 0
     id: int | None = None

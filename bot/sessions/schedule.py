@@ -4,6 +4,11 @@ A series meets every ``every_weeks`` weeks on its weekday and time, in its zone.
 weeks, and which unit of a rotation, follow from the week's number counted from a fixed
 Monday, so every replica, every tick and every re-applied org file agree without any
 stored counter; ``starting`` moves the first meeting.
+
+A meeting whose day is a public holiday (or not a working day) of the organisation's
+calendar moves to the next working day at the same local time, instead of being dropped;
+when that day would reach the series' next meeting, the meeting is skipped.  Both follow
+from the calendar alone, so they too come out the same everywhere.
 """
 
 from __future__ import annotations
@@ -37,7 +42,14 @@ EPOCH = dt.date(2024, 1, 1)
 class Occurrence:
     series: str
     unit_key: str
+    # When it meets (for a skipped meeting: when the series would have had it).
     starts_at: dt.datetime
+    # Set when the series' day is a day off: the moment the series names, and why
+    # (the holiday's name, or None for a day that is not a working day).
+    moved_from: dt.datetime | None = None
+    holiday: str | None = None
+    # The next working day would reach the series' next meeting: this one is not held.
+    skipped: bool = False
 
 
 def _week_index(day: dt.date, anchor: dt.date) -> int:
@@ -46,19 +58,40 @@ def _week_index(day: dt.date, anchor: dt.date) -> int:
 
 
 def occurrences(
-    series: SessionSeries, zone: str, start: dt.datetime, end: dt.datetime
+    series: SessionSeries,
+    zone: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    calendar: WorkCalendar | None = None,
 ) -> Iterator[Occurrence]:
-    """The series' meetings that begin in [start, end)."""
+    """The series' meetings that begin in [start, end), moved off ``calendar``'s days
+    off; a skipped meeting is yielded too (``skipped``), at the moment it would have had."""
     tz = ZoneInfo(series.timezone or zone)
     anchor = series.starting or EPOCH
-    day = start.astimezone(tz).date()
+    gap = dt.timedelta(weeks=series.every_weeks)
+    # A meeting moved forward may begin in the window although its own day is before it.
+    day = start.astimezone(tz).date() - gap
     last = end.astimezone(tz).date()
     day += dt.timedelta(days=(weekday_number(series.day) - 1 - day.weekday()) % 7)
     while day <= last:
         index = _week_index(day, anchor)
         if index >= 0 and index % series.every_weeks == 0:
-            starts = dt.datetime.combine(day, series.time, tzinfo=tz).astimezone(dt.UTC)
-            if start <= starts < end:
-                turn = (index // series.every_weeks) % len(series.units)
-                yield Occurrence(series.name, series.units[turn], starts)
+            turn = (index // series.every_weeks) % len(series.units)
+            named = _at(day, series.time, tz)
+            held_on = day if calendar is None else calendar.next_working_day(day)
+            moved = held_on != day
+            holiday = calendar.holiday_name(day) if calendar is not None and moved else None
+            if held_on >= day + gap:
+                if start <= named < end:
+                    yield Occurrence(series.name, series.units[turn], named, named, holiday, skipped=True)
+            else:
+                starts = _at(held_on, series.time, tz)
+                if start <= starts < end:
+                    yield Occurrence(
+                        series.name, series.units[turn], starts, named if moved else None, holiday
+                    )
         day += dt.timedelta(days=7)
+
+
+def _at(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)

@@ -16,15 +16,25 @@ from bot.deliveries.service import enqueue
 from bot.messages import Card
 from bot.org.context import OrgContext
 from bot.org.models import Person, Unit
-from bot.permissions import NotAllowed, Right, can_read, is_analyst, is_unit_member, may, refusal
+from bot.permissions import (
+    NotAllowed,
+    Right,
+    can_change_session,
+    can_read,
+    is_analyst,
+    is_unit_member,
+    may,
+    refusal,
+)
 from bot.ports import UnitOfWork
 from bot.sessions import cards
 from bot.sessions.models import SessionState, StatSession
-from bot.sessions.schedule import occurrences
+from bot.sessions.schedule import Occurrence, occurrences
 
 HORIZON = dt.timedelta(weeks=6)
 MOST_AHEAD = dt.timedelta(days=366)
 WITHDRAWN = "the org file's schedule no longer has this meeting"
+SKIPPED = "its day is not a working day, and the next working day reaches the series' next meeting"
 
 
 async def _audit(
@@ -39,19 +49,33 @@ async def _audit(
 
 async def plan(uow: UnitOfWork, ctx: OrgContext, now: dt.datetime) -> int:
     """Add the series' meetings of the next weeks, withdraw the ones no series holds;
-    returns how many sessions were added or withdrawn."""
+    returns how many sessions were added or withdrawn.  A meeting on a public holiday
+    (or a day off) is planned on the next working day at the same time; one that could
+    only move onto the series' next meeting is skipped, and the audit says so once."""
     units = {u.key: u for u in await uow.units.all()}
     people = {p.email: p for p in await uow.people.all()}
     wanted: set[tuple[str, int, dt.datetime]] = set()
+    # Meetings of the series' own days that a day off moved or skipped: why, if one of
+    # them was stored before (a calendar that changed since) and is withdrawn now.
+    displaced: dict[tuple[str, int, dt.datetime], str] = {}
     changed = 0
     for series in ctx.organisation.sessions:
         chair = people.get(series.chair)
         if chair is None or chair.id is None:
             continue
         attendees = [p.id for e in series.attendees if (p := people.get(e)) is not None and p.id is not None]
-        for meeting in occurrences(series, ctx.organisation.timezone, now, now + HORIZON):
+        zone = series.timezone or ctx.organisation.timezone
+        for meeting in occurrences(series, ctx.organisation.timezone, now, now + HORIZON, ctx.calendar):
             unit = units.get(meeting.unit_key)
             if unit is None or unit.id is None:
+                continue
+            if meeting.moved_from is not None:
+                key = (series.name, unit.id, meeting.moved_from)
+                displaced[key] = cards.day_off_reason(
+                    meeting.holiday, meeting.starts_at, meeting.skipped, zone
+                )
+            if meeting.skipped:
+                await _skipped(uow, series.name, unit, meeting, now)
                 continue
             wanted.add((series.name, unit.id, meeting.starts_at))
             added = await uow.sessions.add_if_absent(
@@ -70,19 +94,44 @@ async def plan(uow: UnitOfWork, ctx: OrgContext, now: dt.datetime) -> int:
             )
             if added is not None:
                 changed += 1
-                await _audit(uow, "session.planned", added, None, now, series=series.name, unit=unit.key)
+                moved: dict[str, object] = {}
+                if meeting.moved_from is not None:
+                    moved = {"moved_from": meeting.moved_from.isoformat(), "day_off": meeting.holiday}
+                await _audit(
+                    uow, "session.planned", added, None, now, series=series.name, unit=unit.key, **moved
+                )
     for planned in await uow.sessions.planned_from(None, now):
-        if (
-            planned.starts_at >= now + HORIZON
-            or (planned.series or "", planned.unit_id, planned.starts_at) in wanted
-        ):
+        key = (planned.series or "", planned.unit_id, planned.starts_at)
+        if planned.starts_at >= now + HORIZON or key in wanted:
             continue
         expected = {"state": SessionState.SCHEDULED}
-        planned.state, planned.cancel_reason, planned.updated_at = SessionState.CANCELLED, WITHDRAWN, now
+        planned.state, planned.cancel_reason = SessionState.CANCELLED, displaced.get(key, WITHDRAWN)
+        planned.updated_at = now
         if await uow.sessions.save_if(planned, expected):
             changed += 1
             await _audit(uow, "session.withdrawn", planned, None, now, series=planned.series)
     return changed
+
+
+async def _skipped(uow: UnitOfWork, series: str, unit: Unit, meeting: Occurrence, now: dt.datetime) -> None:
+    """Audit a meeting that a run of days off leaves no day for, once: every tick plans
+    it again, so the audit entry is claimed with a key remembered until two days after
+    the moment the meeting would have had (the planning looks forward, never at it again
+    by then), which also keeps two replicas planning at once from both writing it."""
+    at = meeting.starts_at.isoformat()
+    if not await uow.events.first_time(
+        "session-plan", f"skipped:{series}:{unit.key}:{at}", meeting.starts_at
+    ):
+        return
+    await uow.audit.record(
+        AuditEntry(
+            at=now,
+            actor_id=None,
+            action="session.skipped",
+            subject=f"series:{series}",
+            detail={"unit": unit.key, "planned_for": at, "day_off": meeting.holiday, "reason": SKIPPED},
+        )
+    )
 
 
 def may_see(person: Person, session: StatSession, unit: Unit) -> bool:
@@ -98,7 +147,8 @@ def may_see(person: Person, session: StatSession, unit: Unit) -> bool:
 
 
 def may_change(person: Person, session: StatSession, unit: Unit) -> bool:
-    return may(person, Right.RUN_SESSION, unit) or person.id in (session.chair_id, session.scheduled_chair_id)
+    """Cancel it or hand it over (bot/permissions.py has the rule)."""
+    return can_change_session(person, unit, {session.chair_id, session.scheduled_chair_id})
 
 
 async def upcoming(
@@ -156,7 +206,7 @@ async def _changeable(
     if session is None or unit is None or not may_see(person, session, unit):
         raise NotAllowed(cards.unknown_session(number))
     if not may_change(person, session, unit):
-        raise NotAllowed(cards.not_yours(session))
+        raise NotAllowed(cards.not_yours(session, unit, await people_by_id(uow)))
     if session.state != SessionState.SCHEDULED:
         raise NotAllowed(cards.already(session))
     if session.starts_at <= now:
@@ -170,6 +220,16 @@ async def _lost(uow: UnitOfWork, session: StatSession) -> NotAllowed:
     assert fresh is not None
     people = await people_by_id(uow)
     return NotAllowed(cards.taken_first(fresh, people))
+
+
+async def last_change(uow: UnitOfWork, session_id: int) -> tuple[Person | None, str]:
+    """Who changed the session (or its brief or memo) last, and the audited action: what
+    the person whose change lost a race to it is told.  None: the bot (a sweep)."""
+    entry = await uow.audit.latest_about(f"session:{session_id}")
+    if entry is None:
+        return None, ""
+    person = await uow.people.get(entry.actor_id) if entry.actor_id is not None else None
+    return person, entry.action
 
 
 async def people_by_id(uow: UnitOfWork) -> dict[int, Person]:
