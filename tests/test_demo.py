@@ -125,6 +125,10 @@ async def _sessions_were_run(uow: SqlUnitOfWorkFactory, out_dir: Path, said: str
     for memo in memos:
         text = memo.read_text(encoding="utf-8")
         assert text.startswith("# Follow-up memo: ") and "## Promises made by the unit" in text
+    # Each document also as the PDF the chat attaches, beside its Markdown.
+    pdfs = sorted(out_dir.glob("*/session-*.pdf"))
+    assert {p.with_suffix(".md") for p in pdfs} == {*briefs, *memos}
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
     summaries = " ".join(p.read_text(encoding="utf-8") for p in out_dir.glob("*/summary.txt"))
     assert f": cancelled — {CANCEL_REASON}" in summaries and "(delegated); memo sent" in summaries
     assert "Memo not sent: " in said  # the late memo's escalation reached its chair

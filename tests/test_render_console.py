@@ -19,6 +19,7 @@ from adapters.console.render import (
     render_input_prompt,
 )
 from bot.messages.model import (
+    Attachment,
     Button,
     Buttons,
     Card,
@@ -81,6 +82,12 @@ def every_part_card(title: str = "Riverton 311 — week 48") -> Card:
             ),
             Sparkline(label="Calls answered", values=(380, 395, None, 401, 412), status="green"),
             Image(ref="chart-311-48", alt_text="Calls answered, last 8 weeks"),
+            Attachment(
+                ref="session-document:7",
+                filename="session-3-sanitation-brief",
+                title="Brief for session #3: Sanitation",
+                command="brief 3",
+            ),
             Buttons(
                 buttons=(
                     Button(label="Acknowledge", action="ack", style="primary"),
@@ -121,10 +128,14 @@ def test_every_part_is_readable_without_colour() -> None:
     assert lines[4].index("412") == lines[5].index("6 min") == lines[6].index("38")
     assert lines[8] == "Calls answered: ▁▄·▆█ 412  ● good"
     assert lines[9] == "[chart: Calls answered, last 8 weeks] (chart-311-48)"
-    assert lines[10] == "[1] Acknowledge  [2] Snooze"
-    assert lines[11] == "› Sent Monday 08:00"
-    assert set(lines[12]) == {"─"} and len(lines[12]) == 80
-    assert lines[13] == "[3] Close"
+    assert lines[10:12] == [
+        "[attached: session-3-sanitation-brief.pdf, session-3-sanitation-brief.md]",
+        "  type brief 3 to see it again",
+    ]
+    assert lines[12] == "[1] Acknowledge  [2] Snooze"
+    assert lines[13] == "› Sent Monday 08:00"
+    assert set(lines[14]) == {"─"} and len(lines[14]) == 80
+    assert lines[15] == "[3] Close"
     assert "\x1b" not in "\n".join(lines)
 
 
@@ -166,7 +177,16 @@ def test_rich_markup_in_user_text_is_literal() -> None:
 def test_rich_panel_shows_every_part_in_colour() -> None:
     out = rich_output(every_part_card())
     assert "\x1b[" in out  # coloured
-    for piece in ("Riverton 311", "412", "▁▄·▆█", "[chart:", "Acknowledge", "Sent Monday", "Close"):
+    for piece in (
+        "Riverton 311",
+        "412",
+        "▁▄·▆█",
+        "[chart:",
+        "[attached:",
+        "Acknowledge",
+        "Sent Monday",
+        "Close",
+    ):
         assert piece in out
 
 

@@ -26,6 +26,7 @@ from adapters.slack.render import (
 )
 from adapters.slack.wire import read_form_values
 from bot.messages.model import (
+    Attachment,
     Button,
     Buttons,
     Card,
@@ -143,6 +144,12 @@ def every_part_card() -> Card:
             Sparkline(label="Calls answered", values=(380, 395, None, 401, 412), status="green"),
             Image(ref="chart-311-48", alt_text="Calls answered, last 8 weeks", title="Calls"),
             Image(ref="chart-local", alt_text="Backlog, last 8 weeks"),
+            Attachment(
+                ref="session-document:7",
+                filename="session-3-sanitation-brief",
+                title="Brief for session #3: Sanitation",
+                command="brief 3",
+            ),
             Buttons(
                 buttons=(
                     Button(
@@ -163,6 +170,7 @@ def every_part_card() -> Card:
 
 MENTIONS = {"ana@riverton.gov": "U0ANA"}
 IMAGES = {"chart-311-48": "https://stat.riverton.gov/charts/chart-311-48.png"}
+ATTACHED = {"session-document:7"}
 
 
 def checkin_form(*, errors: bool = False) -> Form:
@@ -243,7 +251,7 @@ def input_blocks(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_golden_card_with_every_part() -> None:
-    blocks = render_card(every_part_card(), mention_ids=MENTIONS, image_urls=IMAGES)
+    blocks = render_card(every_part_card(), mention_ids=MENTIONS, image_urls=IMAGES, attached=ATTACHED)
     check_limits(blocks)
     assert_golden("card_every_part", blocks)
 
@@ -267,7 +275,7 @@ def test_golden_long_card_splits_into_messages() -> None:
 
 
 def test_every_part_kind_shows_up() -> None:
-    blocks = render_card(every_part_card(), mention_ids=MENTIONS, image_urls=IMAGES)
+    blocks = render_card(every_part_card(), mention_ids=MENTIONS, image_urls=IMAGES, attached=ATTACHED)
     kinds = [b["type"] for b in blocks]
     assert kinds == [
         "header",
@@ -276,6 +284,7 @@ def test_every_part_kind_shows_up() -> None:
         "section",  # sparkline
         "image",
         "context",  # image without a URL
+        "context",  # attached document
         "actions",
         "context",  # note
         "divider",
@@ -292,6 +301,19 @@ def test_every_part_kind_shows_up() -> None:
     assert blocks[4]["image_url"] == IMAGES["chart-311-48"]
     assert blocks[4]["alt_text"] == "Calls answered, last 8 weeks"
     assert blocks[5]["elements"][0]["text"] == "chart: Backlog, last 8 weeks"
+    assert blocks[6]["elements"][0] == {
+        "type": "plain_text",
+        "text": "📎 session-3-sanitation-brief.pdf, session-3-sanitation-brief.md in the thread below. "
+        "Type “brief 3” to see it again.",
+    }
+
+
+def test_a_document_whose_files_do_not_come_says_how_to_read_it() -> None:
+    blocks = render_card(every_part_card())
+    (line,) = [
+        e["text"] for b in blocks if b["type"] == "context" for e in b["elements"] if "📎" in e["text"]
+    ]
+    assert line == "📎 Brief for session #3: Sanitation: Type “brief 3” to see it again."
 
 
 def test_buttons_carry_action_and_ids_only() -> None:

@@ -29,6 +29,12 @@ from tests.test_render_slack import checkin_form, every_part_card, long_card
 GOLDEN = Path(__file__).parent / "golden" / "teams"
 MENTIONS = {"ana@riverton.gov": "29:ana"}
 IMAGES = {"chart-311-48": "https://stat.riverton.gov/charts/chart-311-48.png"}
+DOCUMENTS = {
+    "session-document:7": [
+        ("session-3-sanitation-brief.pdf", "https://stat.riverton.gov/documents/7-0123abcd.pdf"),
+        ("session-3-sanitation-brief.md", "https://stat.riverton.gov/documents/7-0123abcd.md"),
+    ]
+}
 NASTY = "<at>Everyone</at> **bold** _it_ [x](https://evil.example) # h `code` <b>"
 
 
@@ -61,7 +67,8 @@ def size(card: dict[str, Any]) -> int:
 
 
 def test_golden_card_with_every_part() -> None:
-    assert_golden("card_every_part", render_card(every_part_card(), mention_ids=MENTIONS, images=IMAGES))
+    card = render_card(every_part_card(), mention_ids=MENTIONS, images=IMAGES, documents=DOCUMENTS)
+    assert_golden("card_every_part", card)
 
 
 def test_golden_checkin_form() -> None:
@@ -250,3 +257,15 @@ def test_small_charts_are_inline_and_large_ones_hosted() -> None:
     assert big == "https://stat.example.gov/teams/charts/r%202/sig.png"
     assert image_url("r2", b"0" * INLINE_IMAGE_BYTES, None, lambda ref: "sig") is None
     assert image_url("r2", b"0" * INLINE_IMAGE_BYTES, "https://stat.example.gov", None) is None
+
+
+def test_an_attached_document_links_its_hosted_files_or_says_how_to_read_it() -> None:
+    linked = render_card(every_part_card(), documents=DOCUMENTS)
+    runs = [r for b in walk(linked, "RichTextBlock") for r in b["inlines"] if "selectAction" in r]
+    assert [(r["text"], r["selectAction"]["url"]) for r in runs] == list(DOCUMENTS["session-document:7"])
+    # Without hosted files (no public URL), or with a link that is not a web address.
+    for documents in ({}, {"session-document:7": [("x.pdf", "javascript:alert(1)")]}):
+        card = render_card(every_part_card(), documents=documents)
+        assert not [r for b in walk(card, "RichTextBlock") for r in b["inlines"] if "selectAction" in r]
+        texts = [r["text"] for b in walk(card, "RichTextBlock") for r in b["inlines"]]
+        assert "📎 Brief for session #3: Sanitation: Type “brief 3” to see it again." in texts

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from bot.messages.model import (
+    Attachment,
     Button,
     Buttons,
     Card,
@@ -114,6 +115,11 @@ def _renderables(parts: Iterable[Part], first_button: int = 1) -> list[Renderabl
                     line.append(f"{title} ", style="bold")
                 line.append(f"[chart: {alt}] ({ref})")
                 out.append(line)
+            case Attachment(command=command):
+                # The console keeps no files (the demo writes them to its folder); the
+                # command shows the document in the chat.
+                out.append(RichText(f"[attached: {', '.join(part.filenames())}]"))
+                out.append(RichText(f"  type {command} to see it again", style="dim"))
             case Buttons(buttons=buttons):
                 line = RichText("")
                 for i, button in enumerate(buttons):

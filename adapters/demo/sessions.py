@@ -28,6 +28,7 @@ from bot.deliveries.models import Delivery
 from bot.messages import Button, Buttons, Card, Reply
 from bot.org.models import Person, Unit
 from bot.ports import UnitOfWorkFactory
+from bot.sessions.documents import attachment
 from bot.sessions.models import DocumentKind, ItemKind, SessionState, StatSession
 from bot.weeks import week_of
 
@@ -297,7 +298,10 @@ async def session_lines(uow: UnitOfWorkFactory, sim: Simulation, week: str) -> l
 async def write_session_documents(
     uow: UnitOfWorkFactory, sim: Simulation, out: Path, start: dt.datetime, end: dt.datetime
 ) -> int:
-    """Each brief and memo the bot kept, as Markdown in the folder of its session's week."""
+    """Each brief and memo the bot kept, as Markdown and as the PDF the chat attaches, in
+    the folder of its session's week."""
+    from adapters.documents import markdown_pdf
+
     written = 0
     async with uow() as work:
         for session in await work.sessions.between(start, end):
@@ -310,7 +314,9 @@ async def write_session_documents(
                 if document is None:
                     continue
                 folder.mkdir(parents=True, exist_ok=True)
-                name = f"session-{session.id}-{unit.key}-{kind}.md"
-                (folder / name).write_text(document.body, encoding="utf-8")
+                part = attachment(document, unit)
+                (folder / f"{part.filename}.md").write_text(document.body, encoding="utf-8")
+                pdf = markdown_pdf(document.body, title=part.title, created_at=document.sent_at)
+                (folder / f"{part.filename}.pdf").write_bytes(pdf)
                 written += 1
     return written

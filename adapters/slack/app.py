@@ -30,6 +30,7 @@ No business logic lives here: listeners parse, call StatBot, and show its Reply.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -52,6 +53,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import logs
 from adapters.container import Container
+from adapters.documents import load_files
 from adapters.metrics import Metrics
 from adapters.settings import Settings
 from adapters.slack import parse, transport, wire
@@ -210,6 +212,7 @@ class SlackAdapter:
             SlackPeople(container.uow, clients.outbox),
             container.uow,
             charts=_chart_loader(container.uow),
+            documents=functools.partial(load_files, container.uow),
         )
         adapter = cls(
             app=app,

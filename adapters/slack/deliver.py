@@ -19,11 +19,13 @@ send only while two of them are left (bot/deliveries/service.py): a send that wa
 long Retry-Afters in process could outlive its lease, and another sender would claim the
 row and post the card again.  The outbox's own backoff waits the long pauses instead.
 
-Nothing is lost or sent twice by statbot: a card can take several messages (and chart
-uploads).  When a later step fails, the delivery's ``platform_ref`` records how many
-steps went out (``<first ts>;sent=<n>``) and the DeliveryError hands it back to the
-outbox, whose retry resumes after them.  Slack itself offers no idempotency key for
-chat.postMessage, so a 5xx *after* Slack stored the message can still show it twice;
+Nothing is lost or sent twice by statbot: a card can take several messages, chart
+uploads, and the files of an attached document (a sent brief or memo goes with its PDF
+and Markdown, shared together by one files.completeUploadExternal: one step).  When a
+later step fails, the delivery's ``platform_ref`` records how many steps went out
+(``<first ts>;sent=<n>``) and the DeliveryError hands it back to the outbox, whose
+retry resumes after them.  Slack itself offers no idempotency key for chat.postMessage,
+so a 5xx *after* Slack stored the message can still show it twice;
 that is Slack's limit, not ours.
 """
 
@@ -34,7 +36,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +46,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from adapters.documents import DocumentFile
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.wire import REPLAY
 from bot.deliveries.models import Audience, Delivery
-from bot.messages import Button, Buttons, Card, Form, Heading, Image, Message
-from bot.ports import DeliveryError, UnitOfWorkFactory
+from bot.messages import Attachment, Button, Buttons, Card, Form, Heading, Image, Message
+from bot.ports import DatabaseUnavailable, DeliveryError, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,14 @@ PERMANENT = {
 # the outbox.  With the outbox client's 20 s timeout for the call in flight and the people
 # lookups, a send stays well inside the two minutes the outbox leaves it (SEND_MARGIN).
 SEND_BUDGET = 45.0
+
+
+@dataclass(frozen=True, slots=True)
+class SlackFile:
+    content: bytes
+    filename: str
+    title: str
+    alt_txt: str | None = None
 
 
 class SlackSender:
@@ -210,26 +221,33 @@ class SlackSender:
         self,
         *,
         channel: str,
-        content: bytes,
-        filename: str,
-        title: str,
-        alt_txt: str,
+        files: Sequence[SlackFile],
         thread_ts: str | None = None,
         deadline: float | None = None,
     ) -> None:
         """files_upload_v2's three steps, each with this sender's pauses and retries
-        (the SDK's files_upload_v2 would make them without)."""
+        (the SDK's files_upload_v2 would make them without): an upload URL and the bytes
+        for each file, then one files.completeUploadExternal that shares them all.  Until
+        that last call nothing is shared, so an upload that failed before it can be
+        started over without anyone seeing a file twice."""
         method = "files.getUploadURLExternal"
-        got = await self.call(
-            method, filename=filename, length=len(content), alt_txt=alt_txt, deadline=deadline
-        )
-        url, file_id = got.get("upload_url"), got.get("file_id")
-        if not isinstance(url, str) or not isinstance(file_id, str):
-            raise DeliveryError(f"{method}: no upload_url or file_id")
-        await self._post_file(url, content, deadline)
+        shared: list[dict[str, str]] = []
+        for file in files:
+            got = await self.call(
+                method,
+                filename=file.filename,
+                length=len(file.content),
+                alt_txt=file.alt_txt,
+                deadline=deadline,
+            )
+            url, file_id = got.get("upload_url"), got.get("file_id")
+            if not isinstance(url, str) or not isinstance(file_id, str):
+                raise DeliveryError(f"{method}: no upload_url or file_id")
+            await self._post_file(url, file.content, deadline)
+            shared.append({"id": file_id, "title": file.title})
         await self.call(
             "files.completeUploadExternal",
-            files=[{"id": file_id, "title": title}],
+            files=shared,
             channel_id=channel,
             thread_ts=thread_ts,
             deadline=deadline,
@@ -279,9 +297,10 @@ def _retry_after(headers: Any) -> float:
 
 @dataclass
 class _Progress:
-    """How far a multi-step delivery got: the first message's ts (charts thread under it)
-    and how many steps (messages, then charts) are out.  Kept in ``platform_ref`` while a
-    delivery is unfinished; a finished one keeps only the ts."""
+    """How far a multi-step delivery got: the first message's ts (charts and documents
+    thread under it) and how many steps (messages, then charts, then documents) are
+    out.  Kept in ``platform_ref`` while a delivery is unfinished; a finished one keeps
+    only the ts."""
 
     first_ts: str | None = None
     sent: int = 0
@@ -333,6 +352,8 @@ class ChannelDirectory:
 
 
 ChartLoader = Callable[[str], Awaitable[tuple[bytes, str, str] | None]]
+# An attached document's ref → its files (None: no such document is kept).
+DocumentLoader = Callable[[str], Awaitable[Sequence[DocumentFile] | None]]
 
 
 def form_as_card(form: Form, replay_text: str | None = None) -> Card:
@@ -363,12 +384,14 @@ class SlackGateway:
         uow_factory: UnitOfWorkFactory,
         *,
         charts: ChartLoader | None = None,
+        documents: DocumentLoader | None = None,
     ) -> None:
         self.sender = sender
         self.people = people
         self.uow = uow_factory
         self.channels = ChannelDirectory(sender)
         self.charts = charts
+        self.documents = documents
         # person id → DM channel; DM channels never change, so the database (which also
         # keeps them) is read once per person per process.
         self._dm: dict[int, str] = {}
@@ -440,7 +463,8 @@ class SlackGateway:
                         self._dm[person.id] = person.slack_dm_channel
 
     async def post_card(self, channel: str, card: Card) -> str | None:
-        """Post a card (split into messages of at most 50 blocks) and upload its charts.
+        """Post a card (split into messages of at most 50 blocks) and upload its charts
+        and the files of its documents.
 
         Returns the ts of the first message.  Raises DeliveryError when a step fails; use
         ``send`` for deliveries, which resumes a card after the steps already out."""
@@ -449,7 +473,19 @@ class SlackGateway:
     async def _post_steps(self, channel: str, card: Card, progress: _Progress, deadline: float) -> str | None:
         mention_ids = await self.people.mention_ids([card])
         text = fallback_text(card)
-        messages = render_card_messages(card, mention_ids=mention_ids) or [[]]
+        # The steps: the messages, then the charts, then each attached document's files.
+        images = [p for p in card.parts if isinstance(p, Image)] if self.charts is not None else []
+        documents = [p for p in card.parts if isinstance(p, Attachment)] if self.documents is not None else []
+        # Whether the files come changes a line of the card, never its number of messages.
+        first_document = len(render_card_messages(card) or [[]]) + len(images) if documents else 0
+        # Made before the card is posted, so it says whether the files come with it.
+        files = {
+            part.ref: await self._document_files(part)
+            for index, part in enumerate(documents, start=first_document)
+            if index >= progress.sent
+        }
+        attached = {ref for ref, found in files.items() if found}
+        messages = render_card_messages(card, mention_ids=mention_ids, attached=attached) or [[]]
         for index, blocks in enumerate(messages):
             if index < progress.sent:
                 continue
@@ -464,13 +500,61 @@ class SlackGateway:
             if progress.first_ts is None:
                 progress.first_ts = response.get("ts")
             progress.sent = index + 1
-        images = [p for p in card.parts if isinstance(p, Image)] if self.charts is not None else []
         for index, image in enumerate(images, start=len(messages)):
             if index < progress.sent:
                 continue
             await self._upload_chart(channel, image, progress.first_ts, deadline)
             progress.sent = index + 1
+        for index, part in enumerate(documents, start=len(messages) + len(images)):
+            if index < progress.sent:
+                continue
+            await self._upload_document(channel, part, files.get(part.ref, []), progress.first_ts, deadline)
+            progress.sent = index + 1
         return progress.first_ts
+
+    async def _document_files(self, part: Attachment) -> list[DocumentFile]:
+        """The files of an attached document; none (and a line in the log) when it cannot
+        be had: the card then says how to read it in the chat."""
+        assert self.documents is not None
+        try:
+            found = await self.documents(part.ref)
+        except DatabaseUnavailable:
+            raise DeliveryError(f"{part.ref}: the database is unavailable; retry later") from None
+        except Exception as exc:
+            log.error(
+                "%s could not be loaded (%s); the card says how to read it", part.ref, type(exc).__name__
+            )
+            return []
+        if not found:
+            log.warning("%s is not kept; the card says how to read it", part.ref)
+            return []
+        return list(found)
+
+    async def _upload_document(
+        self,
+        channel: str,
+        part: Attachment,
+        files: Sequence[DocumentFile],
+        thread_ts: str | None,
+        deadline: float,
+    ) -> None:
+        if not files:
+            return
+        kinds = {"application/pdf": "PDF", "text/markdown": "Markdown"}
+        uploads = [
+            SlackFile(
+                content=f.content,
+                filename=f.filename,
+                title=f"{part.title} ({kinds.get(f.media_type.split(';')[0], f.media_type)})"[:250],
+            )
+            for f in files
+        ]
+        try:
+            await self.sender.upload(channel=channel, files=uploads, thread_ts=thread_ts, deadline=deadline)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise  # the outbox retries the files (and only the files) later
+            log.error("Slack refused the files of %s for %s: %s", part.ref, channel, exc)
 
     async def _upload_chart(self, channel: str, image: Image, thread_ts: str | None, deadline: float) -> None:
         assert self.charts is not None
@@ -480,15 +564,13 @@ class SlackGateway:
                 log.warning("chart %s is not stored; the card shows its description", image.ref)
                 return
             png, alt_text, title = found
-            await self.sender.upload(
-                channel=channel,
+            chart = SlackFile(
                 content=png,
                 filename=f"{image.ref}.png",
                 title=image.title or title or image.alt_text[:250],
                 alt_txt=(image.alt_text or alt_text)[:1000],
-                thread_ts=thread_ts,
-                deadline=deadline,
             )
+            await self.sender.upload(channel=channel, files=[chart], thread_ts=thread_ts, deadline=deadline)
         except DeliveryError as exc:
             if not exc.permanent:
                 raise  # the outbox retries the chart (and only the chart) later

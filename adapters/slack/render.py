@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, assert_never
 
@@ -52,6 +52,7 @@ from slack_sdk.models.views import View
 
 from adapters.slack.wire import INPUT_ACTION, button_action_id, encode_action
 from bot.messages.model import (
+    Attachment,
     Button,
     Buttons,
     Card,
@@ -304,6 +305,7 @@ def _pack(atoms: Iterable[str], limit: int) -> list[str]:
 class _Context:
     mention_ids: Mapping[str, str]
     image_urls: Mapping[str, str]
+    attached: Collection[str] = ()
     button_index: int = 0
     blocks: list[Block] = field(default_factory=list)
 
@@ -381,6 +383,8 @@ def _render_part(part: Part, ctx: _Context) -> None:
                 # The adapter uploads the file itself; the card still says what it shows.
                 caption = f"{title} — chart: {alt}" if title else f"chart: {alt}"
                 out.extend(_context_plain(caption))
+        case Attachment(ref=ref):
+            out.extend(_context_plain(attachment_text(part, attached=ref in ctx.attached)))
         case Buttons(buttons=buttons):
             elements = []
             for button in buttons:
@@ -398,12 +402,22 @@ def _render_part(part: Part, ctx: _Context) -> None:
             assert_never(part)
 
 
+def attachment_text(part: Attachment, *, attached: bool) -> str:
+    """What the card says of its document: the files the adapter puts in the message's
+    thread, and in any case the command that shows it again."""
+    again = f"Type “{part.command}” to see it again."
+    if attached:
+        return f"📎 {', '.join(part.filenames())} in the thread below. {again}"
+    return f"📎 {part.title}: {again}"
+
+
 def _render_parts(
     parts: Iterable[Part],
     mention_ids: Mapping[str, str] | None,
     image_urls: Mapping[str, str] | None,
+    attached: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    ctx = _Context(mention_ids=mention_ids or {}, image_urls=image_urls or {})
+    ctx = _Context(mention_ids=mention_ids or {}, image_urls=image_urls or {}, attached=attached)
     for part in parts:
         _render_part(part, ctx)
     return [block.to_dict() for block in ctx.blocks]
@@ -414,14 +428,16 @@ def render_card(
     *,
     mention_ids: Mapping[str, str] | None = None,
     image_urls: Mapping[str, str] | None = None,
+    attached: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Block Kit blocks for a card, every text within Slack's per-field limits.
 
     ``mention_ids`` maps e-mails to Slack user ids (unknown people show by name);
     ``image_urls`` maps image refs to hosted URLs (others become a caption, and the
-    adapter uploads the file).  The result may hold more than 50 blocks: send it through
-    ``split_blocks`` (or use ``render_card_messages``)."""
-    return _render_parts(card.parts, mention_ids, image_urls)
+    adapter uploads the file); ``attached`` names the documents (attachment refs) whose
+    files the adapter uploads into the message's thread.  The result may hold more than
+    50 blocks: send it through ``split_blocks`` (or use ``render_card_messages``)."""
+    return _render_parts(card.parts, mention_ids, image_urls, attached)
 
 
 def split_blocks(blocks: list[dict[str, Any]], limit: int = MESSAGE_BLOCKS) -> list[list[dict[str, Any]]]:
@@ -459,9 +475,10 @@ def render_card_messages(
     *,
     mention_ids: Mapping[str, str] | None = None,
     image_urls: Mapping[str, str] | None = None,
+    attached: Collection[str] = (),
 ) -> list[list[dict[str, Any]]]:
     """The card as one or more messages' ``blocks``, each within Slack's 50-block limit."""
-    return split_blocks(render_card(card, mention_ids=mention_ids, image_urls=image_urls))
+    return split_blocks(render_card(card, mention_ids=mention_ids, image_urls=image_urls, attached=attached))
 
 
 def fallback_text(card: Card) -> str:

@@ -22,6 +22,7 @@ so nothing typed is lost) instead of failing the request.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -35,16 +36,18 @@ from pydantic import TypeAdapter, ValidationError
 
 from adapters import logs
 from adapters.container import Container
+from adapters.documents import MARKDOWN, PDF, load_document, markdown_pdf
 from adapters.metrics import Metrics
 from adapters.teams import parse
-from adapters.teams.gateway import CHART_PATH, TeamsGateway, TeamsSender, message_ids
+from adapters.teams.gateway import CHART_PATH, DOCUMENT_PATH, TeamsGateway, TeamsSender, message_ids
 from adapters.teams.render import render_card, render_card_messages, render_form, split_card
 from adapters.teams.transport import InvokeAnswer, TeamsTransport, Turn
 from bot.cards import DATABASE_UNAVAILABLE, database_unavailable
 from bot.conversation import StatBot
-from bot.messages import Buttons, Card, Form, Message, Note, Part, Reply
+from bot.messages import Attachment, Buttons, Card, Form, Message, Note, Part, Reply
 from bot.org.models import Person
-from bot.ports import DatabaseUnavailable
+from bot.ports import DatabaseUnavailable, DeliveryError
+from bot.sessions.documents import document_id, document_ref
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ class TeamsAdapter:
             charts=self._chart,
             public_url=container.settings.public_url,
             signer=self.chart_signature,
+            documents=self._document_links,
         )
         password = container.settings.microsoft_app_password
         # Stable across replicas and restarts when a password is set; else (the Emulator,
@@ -104,9 +108,68 @@ class TeamsAdapter:
     def chart_signature(self, ref: str) -> str:
         return hmac.new(self._chart_key, b"teams-chart:" + ref.encode(), hashlib.sha256).hexdigest()[:32]
 
+    def document_signature(self, ref: str) -> str:
+        return hmac.new(self._chart_key, b"document:" + ref.encode(), hashlib.sha256).hexdigest()[:32]
+
     def routes(self) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]]:
-        """Routes the web app adds for Teams beside /api/messages: the hosted charts."""
-        return [("GET", CHART_PATH + "/{ref}/{signature}.png", self._serve_chart)]
+        """Routes the web app adds for Teams beside /api/messages: the hosted charts and
+        the attached documents' files."""
+        return [
+            ("GET", CHART_PATH + "/{ref}/{signature}.png", self._serve_chart),
+            (
+                "GET",
+                DOCUMENT_PATH + r"/{number:\d{1,18}}-{signature:[0-9a-f]{32}}.{format:pdf|md}",
+                self._serve_document,
+            ),
+        ]
+
+    async def _document_links(self, part: Attachment) -> list[tuple[str, str]]:
+        """The attachment's files under STATBOT_PUBLIC_URL, each URL carrying an
+        unguessable signature of the document; none without a public URL or a document
+        to serve (then the card says how to read it in the chat)."""
+        public_url = self.container.settings.public_url
+        number = document_id(part.ref)
+        if not public_url or number is None:
+            return []
+        try:
+            kept = await load_document(self.container.uow, part.ref)
+        except DatabaseUnavailable:
+            raise DeliveryError(f"{part.ref}: the database is unavailable; retry later") from None
+        if kept is None:
+            log.warning("%s is not kept; the card says how to read it", part.ref)
+            return []
+        base = f"{public_url.rstrip('/')}{DOCUMENT_PATH}/{number}-{self.document_signature(part.ref)}"
+        return [(name, f"{base}.{fmt}") for fmt, name in zip(part.formats, part.filenames(), strict=True)]
+
+    async def _serve_document(self, request: web.Request) -> web.StreamResponse:
+        info = request.match_info
+        ref = document_ref(int(info["number"]))
+        if not hmac.compare_digest(self.document_signature(ref), info["signature"]):
+            return web.Response(status=404)
+        try:
+            kept = await load_document(self.container.uow, ref)
+        except DatabaseUnavailable:
+            return web.Response(status=503, headers={"Retry-After": "60"})
+        if kept is None or info["format"] not in kept.attachment.formats:
+            return web.Response(status=404)
+        filename = f"{kept.attachment.filename}.{info['format']}"
+        if info["format"] == "pdf":
+            body = await asyncio.to_thread(
+                markdown_pdf, kept.body, title=kept.attachment.title, created_at=kept.sent_at
+            )
+            media_type, disposition = PDF, "inline"
+        else:
+            body, media_type, disposition = kept.body.encode("utf-8"), MARKDOWN, "attachment"
+        return web.Response(
+            body=body,
+            headers={
+                "Content-Type": media_type,
+                # The file name is ASCII: session number, unit key (the org file checks it), kind.
+                "Content-Disposition": f'{disposition}; filename="{filename}"',
+                "Cache-Control": "private, max-age=86400",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     async def _serve_chart(self, request: web.Request) -> web.StreamResponse:
         ref, signature = request.match_info["ref"], request.match_info["signature"]

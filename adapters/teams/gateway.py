@@ -32,7 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 from adapters.teams import parse
 from adapters.teams.render import render_card_messages, render_form
 from bot.deliveries.models import Audience, Delivery
-from bot.messages import Card, Form, Image, Message
+from bot.messages import Attachment, Card, Form, Image, Message
 from bot.org.models import Person
 from bot.ports import DeliveryError, UnitOfWorkFactory
 
@@ -47,8 +47,13 @@ PEOPLE_REFRESH = 60.0
 # Charts are embedded as data URIs up to this size (government clouds refuse image URLs).
 INLINE_IMAGE_BYTES = 16_000
 CHART_PATH = "/teams/charts"
+# Attached documents (a sent brief or memo), hosted as files: a bot cannot simply attach
+# a file in a personal chat (that takes Teams' file consent flow), so the card links them.
+DOCUMENT_PATH = "/documents"
 
 ChartLoader = Callable[[str], Awaitable[bytes | None]]
+# An attachment → its files' names and hosted URLs (none: the card says how to read it).
+DocumentLinker = Callable[[Attachment], Awaitable[list[tuple[str, str]]]]
 
 
 class Failure(Protocol):
@@ -238,9 +243,11 @@ class TeamsGateway:
         charts: ChartLoader | None = None,
         public_url: str | None = None,
         signer: Callable[[str], str] | None = None,
+        documents: DocumentLinker | None = None,
     ) -> None:
         self.sender = sender
         self.signer = signer
+        self.documents = documents
         self.uow = uow_factory
         self.charts = charts
         self.public_url = public_url
@@ -261,7 +268,8 @@ class TeamsGateway:
             cards = [render_form(message, mention_ids=mention_ids)]
         else:
             images = await self._images(message)
-            cards = render_card_messages(message, mention_ids=mention_ids, images=images)
+            documents = await self._documents(message)
+            cards = render_card_messages(message, mention_ids=mention_ids, images=images, documents=documents)
         deadline = time.monotonic() + SEND_BUDGET
         try:
             return await self._post_all(delivery, reference, cards, deadline)
@@ -383,6 +391,11 @@ class TeamsGateway:
                     if url is not None:
                         images[part.ref] = url
         return images
+
+    async def _documents(self, card: Card) -> dict[str, list[tuple[str, str]]]:
+        if self.documents is None:
+            return {}
+        return {p.ref: await self.documents(p) for p in card.parts if isinstance(p, Attachment)}
 
 
 def image_url(

@@ -10,7 +10,9 @@ person's Teams id (people without a Teams id are shown by name).
 
 Teams refuses a message over about 28 KB: ``render_card_messages`` splits a long card
 (a digest) into several cards, each under ``MESSAGE_BYTES``, keeping a part whole.
-Images are given as URLs by the caller (``images``: ref → data URI or hosted URL).
+Images are given as URLs by the caller (``images``: ref → data URI or hosted URL), and
+so are the files of an attached document (``documents``: ref → file names and their
+hosted URLs): a bot cannot simply attach a file in a personal chat.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from adapters.teams import wire
 from bot.messages import (
+    Attachment,
     Button,
     Buttons,
     Card,
@@ -90,10 +93,15 @@ def _rich(text: str, *, wrap_block: dict[str, Any] | None = None, **run: Any) ->
     return block
 
 
+# An attached document's files as links: (file name, URL).
+DocumentLinks = Mapping[str, Sequence[tuple[str, str]]]
+
+
 @dataclass
 class _Ctx:
     mention_ids: Mapping[str, str]
     images: Mapping[str, str]
+    documents: DocumentLinks = field(default_factory=dict)
     entities: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -167,6 +175,23 @@ def sparkline_text(values: Sequence[float | None]) -> str:
     )
 
 
+def _attachment(part: Attachment, links: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The document's files as links when the bot hosts them, and in any case the
+    command that shows it again in the chat."""
+    again = f"Type “{part.command}” to see it again."
+    safe = [(name, url) for name, url in links if _SAFE_URL.fullmatch(url)]
+    if not safe:
+        return _rich(f"📎 {part.title}: {again}", isSubtle=True)
+    inlines: list[dict[str, Any]] = [{"type": "TextRun", "text": "📎 "}]
+    for index, (name, url) in enumerate(safe):
+        if index:
+            inlines.append({"type": "TextRun", "text": " · "})
+        link = {"type": "Action.OpenUrl", "url": url}
+        inlines.append({"type": "TextRun", "text": no_mention(name), "selectAction": link})
+    inlines.append({"type": "TextRun", "text": f" — {again}", "isSubtle": True})
+    return {"type": "RichTextBlock", "inlines": inlines}
+
+
 def _button(button: Button) -> dict[str, Any]:
     action: dict[str, Any] = {
         "type": "Action.Execute",
@@ -234,6 +259,8 @@ def _part(part: Part, ctx: _Ctx) -> list[dict[str, Any]]:
                 items.append(_rich(title, weight="Bolder"))
             items.append({"type": "Image", "url": url, "altText": alt, "size": "Stretch"})
             return items
+        case Attachment():
+            return [_attachment(part, ctx.documents.get(part.ref, ()))]
         case Buttons(buttons=buttons):
             return [{"type": "ActionSet", "actions": [_button(b) for b in buttons]}]
         case Note(text=text):
@@ -268,11 +295,15 @@ def _size(obj: Any) -> int:
 
 
 def render_card(
-    card: Card, *, mention_ids: Mapping[str, str] | None = None, images: Mapping[str, str] | None = None
+    card: Card,
+    *,
+    mention_ids: Mapping[str, str] | None = None,
+    images: Mapping[str, str] | None = None,
+    documents: DocumentLinks | None = None,
 ) -> dict[str, Any]:
     """One Adaptive Card for the whole card (may exceed the message size: see
     ``render_card_messages``).  ``mention_ids``: e-mail (lower case) → Teams user id."""
-    ctx = _Ctx(mention_ids or {}, images or {})
+    ctx = _Ctx(mention_ids or {}, images or {}, documents or {})
     body = [element for part in card.parts for element in _part(part, ctx)]
     return _envelope(body, card.summary, ctx.entities)
 
@@ -282,6 +313,7 @@ def split_card(
     *,
     mention_ids: Mapping[str, str] | None = None,
     images: Mapping[str, str] | None = None,
+    documents: DocumentLinks | None = None,
     limit: int = MESSAGE_BYTES,
 ) -> list[Card]:
     """The card cut into the cards of its messages, each under ``limit`` bytes of JSON
@@ -292,7 +324,7 @@ def split_card(
     body: list[dict[str, Any]] = []
     entities: list[dict[str, Any]] = []
     for part in (piece for whole in card.parts for piece in _pieces(whole)):
-        ctx = _Ctx(mention_ids or {}, images or {})
+        ctx = _Ctx(mention_ids or {}, images or {}, documents or {})
         elements = _part(part, ctx)
         trial = _envelope([*body, *elements], card.summary, _merge(entities, ctx.entities))
         if body and _size(trial) > limit:
@@ -320,13 +352,12 @@ def render_card_messages(
     *,
     mention_ids: Mapping[str, str] | None = None,
     images: Mapping[str, str] | None = None,
+    documents: DocumentLinks | None = None,
     limit: int = MESSAGE_BYTES,
 ) -> list[dict[str, Any]]:
     """The card as one or more Adaptive Cards, each under ``limit`` bytes of JSON."""
-    return [
-        render_card(piece, mention_ids=mention_ids, images=images)
-        for piece in split_card(card, mention_ids=mention_ids, images=images, limit=limit)
-    ]
+    pieces = split_card(card, mention_ids=mention_ids, images=images, documents=documents, limit=limit)
+    return [render_card(p, mention_ids=mention_ids, images=images, documents=documents) for p in pieces]
 
 
 # A paragraph longer than this is cut into several (at spaces when it can be), so no

@@ -1,6 +1,7 @@
 """The neutral card and form model every platform renders (DESIGN.md §3)."""
 
 from bot.messages.model import (
+    Attachment,
     Button,
     Buttons,
     Card,
@@ -31,6 +32,7 @@ from bot.messages.model import (
 )
 
 __all__ = [
+    "Attachment",
     "Button",
     "Buttons",
     "Card",

@@ -90,6 +90,23 @@ class Image(_Model):
     title: str = ""
 
 
+class Attachment(_Model):
+    """A document that goes with the card as files (``filename`` + each format's
+    extension).  ``ref`` names the stored document (``session-document:<id>``); adapters
+    turn it into uploaded files or links to hosted ones.  ``command`` is what the reader
+    types to see it again where neither is possible, so the card always says how."""
+
+    kind: Literal["attachment"] = "attachment"
+    ref: str
+    filename: str
+    title: str
+    command: str
+    formats: tuple[Literal["pdf", "md"], ...] = ("pdf", "md")
+
+    def filenames(self) -> tuple[str, ...]:
+        return tuple(f"{self.filename}.{fmt}" for fmt in self.formats)
+
+
 class Button(_Model):
     """A one-click action.  It carries an action name and ids only: the handler reloads
     the state, so a stale button can never act on stale data."""
@@ -117,7 +134,7 @@ class Divider(_Model):
 
 
 Part = Annotated[
-    Heading | Paragraph | Facts | Sparkline | Image | Buttons | Note | Divider,
+    Heading | Paragraph | Facts | Sparkline | Image | Attachment | Buttons | Note | Divider,
     Field(discriminator="kind"),
 ]
 
@@ -144,6 +161,8 @@ class Card(_Model):
                     lines.append(f"{label}: {shown}")
                 case Image(alt_text=alt):
                     lines.append(f"[chart: {alt}]")
+                case Attachment():
+                    lines.append(f"[attached: {', '.join(part.filenames())}]")
                 case Buttons(buttons=buttons):
                     lines.append(" ".join(f"[{b.label}]" for b in buttons))
                 case Note(text=text):

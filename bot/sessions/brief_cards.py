@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import Action
 from bot.messages import Button, Buttons, Card, Fact, Facts, Heading, Note, Part, Status, paragraph
+from bot.messages.model import Attachment
 from bot.org.models import Person
 from bot.sessions.brief import (
     SECTIONS,
@@ -188,6 +189,7 @@ def brief_card(
     draft: bool,
     sends_at: dt.datetime | None = None,
     sent_at: dt.datetime | None = None,
+    attached: Attachment | None = None,
 ) -> Card:
     parts: list[Part] = [Heading(text=title(brief, tz)), paragraph(_intro(brief, tz))]
     for section, items in _sections(brief):
@@ -233,6 +235,8 @@ def brief_card(
         )
     elif sent_at is not None:
         parts.append(Note(text=f"Sent {_when(sent_at, tz)}."))
+    if attached is not None:
+        parts.append(attached)
     state = "Draft brief" if draft else "Brief"
     return Card(parts=tuple(parts), summary=f"{state} for session #{brief.session_id}: {brief.unit_name}")
 

@@ -26,6 +26,7 @@ from bot.ports import UnitOfWork
 from bot.sessions import brief_cards as cards
 from bot.sessions import decisions
 from bot.sessions.brief import ADDED, DROPPED, NUMBERED, Brief, build_brief
+from bot.sessions.documents import attachment
 from bot.sessions.models import DocumentKind, DocumentState, SessionDocument, SessionState, StatSession
 from bot.sessions.service import last_change
 from bot.weeks import shift_week, week_of
@@ -177,12 +178,15 @@ async def send(
     if not await uow.session_documents.save_if(document, expected):
         return None
     people = await _people(uow)
+    unit = await uow.units.get(session.unit_id)
+    # The sent brief is kept, so it goes with its card as a document (a draft does not).
+    attached = attachment(document, unit) if unit is not None else None
     sent = 0
     for person_id in recipients(session):
         reader = people.get(person_id)
         if reader is None or not reader.active:
             continue
-        card = cards.brief_card(brief, reader.timezone, draft=False, sent_at=now)
+        card = cards.brief_card(brief, reader.timezone, draft=False, sent_at=now, attached=attached)
         sent += await enqueue(
             uow,
             audience=Delivery.to_person(person_id),
@@ -191,7 +195,6 @@ async def send(
             now=now,
         )
     await _audit(uow, "brief.sent", session, by.id if by else None, now, recipients=recipients(session))
-    unit = await uow.units.get(session.unit_id)
     if unit is not None:
         await decisions.ask_for_repeated(uow, session, unit, brief, now)
     return sent

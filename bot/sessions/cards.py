@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import Action
 from bot.messages import (
+    Attachment,
     Button,
     Buttons,
     Card,
@@ -315,7 +316,7 @@ def memo_markdown(facts: MemoFacts) -> str:
     return "\n".join(out) + "\n"
 
 
-def memo_card(facts: MemoFacts, tz: str, *, draft: bool) -> Card:
+def memo_card(facts: MemoFacts, tz: str, *, draft: bool, attached: Attachment | None = None) -> Card:
     parts: list[Part] = [
         Heading(text=("Draft — " if draft else "") + _memo_title(facts, tz)),
         paragraph(_attendance(facts)),
@@ -344,6 +345,8 @@ def memo_card(facts: MemoFacts, tz: str, *, draft: bool) -> Card:
                 )
             )
         )
+    if attached is not None:
+        parts.append(attached)
     return Card(parts=tuple(parts), summary=("Draft memo: " if draft else "Memo: ") + facts.unit.name)
 
 

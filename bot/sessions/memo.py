@@ -14,6 +14,7 @@ from bot.org.models import Person, Unit
 from bot.permissions import NotAllowed
 from bot.ports import UnitOfWork
 from bot.sessions import cards
+from bot.sessions.documents import attachment
 from bot.sessions.models import (
     DocumentKind,
     DocumentState,
@@ -153,6 +154,7 @@ async def approve(
         )
     )
     sent_to = readers(session, unit)
+    attached = attachment(memo, unit)
     for reader_id in sent_to:
         reader = facts.people.get(reader_id)
         if reader is None:
@@ -160,7 +162,7 @@ async def approve(
         await enqueue(
             uow,
             audience=Delivery.to_person(reader_id),
-            message=cards.memo_card(facts, reader.timezone, draft=False),
+            message=cards.memo_card(facts, reader.timezone, draft=False, attached=attached),
             key=f"session:{session_id}:memo:{reader_id}",
             now=now,
         )

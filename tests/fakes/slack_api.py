@@ -5,6 +5,9 @@ uses with Slack's response shapes.  Modes make it misbehave the way Slack does:
 ``fail(method, status=429|500, times=n, after=k)`` (the k calls before pass) and
 ``limit(method, per_second=n)`` (a sliding one-second window per method; calls above it
 get 429 with ``Retry-After``); ``answers[method]`` replaces a method's normal answer.
+Files follow files_upload_v2's three steps: ``uploads`` keeps every POSTed file's bytes,
+and ``shared`` only the files a files.completeUploadExternal shared (what people see),
+with their names, channel and thread; ``fail("upload", ...)`` makes the POST fail.
 ``apps.connections.open`` (Socket Mode) answers with ``socket_mode_url()``: see
 tests/fakes/slack_socket.py.  A response_url takes ``RESPONSE_URL_USES`` answers, as on
 Slack; later ones are refused (recorded with their status, so ``ok_calls`` leaves them out).
@@ -42,6 +45,18 @@ class Call:
 
 
 @dataclass
+class SharedFile:
+    """A file as people see it in a channel: shared by files.completeUploadExternal."""
+
+    id: str
+    filename: str
+    title: str
+    channel: str
+    thread_ts: str | None
+    content: bytes
+
+
+@dataclass
 class _Failure:
     status: int
     times: int
@@ -63,6 +78,7 @@ class FakeSlackApi:
     # method → a canned answer instead of the usual one.
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    shared: list[SharedFile] = field(default_factory=list)
     delay: float = 0.0
     # Hands out a websocket URL for apps.connections.open (FakeSocketMode.attach sets it).
     socket_mode_url: Callable[[], str] | None = None
@@ -77,6 +93,7 @@ class FakeSlackApi:
         self._runner: web.AppRunner | None = None
         self._responded: dict[str, int] = defaultdict(int)
         self._response_targets: dict[str, tuple[str, str]] = {}
+        self._filenames: dict[str, str] = {}
         self.root = ""
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -265,10 +282,24 @@ class FakeSlackApi:
                 }
             case "files.getUploadURLExternal":
                 file_id = f"F{next(self._ids)}"
+                self._filenames[file_id] = str(p.get("filename", ""))
                 return {"ok": True, "upload_url": f"{self.root}/upload/{file_id}", "file_id": file_id}
             case "files.completeUploadExternal":
                 files = p.get("files")
                 files = json.loads(files) if isinstance(files, str) else files or []
+                if any(f["id"] not in self.uploads for f in files):
+                    return {"ok": False, "error": "file_not_found"}  # never uploaded
+                for f in files:
+                    self.shared.append(
+                        SharedFile(
+                            id=f["id"],
+                            filename=self._filenames.get(f["id"], ""),
+                            title=f.get("title", ""),
+                            channel=str(p.get("channel_id", "")),
+                            thread_ts=p.get("thread_ts"),
+                            content=self.uploads[f["id"]],
+                        )
+                    )
                 return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         return {"ok": False, "error": "unknown_method"}
 
@@ -280,9 +311,15 @@ class FakeSlackApi:
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
-        self.uploads[file_id] = await request.read()
-        self.calls.append(Call("upload", {"file_id": file_id}, 200, time.monotonic()))
-        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+        content = await request.read()
+        refused = self._gate("upload")
+        self.calls.append(
+            Call("upload", {"file_id": file_id}, 200 if refused is None else refused.status, time.monotonic())
+        )
+        if refused is not None:
+            return refused
+        self.uploads[file_id] = content
+        return web.Response(text=f"OK - {len(content)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
