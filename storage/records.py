@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,6 +37,9 @@ from bot.deliveries.models import DeliveryState
 from bot.escalations.models import EscalationState
 from bot.sessions.models import DocumentKind, DocumentState, ItemKind, SessionState
 from storage.types import StrEnumType, UTCDateTime, one_of
+
+# The rows the unique index on an answer's tracked promise covers.
+ANSWER_ONCE = "origin LIKE 'answer:%'"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -212,6 +216,14 @@ class CommitmentRecord(Base):
     __table_args__ = (
         Index("ix_commitments_status_due", "status", "due_on"),
         CheckConstraint(one_of("status", CommitmentStatus), name="status"),
+        # An answer's promise is tracked once, however many people click "Track this".
+        Index(
+            "uq_commitments_answer_origin",
+            "origin",
+            unique=True,
+            sqlite_where=text(ANSWER_ONCE),
+            postgresql_where=text(ANSWER_ONCE),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)

@@ -452,3 +452,64 @@ def test_stored_briefs_and_memos_get_version_zero_and_keep_everything(empty_data
         (2, "memo", "# The memo", 0),
     ]
     assert all("Ask about trucks" in str(r[3]) for r in rows)
+
+
+@pytest.mark.db  # rerun on PostgreSQL in CI: empty_database makes a fresh one there
+def test_an_answers_promise_tracked_twice_keeps_both_and_one_stays_the_answers(empty_database: str) -> None:
+    """0010 makes an answer's tracked promise unique.  A promise tracked twice before (two
+    clicks of "Track this" at once) keeps both commitments: the first stays the answer's,
+    the later one becomes an ordinary commitment, and a third can no longer be stored."""
+    import asyncio
+    import datetime as dt
+
+    from sqlalchemy.exc import IntegrityError
+
+    from storage import records
+
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+    upgrade(empty_database, "0009")
+
+    async def insert(record: type[records.Base], **values: object) -> None:
+        engine = create_engine(empty_database)  # one per call: each asyncio.run has its own loop
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(record.__table__.insert().values(**values))  # type: ignore[attr-defined]
+        finally:
+            await engine.dispose()
+
+    def promise(commitment_id: int, origin: str) -> dict[str, object]:
+        return dict(
+            id=commitment_id, unit_id=1, owner_id=1, text="Clear the backlog", due_on=now.date(),
+            status="open", origin=origin, created_at=now, updated_at=now,
+        )  # fmt: skip
+
+    async def fill() -> None:
+        await insert(
+            records.PersonRecord, id=1, email="a@example.org", name="A", timezone="UTC", roles=[], active=True
+        )
+        await insert(
+            records.UnitRecord, id=1, key="u", name="U", timezone="UTC", head_id=1, leader_id=1,
+            checkin_weekday=4, checkin_time=dt.time(9), deadline_weekday=5, deadline_time=dt.time(17),
+            restricted=False, active=True,
+        )  # fmt: skip
+        await insert(records.CommitmentRecord, **promise(1, "followup"))
+        for commitment_id in (2, 3):
+            await insert(records.CommitmentRecord, **promise(commitment_id, "answer:1"))
+
+    asyncio.run(fill())
+    upgrade(empty_database)
+    diff, _, revision = _diff_and_tables(empty_database)
+    assert revision == head_revision() and diff == []
+
+    async def check() -> list[tuple[object, ...]]:
+        engine = create_engine(empty_database)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT id, origin FROM commitments ORDER BY id"))).all()
+        await engine.dispose()
+        with pytest.raises(IntegrityError):
+            await insert(records.CommitmentRecord, **promise(4, "answer:1"))
+        await insert(records.CommitmentRecord, **promise(5, "command"))  # other origins repeat freely
+        await insert(records.CommitmentRecord, **promise(6, "command"))
+        return [tuple(r) for r in rows]
+
+    assert asyncio.run(check()) == [(1, "followup"), (2, "answer:1"), (3, "command")]

@@ -241,6 +241,41 @@ async def test_head_and_deputy_answer_one_question_at_once(
         assert await audit_rows(org_uow, "followup.answered", f"commitment:{number}") == 1
 
 
+async def test_head_and_deputy_track_one_promise_at_once(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """Two clicks of "Track this" on one answer: one commitment; the other person is told
+    who tracked it; clicking again after it is done tracks nothing more."""
+    clock.set(ny(2026, 12, 1, 10))
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    for n in range(REPEAT):
+        asked = await say(StatBot(org_uow, clock), org_uow, LEADER, f"ask sanitation Why the backlog {n}?")
+        number = int(asked.split("follow-up #")[1].rstrip(")"))
+        answer = {"answer": f"Route {n} clears by Friday."}
+        await StatBot(org_uow, clock).on_form(head, "followup.answer", {"commitment": str(number)}, answer)
+        ids = {"commitment": str(number)}
+        a, b = replicas(org_uow, replica, clock, "commitments")
+        replies = await at_once(
+            a.on_button(head, "followup.track", ids), b.on_button(deputy, "followup.track", ids)
+        )
+        name, won, lost = winner_and_loser(replies, ("Robert Hayes", "Maria Santos"))
+        assert won.startswith("Tracked as commitment #") and "tracked already as commitment" in lost
+        async with org_uow() as uow:
+            tracked = await uow.commitments.by_origin(f"answer:{number}")
+            assert tracked is not None and tracked.id is not None
+            every = [
+                c for c in await uow.commitments.open_for_unit(tracked.unit_id) if c.text == tracked.text
+            ]
+        assert len(every) == 1
+        assert await audit_rows(org_uow, "commitment.created", f"commitment:{tracked.id}") == 1
+        # Done, then clicked again: still tracked once, and it says by whom.
+        await say(StatBot(org_uow, clock), org_uow, HEAD, f"done {tracked.id}")
+        again = text_of(await StatBot(org_uow, clock).on_button(deputy, "followup.track", ids))
+        assert f"tracked already: commitment #{tracked.id}" in again and f"(tracked by {name})" in again
+        async with org_uow() as uow:  # no new commitment was opened by that click
+            assert [c for c in await uow.commitments.all_open() if c.text == tracked.text] == []
+
+
 # --- escalations ---------------------------------------------------------------------------
 
 

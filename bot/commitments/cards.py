@@ -278,8 +278,17 @@ def tracked_text(tracked: Commitment) -> str:
     return f"Tracked as commitment #{tracked.id}: {tracked.text} — due {tracked.due_on:%a %d %b}."
 
 
-def already_tracked_text(tracked: Commitment) -> str:
-    return f"That promise is tracked already: commitment #{tracked.id}, due {tracked.due_on:%a %d %b}."
+def already_tracked_text(tracked: Commitment, by: Person | None) -> str:
+    who = f" (tracked by {by.name})" if by is not None else ""
+    return f"That promise is tracked already: commitment #{tracked.id}, due {tracked.due_on:%a %d %b}{who}."
+
+
+def tracked_first_text(tracked: Commitment, by: Person | None) -> str:
+    who = by.name if by is not None else "Someone else"
+    return (
+        f"{who} got there first: that promise is tracked already as commitment #{tracked.id}, "
+        f"due {tracked.due_on:%a %d %b}. Nothing more was recorded."
+    )
 
 
 def answered_text(commitment_id: int) -> str:

@@ -298,7 +298,9 @@ async def answer(
     except NotOpen:
         raise NotAllowed(cards.already_answered(commitment_id)) from None
     if promise and due is not None:
+        # The answer is conditional (answered once), so its promise is new.
         tracked = await _track_promise(uow, person, followup, promise, due, now)
+        assert tracked is not None
         return Reply.text(cards.answered_and_tracked_text(commitment_id, tracked))
     found = promise_in(text, _today(person, now))
     if found is not None:
@@ -308,11 +310,12 @@ async def answer(
 
 async def _track_promise(
     uow: UnitOfWork, person: Person, followup: Commitment, text: str, due: dt.date, now: dt.datetime
-) -> Commitment:
+) -> Commitment | None:
+    """The answer's promise as a commitment; None when it was tracked already."""
     assert followup.id is not None and person.id is not None
     unit = await uow.units.get(followup.unit_id)
     assert unit is not None
-    return await service.open_commitment(
+    return await service.open_commitment_once(
         uow,
         unit=unit,
         owner_id=person.id,
@@ -329,7 +332,7 @@ async def _track_promise(
 async def track(uow: UnitOfWork, person: Person, followup_id: int, now: dt.datetime) -> Reply:
     """ "Track this": the promise of an answered follow-up becomes a commitment.  The
     promise is read again from the stored answer (ids from a button are not trusted), and
-    tracked once."""
+    tracked once, whatever became of it since and however many click at once."""
     followup = await uow.commitments.get(followup_id)
     if followup is None or followup.origin != "followup" or not followup.answer:
         raise NotAllowed(cards.QUESTION_GONE)
@@ -337,11 +340,19 @@ async def track(uow: UnitOfWork, person: Person, followup_id: int, now: dt.datet
     assert unit is not None and unit.id is not None
     require(person, Right.ANSWER, unit, owner_id=followup.owner_id)
     origin = answer_origin(followup_id)
-    already = [c for c in await uow.commitments.open_for_unit(unit.id) if c.origin == origin]
-    if already:
-        return Reply.text(cards.already_tracked_text(already[0]))
+    already = await uow.commitments.by_origin(origin)
+    if already is not None:
+        return Reply.text(cards.already_tracked_text(already, await _creator(uow, already)))
     found = promise_in(followup.answer, _today(person, followup.closed_at or now))
     if found is None:
         return Reply.text(cards.NO_PROMISE_FOUND)
     tracked = await _track_promise(uow, person, followup, found[0], found[1], now)
+    if tracked is None:  # someone else's click landed first
+        first = await uow.commitments.by_origin(origin)
+        assert first is not None
+        return Reply.text(cards.tracked_first_text(first, await _creator(uow, first)))
     return Reply.text(cards.tracked_text(tracked))
+
+
+async def _creator(uow: UnitOfWork, commitment: Commitment) -> Person | None:
+    return await uow.people.get(commitment.created_by) if commitment.created_by is not None else None

@@ -82,25 +82,70 @@ async def open_commitment(
     detail: Mapping[str, Any] | None = None,
 ) -> Commitment:
     """Store a new open commitment, its first history entry and its audit entry."""
+    new = _new(unit, owner_id, text, due_on, origin, by, now, asked_by)
+    return await _recorded(uow, await uow.commitments.add(new), note, action, detail)
+
+
+async def open_commitment_once(
+    uow: UnitOfWork,
+    *,
+    unit: Unit,
+    owner_id: int,
+    text: str,
+    due_on: dt.date,
+    origin: str,
+    by: int | None,
+    now: dt.datetime,
+    note: str,
+    detail: Mapping[str, Any] | None = None,
+) -> Commitment | None:
+    """As ``open_commitment``, for an origin stored once (an answer's promise): None, and
+    nothing stored, when a commitment of that origin exists, even one made a moment ago."""
+    stored = await uow.commitments.add_if_absent(_new(unit, owner_id, text, due_on, origin, by, now, None))
+    if stored is None:
+        return None
+    return await _recorded(uow, stored, note, "commitment.created", detail)
+
+
+def _new(
+    unit: Unit,
+    owner_id: int,
+    text: str,
+    due_on: dt.date,
+    origin: str,
+    by: int | None,
+    now: dt.datetime,
+    asked_by: int | None,
+) -> Commitment:
     assert unit.id is not None
-    commitment = await uow.commitments.add(
-        Commitment(
-            unit_id=unit.id,
-            owner_id=owner_id,
-            text=text,
-            due_on=due_on,
-            status=CommitmentStatus.OPEN,
-            origin=origin,
-            created_at=now,
-            updated_at=now,
-            created_by=by,
-            asked_by=asked_by,
-        )
+    return Commitment(
+        unit_id=unit.id,
+        owner_id=owner_id,
+        text=text,
+        due_on=due_on,
+        status=CommitmentStatus.OPEN,
+        origin=origin,
+        created_at=now,
+        updated_at=now,
+        created_by=by,
+        asked_by=asked_by,
     )
+
+
+async def _recorded(
+    uow: UnitOfWork, commitment: Commitment, note: str, action: str, detail: Mapping[str, Any] | None
+) -> Commitment:
+    """The first history entry and the audit entry of a commitment just stored."""
     assert commitment.id is not None
+    by, now = commitment.created_by, commitment.created_at
     await uow.commitments.add_update(
         CommitmentUpdate(
-            commitment_id=commitment.id, at=now, by=by, status=CommitmentStatus.OPEN, due_on=due_on, note=note
+            commitment_id=commitment.id,
+            at=now,
+            by=by,
+            status=CommitmentStatus.OPEN,
+            due_on=commitment.due_on,
+            note=note,
         )
     )
     await uow.audit.record(
@@ -109,7 +154,9 @@ async def open_commitment(
             actor_id=by,
             action=action,
             subject=f"commitment:{commitment.id}",
-            detail=dict(detail) if detail is not None else {"text": text, "origin": origin},
+            detail=dict(detail)
+            if detail is not None
+            else {"text": commitment.text, "origin": commitment.origin},
         )
     )
     return commitment

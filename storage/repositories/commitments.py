@@ -8,11 +8,21 @@ from sqlalchemy import select
 
 from bot.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
 from storage.records import CommitmentRecord, CommitmentUpdateRecord
-from storage.repositories.base import Repo, to_domain, values_of
+from storage.repositories.base import Repo, insert_ignore, to_domain, values_of
 
 
 class CommitmentRepo(Repo[Commitment, CommitmentRecord]):
     domain, record = Commitment, CommitmentRecord
+
+    async def add_if_absent(self, commitment: Commitment) -> Commitment | None:
+        new_id = await insert_ignore(self.session, CommitmentRecord, values_of(commitment))
+        if new_id is None:
+            return None
+        commitment.id = new_id
+        return commitment
+
+    async def by_origin(self, origin: str) -> Commitment | None:
+        return await self._one(CommitmentRecord.origin == origin)
 
     async def open_for_unit(self, unit_id: int) -> list[Commitment]:
         return await self._all(
