@@ -133,3 +133,53 @@ async def test_an_answer_that_promises_becomes_a_tracked_commitment(
         ("Both trucks back on the road", "2026-12-04", head),
         ("The backlog clears by Friday.", "2026-12-04", head),
     ]
+
+
+async def test_what_a_question_says_it_came_from_is_kept_only_where_true(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """The ids naming the item a question is about come from a button or a form: a
+    question to Streets that names a Sanitation commitment, another unit's escalation or
+    a metric Streets does not have is asked, but none of it is recorded as the leader's
+    action on those items (the digest counts it)."""
+    from bot.escalations.models import Escalation, EscalationState
+
+    clock.set(ny(2026, 12, 1, 10))
+    bot = StatBot(org_uow, clock)
+    await bot.on_text(await pid(org_uow, HEAD), "commit Replace truck 12 by Friday")
+    async with org_uow() as uow:
+        sanitation = await uow.units.by_key("sanitation")
+        assert sanitation is not None and sanitation.id is not None
+        chain = await uow.escalations.start_if_absent(
+            Escalation(
+                kind="overdue_commitment", subject_id=1, unit_id=sanitation.id, episode="e",
+                policy={"name": "standard", "chain": []}, state=EscalationState.ACTIVE, step=1,
+                next_step_at=clock.now(), created_at=clock.now(), updated_at=clock.now(),
+            )
+        )  # fmt: skip
+        await uow.commit()
+    assert chain is not None
+    analyst = await pid(org_uow, ANALYST)
+    forged = {"unit": "streets", "commitment": "1", "escalation": str(chain.id), "metric": "missed_pickups"}
+    asked = text_of(await bot.on_form(analyst, "followup.ask", forged, {"question": "Why?", "due": "Friday"}))
+    assert asked.startswith("Asked ")
+    honest = {
+        "unit": "sanitation",
+        "commitment": "1",
+        "escalation": str(chain.id),
+        "metric": "missed_pickups",
+    }
+    await bot.on_form(analyst, "followup.ask", honest, {"question": "And here?", "due": "Friday"})
+    async with org_uow() as uow:
+        details = [e.detail for e in await uow.audit.recent(limit=50) if e.action == "followup.asked"]
+    by_unit = {d["unit"]: d for d in details}
+    assert {k: by_unit["streets"].get(k) for k in ("commitment", "escalation", "metric")} == {
+        "commitment": None,
+        "escalation": None,
+        "metric": None,
+    }
+    assert {k: by_unit["sanitation"].get(k) for k in ("commitment", "escalation", "metric")} == {
+        "commitment": "1",
+        "escalation": str(chain.id),
+        "metric": "missed_pickups",
+    }

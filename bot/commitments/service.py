@@ -30,8 +30,6 @@ from bot.permissions import NotAllowed, can_read
 from bot.ports import UnitOfWork
 
 WORKING_DAYS_TO_ANSWER = 2
-# What an "Ask about this" may say it came from; kept in the audit for the leader ledger.
-ABOUT_KEYS = ("metric", "commitment", "escalation")
 
 
 class NotOpen(Exception):
@@ -325,11 +323,7 @@ async def ask(
         note="asked",
         asked_by=asker.id,
         action="followup.asked",
-        detail={
-            "unit": unit.key,
-            "question": question[:200],
-            **{k: v for k, v in (about or {}).items() if k in ABOUT_KEYS},
-        },
+        detail={"unit": unit.key, "question": question[:200], **await _about(uow, unit, about or {})},
     )
     await enqueue(
         uow,
@@ -341,6 +335,30 @@ async def ask(
         not_before=ctx.calendar.next_working_moment(now, owner.timezone),
     )
     return followup, owner
+
+
+async def _about(uow: UnitOfWork, unit: Unit, about: Mapping[str, str]) -> dict[str, str]:
+    """What a question says it came from, kept only where it is true: a metric of the unit,
+    a commitment or escalation about the unit.  The ids come from a button or a form, and
+    the digest counts them as the leader's action on that item."""
+    kept: dict[str, str] = {}
+    metric, commitment = about.get("metric", ""), about.get("commitment", "")
+    escalation = about.get("escalation", "")
+    if metric and unit.id is not None and any(m.key == metric for m in await uow.metrics.for_unit(unit.id)):
+        kept["metric"] = metric
+    if _small_id(commitment):
+        found = await uow.commitments.get(int(commitment))
+        if found is not None and found.unit_id == unit.id:
+            kept["commitment"] = commitment
+    if _small_id(escalation):
+        chain = await uow.escalations.get(int(escalation))
+        if chain is not None and chain.unit_id == unit.id:
+            kept["escalation"] = escalation
+    return kept
+
+
+def _small_id(value: str) -> bool:
+    return value.isdigit() and len(value) < 19
 
 
 async def answer(
