@@ -153,7 +153,7 @@ async def test_a_request_is_owed_by_the_head_until_provided(
     assert "There is no request #9" in await say(bot, org_uow, HEAD, "provide 9 x")
     done = await say(bot, org_uow, DEPUTY, "provide 1 https://data.riverton.gov/ot.xlsx")
     assert done.startswith("Thanks: request #1")
-    assert "provided already" in await say(bot, org_uow, HEAD, "provide 1 again")
+    assert "Maria Santos provided request #1 already" in await say(bot, org_uow, HEAD, "provide 1 again")
     chair_cards = await told(org_uow, CHAIR)
     assert any(
         "https://data.riverton.gov/ot.xlsx" in c and "Maria Santos (Sanitation) provided" in c

@@ -49,6 +49,18 @@ async def under_way(uow: UnitOfWork, person: Person, now: dt.datetime) -> tuple[
     return session, units[session.unit_id]
 
 
+async def still_under_way(uow: UnitOfWork, session: StatSession, now: dt.datetime, typed: str = "") -> None:
+    """What is recorded in a session is recorded only while nobody closed or cancelled it:
+    the capture marks the session changed on condition that it is still scheduled, so it
+    and a close (or cancel) landing at once are one after the other, never both half-way."""
+    session.updated_at = now
+    if not await uow.sessions.save_if(session, {"state": SessionState.SCHEDULED}):
+        assert session.id is not None
+        fresh = await uow.sessions.reload(session.id)
+        assert fresh is not None
+        raise NotAllowed(cards.ended_meanwhile(fresh, await _people(uow), typed))
+
+
 async def _item(uow: UnitOfWork, item: SessionItem, now: dt.datetime) -> SessionItem:
     added = await uow.session_items.add(item)
     await uow.audit.record(
@@ -128,6 +140,7 @@ async def promise(
     if due < now.astimezone(ZoneInfo(unit.timezone)).date():
         raise NotAllowed(cards.due_passed(due))
     assert person.id is not None
+    await still_under_way(uow, session, now, text)
     item = await tracked_promise(
         uow,
         session,
@@ -148,6 +161,7 @@ async def record(
     """A decision, a note, or a request for data (owed by the unit's head)."""
     session, unit = await under_way(uow, person, now)
     assert session.id is not None and person.id is not None
+    await still_under_way(uow, session, now, text)
     item = await _item(
         uow,
         SessionItem(
@@ -185,7 +199,10 @@ async def close(
         now,
     )
     if not await uow.sessions.save_if(session, expected):
-        raise NotAllowed(cards.closed_meanwhile(session))
+        assert session.id is not None
+        fresh = await uow.sessions.reload(session.id)
+        assert fresh is not None
+        raise NotAllowed(cards.ended_meanwhile(fresh, await _people(uow)))
     await uow.audit.record(
         AuditEntry(
             at=now, actor_id=person.id, action="session.closed", subject=f"session:{session.id}", detail={}
@@ -213,11 +230,14 @@ async def provide(
     if not (is_unit_member(person, unit) or person.is_admin):
         raise NotAllowed(cards.not_the_units(unit))
     if item.answered_at is not None:
-        raise NotAllowed(cards.provided_already(item))
+        raise NotAllowed(cards.provided_already(item, await _people(uow)))
     expected = {"answered_at": None}
     item.answer, item.answered_by, item.answered_at = answer, person.id, now
     if not await uow.session_items.save_if(item, expected):
-        raise NotAllowed(cards.provided_already(item))
+        assert item.id is not None
+        fresh = await uow.session_items.reload(item.id)
+        assert fresh is not None
+        raise NotAllowed(cards.provided_already(fresh, await _people(uow)))
     await uow.audit.record(
         AuditEntry(
             at=now,
@@ -236,3 +256,7 @@ async def provide(
             now=now,
         )
     return item, unit
+
+
+async def _people(uow: UnitOfWork) -> dict[int, Person]:
+    return {p.id: p for p in await uow.people.all(active_only=False) if p.id is not None}

@@ -236,8 +236,14 @@ def requested_card(item: SessionItem, session: StatSession, unit: Unit) -> Card:
     return Card(parts=(with_code(text),), summary=f"Data requested at the {unit.name} stat session")
 
 
-def closed_meanwhile(session: StatSession) -> str:
-    return f"Session #{session.id} was closed or cancelled a moment ago; nothing was changed."
+def ended_meanwhile(session: StatSession, people: Mapping[int, Person], typed: str = "") -> str:
+    """To whoever recorded in (or closed) a session that someone else ended meanwhile."""
+    if session.state == SessionState.CANCELLED:
+        did = f"{_name(people, session.cancelled_by)} cancelled session #{session.id}"
+    else:
+        did = f"{_name(people, session.closed_by)} closed session #{session.id}"
+    kept = f" What you typed: {typed}" if typed else ""
+    return f"{did} a moment ago; nothing of yours was recorded.{kept}"
 
 
 def unknown_request(number: int) -> str:
@@ -248,8 +254,12 @@ def not_the_units(unit: Unit) -> str:
     return f"Only {unit.name}'s head or deputy provide what its sessions request."
 
 
-def provided_already(item: SessionItem) -> str:
-    return f"Request #{item.id} was provided already; nothing was changed."
+def provided_already(item: SessionItem, people: Mapping[int, Person]) -> str:
+    return (
+        f"{_name(people, item.answered_by)} provided request #{item.id} already; nothing was changed."
+        if item.answered_by is not None
+        else f"Request #{item.id} was provided already; nothing was changed."
+    )
 
 
 def provided_text(item: SessionItem, unit: Unit) -> str:
@@ -538,8 +548,9 @@ def only_the_chair_decides(session: StatSession) -> str:
     return f"Only the chair of session #{session.id} decides on its repeated exceptions."
 
 
-def decided_already(session: StatSession, metric: str) -> str:
-    return f"A decision on {metric} is recorded for session #{session.id} already; nothing was changed."
+def decided_already(session: StatSession, metric: str, by: Person | None = None) -> str:
+    who = f" (by {by.name})" if by is not None else ""
+    return f"A decision on {metric} is recorded for session #{session.id} already{who}; nothing was changed."
 
 
 def decision_text(item: SessionItem, session: StatSession) -> str:

@@ -182,8 +182,17 @@ async def record(
             subject=exception,
         )
     )
-    if item is None:
-        raise NotAllowed(cards.decided_already(session, metric))
+    if item is None:  # the chair's other click, or another replica, got there first
+        first = next(
+            (
+                i
+                for i in await uow.session_items.for_sessions([session.id], ItemKind.DECISION)
+                if i.subject == exception
+            ),
+            None,
+        )
+        by = await uow.people.get(first.created_by) if first is not None else None
+        raise NotAllowed(cards.decided_already(session, metric, by))
     await uow.audit.record(
         AuditEntry(
             at=now,
