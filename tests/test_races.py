@@ -178,6 +178,43 @@ async def test_done_by_head_and_deputy_at_once_is_recorded_once(
         assert await audit_rows(org_uow, "commitment.done", f"commitment:{number}") == 1
 
 
+async def test_a_note_and_done_at_once_never_note_a_closed_commitment(
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    """`update <id> <note>` while someone marks it done: the note lands before the done
+    (both recorded, in that order) or it loses (not recorded, and it comes back to whoever
+    wrote it); a note is never recorded on a commitment already done."""
+    clock.set(ny(2026, 12, 1, 10))
+    head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
+    for n in range(REPEAT):
+        created = await say(StatBot(org_uow, clock), org_uow, HEAD, f"commit Replace truck {n} by Friday")
+        number = int(created.split("#")[1].split()[0])
+        a, b = replicas(org_uow, replica, clock, "commitments")
+        note = f"Parts ordered for truck {n}"
+        noted, done = await at_once(
+            a.on_text(head, f"update {number} {note}"), b.on_text(deputy, f"done {number}")
+        )
+        assert done.startswith(f"#{number} marked done by Maria Santos"), done
+        async with org_uow() as uow:
+            history = await uow.commitments.updates(number)
+        if "got there first" in noted:
+            assert noted.startswith("Maria Santos got there first") and note in noted
+            assert [(u.status, u.note) for u in history][1:] == [("done", "")] or [
+                u.status for u in history
+            ] == [
+                "open",
+                "done",
+            ]
+        else:
+            assert noted == f"Noted on #{number}: {note}"
+            assert [(u.status, u.note == note) for u in history] == [
+                ("open", False),
+                ("open", True),
+                ("done", False),
+            ]
+        assert await audit_rows(org_uow, "commitment.done", f"commitment:{number}") == 1
+
+
 async def test_done_and_a_new_date_at_once_only_one_stands(
     org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
 ) -> None:
