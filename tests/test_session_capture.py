@@ -287,3 +287,17 @@ async def test_the_digests_cadence_health_counts_sessions_held_and_memos_on_time
     await post_due_digests(org_uow, clock)
     digest = await say(bot, org_uow, MAYOR, "digest")
     assert "Stat sessions held (4 weeks): 1 of 2, 1 cancelled · memos on time: 1 of 1" in digest
+
+
+async def test_people_s_words_stay_as_typed_in_the_kept_memo(
+    meeting: tuple[StatBot, int], org_uow: SqlUnitOfWorkFactory
+) -> None:
+    """Markdown in what people typed is not Markdown structure in the kept memo (nor in its
+    PDF): no bold, no link, no heading."""
+    bot, number = meeting
+    await say(bot, org_uow, ANALYST, "note **urgent** see [the plan](https://example.org/x) <b>now</b>")
+    await say(bot, org_uow, CHAIR, "session close")
+    async with org_uow() as uow:
+        memo = await uow.session_documents.of(number, DocumentKind.MEMO)
+    assert memo is not None
+    assert r"\*\*urgent\*\* see \[the plan\](https://example.org/x) \<b\>now\</b\>" in memo.body

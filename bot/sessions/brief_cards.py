@@ -23,6 +23,7 @@ from bot.sessions.brief import (
     Section,
 )
 from bot.sessions.brief import Fact as BriefFact
+from bot.sessions.markdown import literal
 
 TITLES: dict[Section, str] = {
     "promises": "What was promised at the last session",
@@ -241,16 +242,9 @@ def brief_card(
     return Card(parts=tuple(parts), summary=f"{state} for session #{brief.session_id}: {brief.unit_name}")
 
 
-def _md(text: str) -> str:
-    # User text must not turn into Markdown structure in the printed document.
-    for ch in "\\`*_[]<>|":
-        text = text.replace(ch, f"\\{ch}")
-    return text
-
-
 def brief_markdown(brief: Brief, tz: str) -> str:
     """The printable document: what is sent, attached and kept."""
-    lines = [f"# {_md(title(brief, tz))}", "", _md(_intro(brief, tz)), ""]
+    lines = [f"# {literal(title(brief, tz))}", "", literal(_intro(brief, tz)), ""]
     for section, items in _sections(brief):
         lines += [f"## {TITLES[section]}", ""]
         if not items:
@@ -259,7 +253,7 @@ def brief_markdown(brief: Brief, tz: str) -> str:
         for n, fact in items:
             label, value, _ = item_text(fact)
             # A bullet, not an ordered list: Markdown would renumber a list with gaps.
-            lines.append(f"- **{n}. {_md(label)}**" + (f" — {_md(value)}" if value else ""))
+            lines.append(f"- **{n}. {literal(label)}**" + (f" — {literal(value)}" if value else ""))
         lines.append("")
     if dropped := _dropped_note(brief):
         lines += [f"_{dropped}_", ""]

@@ -28,6 +28,7 @@ from bot.messages import (
 from bot.messages.model import with_code
 from bot.messages.text import possessive
 from bot.org.models import Person, Unit
+from bot.sessions.markdown import literal
 from bot.sessions.models import ItemKind, SessionItem, SessionState, StatSession
 
 if TYPE_CHECKING:
@@ -319,9 +320,9 @@ def _attendance(facts: MemoFacts) -> str:
 def memo_markdown(facts: MemoFacts) -> str:
     """The memo as a printable document (what is kept)."""
     tz = facts.unit.timezone
-    out = [f"# {_memo_title(facts, tz)}", "", _attendance(facts), ""]
+    out = [f"# {literal(_memo_title(facts, tz))}", "", literal(_attendance(facts)), ""]
     for heading, lines in _memo_lines(facts):
-        out += [f"## {heading}", "", *(f"- {line}" for line in lines), ""]
+        out += [f"## {heading}", "", *(f"- {literal(line)}" for line in lines), ""]
     out.append("Promises are tracked as commitments: reminders and escalations apply to them.")
     return "\n".join(out) + "\n"
 
