@@ -278,3 +278,32 @@ async def test_a_stat_session_from_list_to_memo_in_the_console(
     assert "Leader attention ledger: Luis Ortega" in out
     assert "Thanks: request #2 (Overtime hours by route) is provided" in out
     assert out.count("Follow-up memo: Sanitation stat session") >= 2  # the draft, then the sent one
+
+
+async def test_scheduling_handing_over_cancelling_and_the_brief_in_the_console(
+    org_uow: SqlUnitOfWorkFactory, clock: FakeClock, console: Console
+) -> None:
+    from bot.sessions.jobs import plan_sessions
+
+    await plan_sessions(org_uow, clock)
+    script = Interactive(
+        console,
+        "/as jordan.kim@riverton.gov",
+        "session streets 2026-12-10 14:00",
+        "session chair 6 samuel.okafor@riverton.gov",
+        "session cancel 6 Budget week",
+        "brief 3",
+        "brief add 3 Ask about the new trucks",
+        "brief drop 3 1",
+        lambda out: f"/click {number_of(out, 'Send now', -1)}",
+        "/quit",
+    )
+    await make_chat(org_uow, clock, console, script).run(None)
+    out = " ".join(console.export_text().split())  # whatever the console's width wrapped
+    assert "Scheduled session #6: Public Works - Streets, Thu 10 Dec 14:00 EST, chaired by" in out
+    assert "Samuel Okafor now chairs session #6" in out and "recorded as a delegation" in out
+    assert "Cancelled session #6 (Public Works - Streets, Thu 10 Dec 14:00 EST): Budget week" in out
+    assert "Draft. It goes out Thu 24 Dec 10:00 EST." in out
+    assert "1. Ask about the new trucks" in out and "1 item dropped by analysts." in out
+    assert "[clicked Send now]" in out and "Sent the brief for session #3 to 2 people." in out
+    assert "[attached: session-3-sanitation-brief.pdf, session-3-sanitation-brief.md]" in out
