@@ -304,6 +304,6 @@ async def test_scheduling_handing_over_cancelling_and_the_brief_in_the_console(
     assert "Samuel Okafor now chairs session #6" in out and "recorded as a delegation" in out
     assert "Cancelled session #6 (Public Works - Streets, Thu 10 Dec 14:00 EST): Budget week" in out
     assert "Draft. It goes out Thu 24 Dec 10:00 EST." in out
-    assert "1. Ask about the new trucks" in out and "1 item dropped by analysts." in out
+    assert "1. Ask about the new trucks" in out and "1 item dropped from the draft." in out
     assert "[clicked Send now]" in out and "Sent the brief for session #3 to 2 people." in out
     assert "[attached: session-3-sanitation-brief.pdf, session-3-sanitation-brief.md]" in out

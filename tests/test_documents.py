@@ -33,7 +33,7 @@ Chaired by Zoë Šťastná. The last session was Tue 17 Nov 10:00 EST; the numbe
 
 - The data: [the overtime sheet](https://files.riverton.gov/overtime.xlsx) → `route 7`
 
-_1 item dropped by analysts._
+_1 item dropped from the draft._
 """
 
 
@@ -63,7 +63,7 @@ def test_the_brief_reads_as_written_with_its_headings_lists_and_links() -> None:
         "3. Tons of refuse collected — moved the wrong way (▼ 260) to 1,700",
         "4. The promise “Publish the route map” due Wed 25 Nov is late",
         "• The data: the overtime sheet → route 7",
-        "1 item dropped by analysts.",
+        "1 item dropped from the draft.",
     ):
         assert line in said, line
     # No Markdown is left over: it became the layout.

@@ -249,11 +249,11 @@ async def test_an_analyst_adds_and_drops_items_and_the_unit_head_may_not(
     added = await say(
         bot, history, ANALYST, f"brief {session.id} add Ask about the new trucks' delivery date"
     )
-    assert "17. Ask about the new trucks' delivery date: added by an analyst" in added
+    assert "17. Ask about the new trucks' delivery date: added to the draft" in added
     dropped = await say(bot, history, CHAIR, f"brief {session.id} drop 8")
     # Dropping an item drops the question about it too; the others keep their numbers.
     assert "Tons of refuse collected" not in dropped and "2 items dropped" not in dropped
-    assert "1 item dropped by analysts." in dropped
+    assert "1 item dropped from the draft." in dropped
     assert "17. Ask about the new trucks' delivery date" in dropped
     assert "9. Audit fuel cards" in dropped and "\n8. " not in dropped and "\n15. " not in dropped
     assert "has no item 40" in await say(bot, history, ANALYST, f"brief {session.id} drop 40")

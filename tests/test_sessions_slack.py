@@ -198,7 +198,7 @@ async def test_the_brief_from_draft_to_send_now_through_slack(
     assert "17. Ask about the new trucks' delivery date" in last_answer(slack)
     await slack.command("brief drop 1 8", user=OPS)
     dropped, card = last_answer(slack), slack.responses()[-1]
-    assert "Tons of refuse collected" not in dropped and "1 item dropped by analysts." in dropped
+    assert "Tons of refuse collected" not in dropped and "1 item dropped from the draft." in dropped
     assert "17. Ask about the new trucks' delivery date" in dropped and "9. Audit fuel cards" in dropped
     await slack.command("brief 1", user=HEAD)
     assert "There is no brief for session #1 that you may see." in last_answer(slack)

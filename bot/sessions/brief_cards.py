@@ -146,7 +146,7 @@ def item_text(fact: BriefFact) -> tuple[str, str, Status]:
         case Question():
             return question_text(fact), "", "none"
         case AddedItem():
-            return fact.text, "added by an analyst", "none"
+            return fact.text, "added to the draft", "none"
 
 
 def _when(at: dt.datetime, tz: str) -> str:
@@ -180,7 +180,7 @@ def _sections(brief: Brief) -> list[tuple[Section, list[tuple[int, BriefFact]]]]
 
 def _dropped_note(brief: Brief) -> str:
     count = len(brief.dropped)
-    return f"{count} item{'s' if count != 1 else ''} dropped by analysts." if count else ""
+    return f"{count} item{'s' if count != 1 else ''} dropped from the draft." if count else ""
 
 
 def brief_card(

@@ -59,14 +59,21 @@ def chair_text(session: StatSession, people: Mapping[int, Person]) -> str:
 
 
 def sessions_card(
-    sessions: Sequence[StatSession], units: Mapping[int, Unit], people: Mapping[int, Person], tz: str
+    sessions: Sequence[StatSession],
+    units: Mapping[int, Unit],
+    people: Mapping[int, Person],
+    tz: str,
+    *,
+    hint: bool = True,
 ) -> Card:
+    """The upcoming sessions; ``hint``: the commands that change them, for those who may."""
+    hints: tuple[Part, ...] = (Note(text=LIST_HINT),) if hint else ()
     if not sessions:
         return Card(
             parts=(
                 Heading(text="Upcoming stat sessions"),
                 paragraph("No session is planned in the next six weeks that you take part in or may see."),
-                Note(text=LIST_HINT),
+                *hints,
             ),
             summary="No upcoming stat sessions",
         )
@@ -80,7 +87,7 @@ def sessions_card(
         else:
             facts.append(Fact(label=label, value=chair_text(s, people), status="none"))
     return Card(
-        parts=(Heading(text="Upcoming stat sessions"), Facts(facts=tuple(facts)), Note(text=LIST_HINT)),
+        parts=(Heading(text="Upcoming stat sessions"), Facts(facts=tuple(facts)), *hints),
         summary=f"Upcoming stat sessions: {len(sessions)}",
     )
 

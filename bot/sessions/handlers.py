@@ -23,7 +23,9 @@ from bot.sessions.models import DocumentState, ItemKind
 async def list_upcoming(uow: UnitOfWork, person: Person, now: dt.datetime) -> Reply:
     sessions, units = await service.upcoming(uow, person, now)
     people = await service.people_by_id(uow)
-    return Reply(messages=(cards.sessions_card(sessions, units, people, person.timezone),))
+    # Only leaders, analysts and admins schedule, cancel or hand over sessions.
+    hint = person.is_leader or is_analyst(person) or person.is_admin
+    return Reply(messages=(cards.sessions_card(sessions, units, people, person.timezone, hint=hint),))
 
 
 async def schedule(
