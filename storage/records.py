@@ -330,7 +330,8 @@ class AuditRecord(Base):
     at: Mapped[dt.datetime] = mapped_column(index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(200))
+    # Indexed: who acted on a subject last is looked up whenever a race is lost.
+    subject: Mapped[str] = mapped_column(String(200), index=True)
     detail: Mapped[dict[str, Any]]
 
 
