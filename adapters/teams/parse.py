@@ -70,17 +70,80 @@ class Ignored:
 
 Parsed = TextMessage | Submission | Install | Ignored
 
+# Fields of an activity statbot reads (or stores, as ids and references) that the Bot
+# Framework's schema makes strings; its deserialiser would turn a number or an object
+# into a string instead of refusing it.
+_TEXTS = ("id", "channelId", "serviceUrl", "text", "name", "locale", "replyToId")
+_ACCOUNTS = ("from", "recipient", "conversation")
+_ACCOUNT_TEXTS = ("id", "name", "aadObjectId", "conversationType", "tenantId")
+_LISTS = ("membersAdded", "membersRemoved", "entities", "attachments")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: a field of the wrong type
+    reads as absent."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _is(value: Any, kind: type) -> bool:
+    return value is None or isinstance(value, kind)
+
+
+def activity_problem(body: Any) -> str | None:
+    """Why ``body`` (decoded JSON) is not an activity statbot can read, or None.
+
+    Checked before the Bot Framework deserialises it: the shape every parser here relies
+    on — strings where ids and text are read, objects where fields are looked up, lists
+    of objects.  The reason names the field, never its value."""
+    if not isinstance(body, Mapping):
+        return "body is not a JSON object"
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return "type is not a non-empty string"
+    for name in _TEXTS:
+        if not _is(body.get(name), str):
+            return f"{name} is not a string"
+    for name in _ACCOUNTS:
+        account = body.get(name)
+        if not _is(account, Mapping):
+            return f"{name} is not an object"
+        for text in _ACCOUNT_TEXTS:
+            if not _is(_mapping(account).get(text), str):
+                return f"{name}.{text} is not a string"
+    for name in _LISTS:
+        items = body.get(name)
+        if not _is(items, list) or not all(isinstance(i, Mapping) for i in items or ()):
+            return f"{name} is not a list of objects"
+    for item in body.get("membersAdded") or ():
+        if not _is(item.get("id"), str):
+            return "membersAdded.id is not a string"
+    data = body.get("channelData")
+    if not _is(data, Mapping):
+        return "channelData is not an object"
+    for name in ("teamsTeamId", "teamsChannelId"):
+        if not _is(_mapping(data).get(name), str):
+            return f"channelData.{name} is not a string"
+    for name in ("team", "channel", "tenant"):
+        if not _is(_mapping(data).get(name), Mapping):
+            return f"channelData.{name} is not an object"
+        if not _is(_mapping(_mapping(data).get(name)).get("id"), str):
+            return f"channelData.{name}.id is not a string"
+    if body["type"] == "invoke" and body.get("name") == "adaptiveCard/action":
+        value = body.get("value")
+        if not _is(value, Mapping) or not _is(_mapping(value).get("action"), Mapping):
+            return "an Action.Execute without an action object"
+    return None
+
 
 def activity_key(activity: Mapping[str, Any]) -> str:
     """The id a retry repeats: the conversation and the activity id (Teams message ids are
     timestamps, unique only within a conversation)."""
-    conversation = str((activity.get("conversation") or {}).get("id", ""))
+    conversation = str(_mapping(activity.get("conversation")).get("id", ""))
     key = f"{conversation}|{activity.get('id', '')}"
     return key if len(key) <= 200 else key[-200:]
 
 
 def sender_of(activity: Mapping[str, Any]) -> Sender:
-    frm = activity.get("from") or {}
+    frm = _mapping(activity.get("from"))
     return Sender(
         user_id=str(frm.get("id", "")),
         aad_object_id=frm.get("aadObjectId") or None,
@@ -89,7 +152,7 @@ def sender_of(activity: Mapping[str, Any]) -> Sender:
 
 
 def is_personal(activity: Mapping[str, Any]) -> bool:
-    conversation = activity.get("conversation") or {}
+    conversation = _mapping(activity.get("conversation"))
     kind = conversation.get("conversationType")
     return kind == "personal" or (kind is None and not conversation.get("isGroup"))
 
@@ -146,7 +209,7 @@ def parse(activity: Mapping[str, Any], bot_names: set[str] | None = None) -> Par
     kind = activity.get("type")
     key = activity_key(activity)
     names = {n.lower() for n in (bot_names or set())}
-    recipient = activity.get("recipient") or {}
+    recipient = _mapping(activity.get("recipient"))
     if recipient.get("name"):
         names.add(str(recipient["name"]).lower())
     if kind == "message":
@@ -157,19 +220,17 @@ def parse(activity: Mapping[str, Any], bot_names: set[str] | None = None) -> Par
         text = command_text(str(activity.get("text") or ""), names)
         return TextMessage(key=key, sender=sender_of(activity), text=text, personal=is_personal(activity))
     if kind == "invoke" and activity.get("name") == "adaptiveCard/action":
-        value = activity.get("value") or {}
-        action = value.get("action") or {} if isinstance(value, Mapping) else {}
+        action = _mapping(_mapping(activity.get("value")).get("action"))
         found = _submission(activity, action.get("data"), invoke=True)
         return found if found is not None else Ignored(key, "an Action.Execute that is not statbot's")
     if kind == "conversationUpdate":
         bot_id = str(recipient.get("id", ""))
-        added = [str(m.get("id", "")) for m in activity.get("membersAdded") or []]
+        added = [str(_mapping(m).get("id", "")) for m in activity.get("membersAdded") or []]
         if not added:
             return Ignored(key, "conversationUpdate without members added")
         people = tuple(m for m in added if m and m != bot_id and not m.startswith("28:"))
-        channel_data = activity.get("channelData") or {}
-        team = channel_data.get("team") or {}
-        conversation = activity.get("conversation") or {}
+        team = _mapping(_mapping(activity.get("channelData")).get("team"))
+        conversation = _mapping(activity.get("conversation"))
         return Install(
             key=key,
             members=people,
@@ -183,7 +244,7 @@ def parse(activity: Mapping[str, Any], bot_names: set[str] | None = None) -> Par
 def reference_of(activity: Mapping[str, Any]) -> dict[str, Any]:
     """The ConversationReference (as the Bot Framework serialises it) to reach this
     conversation again.  The service URL is the activity's own (clouds differ)."""
-    conversation = dict(activity.get("conversation") or {})
+    conversation = dict(_mapping(activity.get("conversation")))
     ref: dict[str, Any] = {
         "activityId": activity.get("id"),
         "user": activity.get("from"),
@@ -203,9 +264,9 @@ def reference_of(activity: Mapping[str, Any]) -> dict[str, Any]:
 
 def channel_audience_name(activity: Mapping[str, Any]) -> str | None:
     """``<team id>/<channel id>`` of a channel activity (the org file's Teams channel form)."""
-    data = activity.get("channelData") or {}
-    team = (data.get("team") or {}).get("id") or data.get("teamsTeamId")
-    channel = (data.get("channel") or {}).get("id") or data.get("teamsChannelId")
+    data = _mapping(activity.get("channelData"))
+    team = _mapping(data.get("team")).get("id") or data.get("teamsTeamId")
+    channel = _mapping(data.get("channel")).get("id") or data.get("teamsChannelId")
     if not team or not channel:
         return None
     return f"{team}/{channel}"
@@ -221,7 +282,7 @@ def audience_of(activity: Mapping[str, Any], person_id: int | None) -> str | Non
 
 
 def tenant_of(reference: Mapping[str, Any]) -> str:
-    conversation = reference.get("conversation") or {}
+    conversation = _mapping(reference.get("conversation"))
     return str(conversation.get("tenantId") or "")
 
 
