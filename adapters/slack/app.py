@@ -62,7 +62,7 @@ from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
-from bot.cards import database_unavailable, is_database_unavailable
+from bot.cards import UNREADABLE, UNREADABLE_FIELD, database_unavailable, is_database_unavailable
 from bot.conversation import StatBot
 from bot.messages import Card, Reply
 from bot.org.models import Person
@@ -71,12 +71,6 @@ from bot.ports import DatabaseUnavailable, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
-# Typed text that was nothing but NUL characters (stripped at the edge: PostgreSQL
-# refuses them), so what is left means something else than what was sent.
-UNREADABLE = (
-    "I could not read that: it held only characters I cannot store. Nothing was done; please type it again."
-)
-UNREADABLE_FIELD = "This held only characters statbot cannot store; please type it again."
 COMMAND = "/stat"
 # Slash command turns that may hold their ack at once: when more are waiting (a burst,
 # an overloaded host), a new one is acked at once and answered through response_url,
@@ -620,4 +614,4 @@ async def _bolt_error(error: Exception, response: BoltResponse | None) -> BoltRe
     return BoltResponse(status=400, body="malformed request") if response is not None else None
 
 
-__all__ = ["SlackAdapter", "SlackClients", "build_app"]
+__all__ = ["UNREADABLE", "UNREADABLE_FIELD", "SlackAdapter", "SlackClients", "build_app"]

@@ -4,6 +4,10 @@ Teams writes a mention of the bot into the text as ``<at>Bot name</at>`` (and li
 ``entities``); people type ``stat status``, ``status`` or ``/stat status``.  The markup of
 every mention is removed and a leading ``stat`` word dropped, so the core's grammar sees
 ``status``.  Mentions of people other than the bot keep their name.
+
+NUL characters are stripped from every string of an activity (PostgreSQL refuses them in
+text and JSON): typed text, ids, card values.  ``emptied`` says when typed text, or a form
+field, was nothing but NULs, so the adapter tells the person instead of reading it empty.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapters.teams import wire
 from bot.deliveries.models import Delivery
+from bot.messages.text import NUL, without_nul
 
 _AT = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _STAT_WORD = re.compile(r"^\s*/?stat\b[\s:,]*", re.IGNORECASE)
@@ -35,6 +40,8 @@ class TextMessage:
     sender: Sender
     text: str
     personal: bool
+    # The text was nothing but NUL characters.
+    emptied: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class Submission:
     # The activity id of the message holding the card (for updating it), if known.
     card_activity_id: str | None
     invoke: bool
+    # Inputs whose typed text was nothing but NUL characters.
+    emptied: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,17 +167,19 @@ def is_personal(activity: Mapping[str, Any]) -> bool:
 
 
 def clean_text(raw: str) -> str:
-    """Mention markup removed (the bot's name dropped, other names kept), the optional
-    ``stat`` word dropped, spaces collapsed."""
-    text = _AT.sub(lambda m: "\x00" + html.unescape(m.group(1)) + "\x00", raw or "")
-    text = html.unescape(text)
-    return text
+    """Mention markup replaced by the mentioned name between NUL marks.  NULs are
+    stripped from ``raw`` first, so typed text can never forge a mark (and HTML entities
+    cannot make one: ``&#0;`` decodes to U+FFFD)."""
+    text = _AT.sub(lambda m: NUL + without_nul(html.unescape(m.group(1))) + NUL, without_nul(raw or ""))
+    return html.unescape(text)
 
 
 def command_text(raw: str, bot_names: set[str]) -> str:
+    """Mentions resolved (the bot's name dropped, other names kept as ``@name``), the
+    optional ``stat`` word dropped, spaces collapsed."""
     marked = clean_text(raw)
-    # Segments between NULs are mentions: drop the bot's, keep people's names.
-    pieces = marked.split("\x00")
+    # Segments between NUL marks are mentions: drop the bot's, keep people's names.
+    pieces = marked.split(NUL)
     out: list[str] = []
     for index, piece in enumerate(pieces):
         if index % 2 == 1:
@@ -179,10 +190,6 @@ def command_text(raw: str, bot_names: set[str]) -> str:
             out.append(piece)
     text = _SPACES.sub(" ", "".join(out)).strip()
     return _STAT_WORD.sub("", text, count=1).strip() if _STAT_WORD.match(text) else text
-
-
-def _strings(value: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
 def _submission(activity: Mapping[str, Any], data: Any, *, invoke: bool) -> Submission | None:
@@ -205,7 +212,39 @@ def _submission(activity: Mapping[str, Any], data: Any, *, invoke: bool) -> Subm
     )
 
 
+def without_nuls(value: Any) -> Any:
+    """``value`` (an activity, or any part of it) with NUL characters stripped from every
+    string in it, keys included."""
+    if isinstance(value, str):
+        return without_nul(value)
+    if isinstance(value, Mapping):
+        return {without_nul(str(k)): without_nuls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nuls(v) for v in value]
+    return value
+
+
+def _card_data(activity: Mapping[str, Any]) -> Any:
+    """What a card's button or form sent: an Action.Submit's value, an Action.Execute's
+    action data."""
+    if activity.get("type") == "invoke":
+        return _mapping(_mapping(activity.get("value")).get("action")).get("data")
+    return activity.get("value")
+
+
 def parse(activity: Mapping[str, Any], bot_names: set[str] | None = None) -> Parsed:
+    """The activity as the core needs it, read from a copy without NUL characters; what
+    was nothing but NULs is marked ``emptied``."""
+    parsed = _parse(without_nuls(activity), bot_names)
+    if isinstance(parsed, TextMessage) and NUL in str(activity.get("text") or "") and not parsed.text:
+        return replace(parsed, emptied=True)
+    if isinstance(parsed, Submission) and isinstance(data := _card_data(activity), Mapping):
+        emptied = wire.emptied_values(data)
+        return replace(parsed, emptied=emptied) if emptied else parsed
+    return parsed
+
+
+def _parse(activity: Mapping[str, Any], bot_names: set[str] | None) -> Parsed:
     kind = activity.get("type")
     key = activity_key(activity)
     names = {n.lower() for n in (bot_names or set())}
@@ -220,8 +259,7 @@ def parse(activity: Mapping[str, Any], bot_names: set[str] | None = None) -> Par
         text = command_text(str(activity.get("text") or ""), names)
         return TextMessage(key=key, sender=sender_of(activity), text=text, personal=is_personal(activity))
     if kind == "invoke" and activity.get("name") == "adaptiveCard/action":
-        action = _mapping(_mapping(activity.get("value")).get("action"))
-        found = _submission(activity, action.get("data"), invoke=True)
+        found = _submission(activity, _card_data(activity), invoke=True)
         return found if found is not None else Ignored(key, "an Action.Execute that is not statbot's")
     if kind == "conversationUpdate":
         bot_id = str(recipient.get("id", ""))
