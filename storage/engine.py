@@ -9,7 +9,11 @@ what cannot be is refused with one line that says what would work.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable
+from pathlib import Path
+from threading import Thread
 from typing import Any
 
 from sqlalchemy import event, text
@@ -134,11 +138,34 @@ def asyncpg_options(url: URL) -> tuple[URL, dict[str, Any]]:
     return url.difference_update_query(_TRANSLATED), connect
 
 
+def _sqlite_connect(*args: Any, **kwargs: Any) -> Awaitable[Any]:
+    """aiosqlite's connect, as SQLAlchemy calls it, except that a connection that fails
+    to open waits for its worker thread to stop.  aiosqlite queues that stop without
+    waiting for it, and a command that then ends (its event loop closed) made the thread
+    print an "Event loop is closed" traceback after the one-line error."""
+    import aiosqlite
+
+    connection = aiosqlite.connect(*args, **kwargs)
+    worker = getattr(connection, "_thread", None)
+    if isinstance(worker, Thread):
+        worker.daemon = True  # as SQLAlchemy's own connect does
+
+    async def opened() -> Any:
+        try:
+            return await connection
+        except BaseException:
+            if isinstance(worker, Thread) and worker.is_alive():
+                await asyncio.get_running_loop().run_in_executor(None, worker.join, 5.0)
+            raise
+
+    return opened()
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     check_url(url)
     if url.startswith("sqlite"):
         # A writer waits for another instead of failing at once ("database is locked").
-        connect_args = {"timeout": 30, **kwargs.pop("connect_args", {})}
+        connect_args = {"timeout": 30, "async_creator_fn": _sqlite_connect, **kwargs.pop("connect_args", {})}
         engine = create_async_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -218,8 +245,11 @@ def is_unavailable(exc: BaseException) -> bool:
 def unreachable(url: str | URL, exc: BaseException) -> str:
     """The one line a person reads when the database at ``url`` cannot be reached: what
     failed (the error's class: a driver's text can hold the host or a password), with the
-    password masked."""
+    password masked; for SQLite in a folder that does not exist, that folder."""
     rendered = _shown(url)
+    missing = _missing_folder(rendered)
+    if missing is not None:
+        return f"cannot open the SQLite database {masked_url(rendered)}: the folder {missing} does not exist"
     if type(exc).__name__ == "ClientConfigurationError":
         # asyncpg's reason names a setting or a certificate file, never a password.
         reason = (str(exc).strip().splitlines() or [""])[0]
@@ -235,6 +265,20 @@ def _shown(url: str | URL) -> str:
     except ArgumentError:
         return masked_url(str(url))
     return masked_url(parsed.set(query={}).render_as_string(hide_password=True))
+
+
+def _missing_folder(url: str) -> str | None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a SQLite URI: its own rules
+        return None
+    folder = Path(database).absolute().parent
+    return None if folder.is_dir() else str(folder)
 
 
 def unavailable(exc: BaseException, engine: AsyncEngine) -> DatabaseUnavailable | None:

@@ -222,3 +222,20 @@ async def test_a_password_with_an_unencoded_slash_or_colon_is_masked_whole(
     assert code == 1
     assert err.strip().splitlines() == [REFUSED_AT_1], err
     assert not [piece for piece in UNENCODED if piece in out + err]
+
+
+@pytest.mark.parametrize("command", ONE_LINE_COMMANDS, ids=" ".join)
+async def test_sqlite_in_a_folder_that_does_not_exist_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    """One clear line and exit 1, every time: the traceback that followed it ("Event loop
+    is closed", from aiosqlite's worker thread) came in some runs only, so several run."""
+    folder = tmp_path / "no" / "such" / "folder"
+    env = {**base_env(tmp_path), "STATBOT_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'statbot.db'}"}
+    runs = await asyncio.gather(*(statbot(*command, env=env, cwd=tmp_path) for _ in range(4)))
+    for code, out, err in runs:
+        assert code == 1
+        assert err.strip().splitlines() == [
+            f"error: cannot open the SQLite database sqlite+aiosqlite:///{folder / 'statbot.db'}: "
+            f"the folder {folder} does not exist"
+        ], err
+        assert "Traceback" not in out + err
+    assert not folder.exists()
