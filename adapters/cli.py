@@ -105,7 +105,7 @@ def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     import asyncio
 
     from adapters.container import NotMigratedError
-    from storage.engine import DatabaseUnavailable, is_unavailable, masked_url
+    from storage.engine import DatabaseUnavailable, is_unavailable, unreachable
 
     try:
         return asyncio.run(main())
@@ -114,7 +114,7 @@ def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except Exception as exc:
         if not is_unavailable(exc):
             raise
-        fail(f"cannot reach the database {masked_url(settings().database_url)} ({type(exc).__name__})")
+        fail(unreachable(settings().database_url, exc))
 
 
 def run_with(
@@ -148,14 +148,14 @@ def parse_instant(text: str) -> dt.datetime:
 def db_upgrade() -> None:
     """Migrate the database (STATBOT_DATABASE_URL) to the latest schema."""
     from storage import migrations
-    from storage.engine import is_unavailable, masked_url
+    from storage.engine import is_unavailable, masked_url, unreachable
 
     url = settings().database_url
     try:
         migrations.upgrade(url)
     except Exception as exc:
         if is_unavailable(exc):
-            fail(f"cannot reach the database {masked_url(url)} ({type(exc).__name__})")
+            fail(unreachable(url, exc))
         # The driver's first line says what is wrong; its text never holds the password.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         fail(f"cannot migrate {masked_url(url)}: {first}")

@@ -100,9 +100,9 @@ def build_web_app(
 
     async def teams_messages(request: web.Request) -> web.StreamResponse:
         if not container.settings.microsoft_app_id and not is_loopback(request):
-            return web.json_response(
-                {"error": "unauthenticated activities are accepted from loopback only"}, status=401
-            )
+            reason = "unauthenticated activities are accepted from loopback only"
+            log.warning("Teams request refused (401): %s", reason)
+            return web.json_response({"error": reason}, status=401)
         if teams is None:
             return web.json_response({"error": "Teams is not configured on this statbot"}, status=501)
         return await teams.handle_http(request)

@@ -10,6 +10,14 @@ DATABASE_UNAVAILABLE = (
 )
 
 
+# Typed text, or a form field, that held only characters statbot cannot store (NUL, which
+# the adapters strip): what is left means something else than what was sent.
+UNREADABLE = (
+    "I could not read that: it held only characters I cannot store. Nothing was done; please type it again."
+)
+UNREADABLE_FIELD = "This held only characters statbot cannot store; please type it again."
+
+
 def database_unavailable() -> Reply:
     return Reply.text(DATABASE_UNAVAILABLE)
 

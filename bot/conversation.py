@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
 from bot.actions import Action
-from bot.cards import database_unavailable
+from bot.cards import UNREADABLE, UNREADABLE_FIELD, database_unavailable
 from bot.checkins import handlers as checkins
 from bot.clock import Clock
 from bot.commitments import handlers as commitments
 from bot.digests.handlers import digest_for
 from bot.escalations import handlers as escalations
-from bot.messages import Reply
+from bot.messages import Form, Reply
 from bot.org.context import NoOrganisationError
 from bot.org.models import Person
 from bot.people import handlers as people
@@ -183,6 +183,16 @@ FORMS: dict[Action, Handler] = {
 }
 
 
+# The button that opens the form each action submits: a form can be shown again without
+# running its submission.
+_OPENERS: dict[Action, Handler] = {
+    Action.CHECKIN_SUBMIT: _open_checkin,
+    Action.FOLLOWUP_ASK: _ask_form,
+    Action.FOLLOWUP_ANSWER: _answer_form,
+    Action.DECISION_CHOOSE: _decision_form,
+}
+
+
 class UnknownPerson(Exception):
     pass
 
@@ -211,8 +221,21 @@ class StatBot:
         return await self._guard(lambda: self._text(person_id, text), "text")
 
     async def on_form(
-        self, person_id: int, action: str, ids: Mapping[str, str], values: Mapping[str, str]
+        self,
+        person_id: int,
+        action: str,
+        ids: Mapping[str, str],
+        values: Mapping[str, str],
+        *,
+        unreadable: Collection[str] = (),
     ) -> Reply:
+        """A submitted form.  ``unreadable`` names the fields that held only characters
+        statbot cannot store (the adapter stripped them, leaving them empty): the
+        submission is not taken, and the form comes back with those fields' errors."""
+        if unreadable:
+            return await self._guard(
+                lambda: self._unreadable(person_id, action, ids, values, unreadable), action
+            )
         return await self._guard(lambda: self._form(person_id, action, ids, values), action)
 
     async def on_button(self, person_id: int, action: str, ids: Mapping[str, str]) -> Reply:
@@ -336,6 +359,44 @@ class StatBot:
     async def _button(self, person_id: int, action: str, ids: Mapping[str, str]) -> Reply:
         return await self._dispatch(BUTTONS, person_id, action, ids, {}, STALE_BUTTON)
 
+    async def _unreadable(
+        self,
+        person_id: int,
+        action: str,
+        ids: Mapping[str, str],
+        values: Mapping[str, str],
+        unreadable: Collection[str],
+    ) -> Reply:
+        """The form as the person left it, with an error on each unreadable field; nothing
+        stored.  The submission runs in a transaction that is never committed (with the
+        unreadable fields empty): when it answers with the same form, that form keeps its
+        own errors too.  When it would have been taken, the form is opened again, also
+        without a commit.  Without either, the person is told in words."""
+        known = _action(action)
+        blank = {**values, **dict.fromkeys(unreadable, "")}
+        form: Form | None = None
+        for registry in (FORMS, _OPENERS):
+            handler = registry.get(known) if known is not None else None
+            if handler is None:
+                continue
+            async with self.uow() as uow:  # rolled back on leaving: never committed
+                person = await self._person(uow, person_id)
+                form = _form_of(await handler(Turn(uow, person, ids, blank, self.clock.now())), action)
+            if form is not None:
+                break
+        if form is None:
+            return Reply.text(UNREADABLE)
+        names = {i.name for i in form.inputs}
+        inputs = tuple(
+            i.model_copy(update={"value": None if i.name in unreadable else values[i.name]})
+            if i.name in values
+            else i
+            for i in form.inputs
+        )
+        flagged = {name: UNREADABLE_FIELD for name in unreadable if name in names}
+        errors = {**form.errors, **(flagged or {"": UNREADABLE})}
+        return Reply(messages=(form.model_copy(update={"inputs": inputs, "errors": errors}),))
+
     async def _dispatch(
         self,
         registry: Mapping[Action, Handler],
@@ -354,6 +415,12 @@ class StatBot:
                 reply = await handler(Turn(uow, person, ids, values, self.clock.now()))
             await uow.commit()
             return reply if reply is not None else Reply.text(stale)
+
+
+def _form_of(reply: Reply | None, action: str) -> Form | None:
+    """The form ``action`` submits, when ``reply`` shows it (again)."""
+    found = (m for m in (reply.messages if reply else ()) if isinstance(m, Form) and m.action == action)
+    return next(found, None)
 
 
 def _action(value: str) -> Action | None:

@@ -1,12 +1,23 @@
-"""Building the async engine for SQLite or PostgreSQL."""
+"""Building the async engine for SQLite or PostgreSQL.
+
+People paste libpq-style PostgreSQL URLs (``?sslmode=require``, ``connect_timeout``,
+``application_name``), which asyncpg does not take as they are: SQLAlchemy hands every
+URL parameter to ``asyncpg.connect`` as a keyword, and an unknown one failed every
+command with a long TypeError.  They are translated into asyncpg's connect arguments, and
+what cannot be is refused with one line that says what would work.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable
+from pathlib import Path
+from threading import Thread
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -19,7 +30,23 @@ SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 CONNECT_TIMEOUT = 5.0
 STATEMENT_TIMEOUT = 15.0
 POOL_TIMEOUT = 10.0
-_PASSWORD = re.compile(r"(://[^/:@]*:)[^@/]*@")
+# A password given as a URL parameter (libpq accepts ``?password=``).
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+# libpq's sslmode values, which asyncpg's ``ssl`` argument takes as they are (and reads
+# PGSSLROOTCERT, PGSSLCERT, PGSSLKEY and PGSSLCRL from the environment for them).
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# libpq URL parameters naming files, which asyncpg only reads from the environment.
+_SSL_FILES = {
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "sslcrl": "PGSSLCRL",
+}
+# Parameters turned into connect arguments here.
+_TRANSLATED = ("sslmode", "ssl", "connect_timeout", "application_name")
+# Parameters asyncpg (or SQLAlchemy's dialect) takes as the strings a URL holds.
+_PASSED = ("host", "user", "password", "passfile", "target_session_attrs", "prepared_statement_cache_size")
 
 
 class DatabaseUrlError(ValueError):
@@ -31,8 +58,18 @@ class DatabaseUnavailable(PortDatabaseUnavailable):
 
 
 def masked_url(url: str) -> str:
-    """The URL with its password replaced, for messages a person or a log reads."""
-    return _PASSWORD.sub(r"\1***@", url)
+    """The URL with its password replaced, for messages a person or a log reads.
+
+    The password ends at the last ``@`` (a host holds none), so one that holds an
+    unencoded ``@``, ``:`` or ``/`` is masked whole, never in part; a password given as
+    a parameter is masked too."""
+    url = _QUERY_PASSWORD.sub(r"\1***", url)
+    scheme, sep, rest = url.partition("://")
+    at = rest.rfind("@")
+    if not sep or at < 0:
+        return url
+    user, colon, _password = rest[:at].partition(":")
+    return f"{scheme}://{user}:***@{rest[at + 1 :]}" if colon else url
 
 
 def check_url(url: str) -> str:
@@ -48,14 +85,88 @@ def check_url(url: str) -> str:
         raise DatabaseUrlError(
             f"database driver {parsed.drivername!r} is not supported; use one of " + ", ".join(SUPPORTED)
         )
+    if parsed.drivername == "postgresql+asyncpg":
+        if parsed.host and "@" in parsed.host:
+            # user:pass@word@host parses as the host "word@host": the connection would
+            # fail on a host name made of part of the password.
+            raise DatabaseUrlError(
+                "the user name or password holds an unencoded '@'; write it as %40 "
+                "(and ':' as %3A, '/' as %2F), e.g. postgresql+asyncpg://statbot:p%40ss@db:5432/statbot"
+            )
+        asyncpg_options(parsed)
     return url
+
+
+def asyncpg_options(url: URL) -> tuple[URL, dict[str, Any]]:
+    """``url`` without the libpq parameters asyncpg does not take, and the connect
+    arguments they become: ``sslmode`` (or ``ssl``) → ``ssl``, ``connect_timeout`` →
+    ``timeout``, ``application_name`` → ``server_settings``.  DatabaseUrlError for what
+    cannot be translated (one line, no password)."""
+    query = dict(url.query)
+    connect: dict[str, Any] = {}
+    for key, value in query.items():
+        if isinstance(value, tuple) and key != "host":
+            raise DatabaseUrlError(f"the URL parameter {key!r} is given more than once")
+    for key, variable in _SSL_FILES.items():
+        if key in query:
+            raise DatabaseUrlError(
+                f"{key} in the URL is not read by asyncpg; set the environment variable {variable} instead"
+            )
+    unknown = sorted(set(query) - {*_TRANSLATED, *_PASSED})
+    if unknown:
+        raise DatabaseUrlError(
+            f"the URL parameter {unknown[0]!r} is not understood by asyncpg; statbot reads "
+            + ", ".join((*_TRANSLATED, *_PASSED[1:]))
+        )
+    modes = {str(query[k]) for k in ("sslmode", "ssl") if k in query}
+    if len(modes) > 1:
+        raise DatabaseUrlError("sslmode and ssl disagree; give one of them")
+    for mode in modes:
+        if mode not in SSL_MODES:
+            raise DatabaseUrlError(f"sslmode={mode!r} is not one of " + ", ".join(SSL_MODES))
+        connect["ssl"] = mode
+    if "connect_timeout" in query:
+        try:
+            seconds = float(str(query["connect_timeout"]))
+        except ValueError:
+            seconds = 0
+        if not seconds > 0:
+            raise DatabaseUrlError("connect_timeout is not a number of seconds above 0")
+        connect["timeout"] = seconds
+    if "application_name" in query:
+        connect["server_settings"] = {"application_name": str(query["application_name"])}
+    return url.difference_update_query(_TRANSLATED), connect
+
+
+def _sqlite_connect(*args: Any, **kwargs: Any) -> Awaitable[Any]:
+    """aiosqlite's connect, as SQLAlchemy calls it, except that a connection that fails
+    to open waits for its worker thread to stop.  aiosqlite queues that stop without
+    waiting for it, and a command that then ends (its event loop closed) made the thread
+    print an "Event loop is closed" traceback after the one-line error."""
+    import aiosqlite
+
+    connection = aiosqlite.connect(*args, **kwargs)
+    worker = getattr(connection, "_thread", None)
+    if isinstance(worker, Thread):
+        worker.daemon = True  # as SQLAlchemy's own connect does
+
+    async def opened() -> Any:
+        try:
+            return await connection
+        except BaseException:
+            if isinstance(worker, Thread) and worker.is_alive():
+                await asyncio.get_running_loop().run_in_executor(None, worker.join, 5.0)
+            raise
+
+    return opened()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     check_url(url)
     if url.startswith("sqlite"):
         # A writer waits for another instead of failing at once ("database is locked").
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        connect_args = {"timeout": 30, "async_creator_fn": _sqlite_connect, **kwargs.pop("connect_args", {})}
+        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -70,12 +181,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    options: dict[str, Any] = {
-        "pool_pre_ping": True,
-        "pool_timeout": POOL_TIMEOUT,
-        "connect_args": {"timeout": CONNECT_TIMEOUT, "command_timeout": STATEMENT_TIMEOUT},
+    target, translated = asyncpg_options(make_url(url))
+    connect_args = {
+        "timeout": CONNECT_TIMEOUT,
+        "command_timeout": STATEMENT_TIMEOUT,
+        **translated,
+        **kwargs.pop("connect_args", {}),
     }
-    return create_async_engine(url, **{**options, **kwargs})
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": POOL_TIMEOUT}
+    return create_async_engine(target, connect_args=connect_args, **{**options, **kwargs})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -115,8 +229,10 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    # asyncpg's own errors for a refused login or a database that does not exist.
+    # asyncpg's own errors for a refused login, a database that does not exist, or TLS
+    # settings it cannot use (sslmode=verify-full without a root certificate).
     return type(exc).__module__.startswith("asyncpg") and type(exc).__name__ in {
+        "ClientConfigurationError",
         "InvalidPasswordError",
         "InvalidCatalogNameError",
         "InvalidAuthorizationSpecificationError",
@@ -126,17 +242,58 @@ def is_unavailable(exc: BaseException) -> bool:
     }
 
 
+def unreachable(url: str | URL, exc: BaseException) -> str:
+    """The one line a person reads when the database at ``url`` cannot be reached: what
+    failed (the error's class: a driver's text can hold the host or a password), with the
+    password masked; for SQLite in a folder that does not exist, that folder."""
+    rendered = _shown(url)
+    missing = _missing_folder(rendered)
+    if missing is not None:
+        return f"cannot open the SQLite database {masked_url(rendered)}: the folder {missing} does not exist"
+    if type(exc).__name__ == "ClientConfigurationError":
+        # asyncpg's reason names a setting or a certificate file, never a password.
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        return f"cannot connect to the database {masked_url(rendered)}: {reason}"
+    return f"cannot reach the database {masked_url(rendered)} ({type(exc).__name__})"
+
+
+def _shown(url: str | URL) -> str:
+    """``url`` for a message: password masked, parameters left out (they may hold a
+    password, and whatever was translated for asyncpg reads differently now)."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except ArgumentError:
+        return masked_url(str(url))
+    return masked_url(parsed.set(query={}).render_as_string(hide_password=True))
+
+
+def _missing_folder(url: str) -> str | None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a SQLite URI: its own rules
+        return None
+    folder = Path(database).absolute().parent
+    return None if folder.is_dir() else str(folder)
+
+
 def unavailable(exc: BaseException, engine: AsyncEngine) -> DatabaseUnavailable | None:
     """A one-line DatabaseUnavailable for ``exc``, or None when it is something else."""
     if not is_unavailable(exc):
         return None
-    where = masked_url(engine.url.render_as_string(hide_password=True))
-    return DatabaseUnavailable(f"cannot reach the database {where} ({type(exc).__name__})")
+    return DatabaseUnavailable(unreachable(engine.url, exc))
 
 
 def database_password(url: str) -> str | None:
-    """The password in a database URL, so that logs and errors can mask it."""
+    """The password in a database URL, so that logs and errors can mask it: as SQLAlchemy
+    reads it, or given as a ``password`` parameter."""
     try:
-        return make_url(url).password
+        parsed = make_url(url)
     except ArgumentError:
         return None
+    given = parsed.query.get("password")
+    return parsed.password or (given if isinstance(given, str) else None)

@@ -153,3 +153,89 @@ async def test_a_malformed_database_url_never_echoes_the_password(tmp_path: Path
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: STATBOT_DATABASE_URL: ")
     assert PASSWORD not in out + err
+
+
+# A password people write without percent-encoding: pieces of it must never be printed.
+UNENCODED = ("hunter2", "for-logs-77")
+ONE_LINE_COMMANDS = [["tick"], ["org", "show"], ["db", "upgrade"], ["serve", "--port", "0"]]
+REFUSED_AT_1 = "error: cannot reach the database postgresql+asyncpg://statbot:***@127.0.0.1:1/statbot (ConnectionRefusedError)"
+
+
+@pytest.mark.parametrize("command", ONE_LINE_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("mode", ["require", "disable"])
+async def test_a_libpq_sslmode_is_understood(tmp_path: Path, command: list[str], mode: str) -> None:
+    """``?sslmode=`` (what a hosted PostgreSQL's console hands out) reaches asyncpg as its
+    ``ssl`` setting: the command gets as far as connecting, and says it cannot."""
+    url = f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:1/statbot?sslmode={mode}&connect_timeout=4"
+    code, out, err = await statbot(
+        *command, env={**base_env(tmp_path), "STATBOT_DATABASE_URL": url}, cwd=tmp_path
+    )
+    assert code == 1
+    assert err.strip().splitlines() == [REFUSED_AT_1], err
+    assert PASSWORD not in out + err
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("sslmode=sometimes", "sslmode='sometimes' is not one of disable, allow, prefer, require"),
+        ("sslmode=verify-full&sslrootcert=/etc/ca.pem", "set the environment variable PGSSLROOTCERT"),
+        ("sslmode=require&ssl=disable", "sslmode and ssl disagree"),
+        ("keepalives=1", "the URL parameter 'keepalives' is not understood by asyncpg"),
+    ],
+)
+async def test_a_database_url_parameter_asyncpg_cannot_take_is_one_line(
+    tmp_path: Path, query: str, said: str
+) -> None:
+    url = f"postgresql+asyncpg://statbot:{PASSWORD}@127.0.0.1:1/statbot?{query}"
+    code, out, err = await statbot(
+        "tick", env={**base_env(tmp_path), "STATBOT_DATABASE_URL": url}, cwd=tmp_path
+    )
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: STATBOT_DATABASE_URL: ") and said in line, line
+    assert PASSWORD not in out + err
+
+
+@pytest.mark.parametrize("command", ONE_LINE_COMMANDS, ids=" ".join)
+async def test_a_password_with_an_unencoded_at_is_refused_without_a_piece_of_it(
+    tmp_path: Path, command: list[str]
+) -> None:
+    url = f"postgresql+asyncpg://statbot:{UNENCODED[0]}@{UNENCODED[1]}@127.0.0.1:1/statbot"
+    code, out, err = await statbot(
+        *command, env={**base_env(tmp_path), "STATBOT_DATABASE_URL": url}, cwd=tmp_path
+    )
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: STATBOT_DATABASE_URL: ") and "%40" in line
+    assert not [piece for piece in UNENCODED if piece in out + err]
+
+
+@pytest.mark.parametrize("command", ONE_LINE_COMMANDS, ids=" ".join)
+async def test_a_password_with_an_unencoded_slash_or_colon_is_masked_whole(
+    tmp_path: Path, command: list[str]
+) -> None:
+    url = f"postgresql+asyncpg://statbot:{UNENCODED[0]}/:{UNENCODED[1]}@127.0.0.1:1/statbot"
+    code, out, err = await statbot(
+        *command, env={**base_env(tmp_path), "STATBOT_DATABASE_URL": url}, cwd=tmp_path
+    )
+    assert code == 1
+    assert err.strip().splitlines() == [REFUSED_AT_1], err
+    assert not [piece for piece in UNENCODED if piece in out + err]
+
+
+@pytest.mark.parametrize("command", ONE_LINE_COMMANDS, ids=" ".join)
+async def test_sqlite_in_a_folder_that_does_not_exist_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    """One clear line and exit 1, every time: the traceback that followed it ("Event loop
+    is closed", from aiosqlite's worker thread) came in some runs only, so several run."""
+    folder = tmp_path / "no" / "such" / "folder"
+    env = {**base_env(tmp_path), "STATBOT_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'statbot.db'}"}
+    runs = await asyncio.gather(*(statbot(*command, env=env, cwd=tmp_path) for _ in range(4)))
+    for code, out, err in runs:
+        assert code == 1
+        assert err.strip().splitlines() == [
+            f"error: cannot open the SQLite database sqlite+aiosqlite:///{folder / 'statbot.db'}: "
+            f"the folder {folder} does not exist"
+        ], err
+        assert "Traceback" not in out + err
+    assert not folder.exists()

@@ -212,5 +212,5 @@ def test_the_check_reads_nothing_it_has_not_verified() -> None:
     )
     headers = slack_signature(SECRET, body, int(time.time()))
     assert transport.check(body, headers, SECRET) == transport.Refusal(400, "body is not valid JSON")
-    good = b'{"type": "event_callback"}'
+    good = b'{"type": "event_callback", "event": {"type": "reaction_added"}}'
     assert transport.check(good, slack_signature(SECRET, good, int(time.time())), SECRET) == good.decode()

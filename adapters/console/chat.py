@@ -23,6 +23,7 @@ from adapters.console.render import (
     render_form_intro,
     render_input_prompt,
 )
+from bot.cards import UNREADABLE, UNREADABLE_FIELD
 from bot.checkins.forms import SUBMIT, why_input
 from bot.checkins.status import format_value, metric_status, target_text
 from bot.clock import FakeClock
@@ -30,7 +31,7 @@ from bot.commands import CommandError, parse_command
 from bot.conversation import StatBot
 from bot.deliveries.models import Audience, Delivery, DeliveryState
 from bot.messages import Button, Card, ChoiceInput, Form, Input, NumberInput, Reply, TextInput
-from bot.messages.text import format_number
+from bot.messages.text import format_number, only_nul, without_nul
 from bot.org.models import Metric, Person
 from bot.org.schema import LeadershipChannel
 from bot.parsing import parse_number
@@ -246,12 +247,17 @@ class ConsoleChat:
 
     async def handle(self, line: str) -> bool:
         """One line typed by the user; False means quit."""
-        line = strip_comment(line)
-        if not line:
+        # NUL characters are stripped (PostgreSQL refuses them); a line of nothing else
+        # is said to be unreadable rather than read as empty.
+        unreadable = only_nul(line)
+        line = strip_comment(without_nul(line))
+        if not line and not unreadable:
             return True
         if line in ("/quit", "/exit", "/q"):
             return False
-        if line == "/help":
+        if unreadable:
+            self.say(UNREADABLE, "red")
+        elif line == "/help":
             self.say(CONSOLE_HELP)
         elif line == "/who":
             await self.who()
@@ -347,7 +353,12 @@ class ConsoleChat:
         """One field's answer ("" keeps its value), checked as typed; None when a command
         or /cancel closed the form instead."""
         while True:
-            answer = strip_comment(await self.ask(render_input_prompt(inp, error) + "\n> "))
+            typed = await self.ask(render_input_prompt(inp, error) + "\n> ")
+            if only_nul(typed):
+                # Asked again with the reason; what the other fields hold is kept.
+                error = UNREADABLE_FIELD
+                continue
+            answer = strip_comment(without_nul(typed))
             error = _refused(inp, answer) if answer and not self.is_command(answer, inp) else None
             if error is None:
                 break

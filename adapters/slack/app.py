@@ -64,7 +64,7 @@ from adapters.slack.people import SlackPeople
 from adapters.slack.render import fallback_text, render_card_messages
 from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
-from bot.cards import database_unavailable, is_database_unavailable
+from bot.cards import UNREADABLE, UNREADABLE_FIELD, database_unavailable, is_database_unavailable
 from bot.conversation import StatBot
 from bot.messages import Card, Reply
 from bot.org.models import Person
@@ -73,12 +73,6 @@ from bot.ports import DatabaseUnavailable, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 REFUSAL = "I don't know you yet: ask an admin to add your e-mail to the org file."
-# Typed text that was nothing but NUL characters (stripped at the edge: PostgreSQL
-# refuses them), so what is left means something else than what was sent.
-UNREADABLE = (
-    "I could not read that: it held only characters I cannot store. Nothing was done; please type it again."
-)
-UNREADABLE_FIELD = "This held only characters statbot cannot store; please type it again."
 COMMAND = "/stat"
 # Slash command turns that may hold their ack at once: when more are waiting (a burst,
 # an overloaded host), a new one is acked at once and answered through response_url,
@@ -247,6 +241,7 @@ class SlackAdapter:
             return await next()
 
         app.use(tag_logs)
+        app.error(_bolt_error)
 
         async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             command = parse.parse_command(body)
@@ -326,24 +321,28 @@ class SlackAdapter:
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         """POST /slack/events.  The signature is checked on the raw bytes before anything
         parses them (bolt parses first, and a malformed body made it raise): unsigned,
-        forged or stale → 401; signed but malformed → 400; a valid request no listener
-        wants → 200 (Slack retries anything else and counts it as a failure).  Each
-        refusal writes one log line, never the body."""
+        forged or stale → 401; signed but malformed, or of a shape bolt cannot route
+        (``parse.payload_problem``) → 400; larger than aiohttp's limit → 413; a valid
+        request no listener wants → 200 (Slack retries anything else and counts it as a
+        failure).  Each refusal writes one log line, never the body."""
         if not self._signing_secret:
-            return web.json_response({"error": "SLACK_SIGNING_SECRET is not set"}, status=401)
-        raw = await request.read()
+            return _refused(401, "SLACK_SIGNING_SECRET is not set")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refused(413, "body too large")
         if transport.is_ssl_check(raw):
             return web.Response(status=200, text="")
         checked = transport.check(raw, request.headers, self._signing_secret)
         if isinstance(checked, transport.Refusal):
-            log.warning("Slack request refused (%s): %s", checked.status, checked.reason)
-            return web.Response(status=checked.status, text=checked.reason)
-        bolt_request = AsyncBoltRequest(body=checked, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+            return _refused(checked.status, checked.reason)
         try:
+            # Building the request already reads the payload (bolt's context: user, team,
+            # channel ids), so it is inside the guard too.
+            bolt_request = AsyncBoltRequest(body=checked, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
             bolt_response = await self.app.async_dispatch(bolt_request)
-        except Exception as exc:  # bolt's own parsing of a body it did not expect
-            log.warning("Slack request refused (400): bolt could not read it (%s)", type(exc).__name__)
-            return web.Response(status=400, text="malformed request")
+        except Exception as exc:  # the last resort: a payload shape the check above missed
+            return _refused(400, f"bolt could not read it ({type(exc).__name__})")
         if bolt_response.status == 404:
             kind = transport.kind_of(checked, request.headers)
             log.info("Slack request %s has no listener; acknowledged", kind)
@@ -586,4 +585,36 @@ class SlackAdapter:
         return person, reply
 
 
-__all__ = ["SlackAdapter", "SlackClients", "build_app"]
+def _refused(status: int, reason: str) -> web.Response:
+    log.warning("Slack request refused (%s): %s", status, reason)
+    return web.Response(status=status, text=reason)
+
+
+# Where statbot's own code lives: an exception raised there is a bug, not a bad payload.
+_STATBOT_MODULES = ("adapters.", "bot.", "storage.")
+
+
+def _raised_in_statbot(error: BaseException) -> bool:
+    tb = error.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(_STATBOT_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+async def _bolt_error(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+    """bolt's global error handler.  bolt catches what its middleware, its routing and
+    the listeners raise, logs a traceback and answers 500.  A payload shape that
+    ``payload_problem`` did not foresee makes bolt's own code raise: that is the sender's
+    fault, answered 400 with one line.  An exception from statbot's listeners is a bug:
+    logged with its traceback, 500 as before.  ``response`` is None once the listener
+    has acked (Slack has its answer already)."""
+    if _raised_in_statbot(error):
+        log.error("Slack listener failed (%s)", type(error).__name__, exc_info=error)
+        return None
+    log.warning("Slack request refused (400): bolt could not handle it (%s)", type(error).__name__)
+    return BoltResponse(status=400, body="malformed request") if response is not None else None
+
+
+__all__ = ["UNREADABLE", "UNREADABLE_FIELD", "SlackAdapter", "SlackClients", "build_app"]

@@ -14,7 +14,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,6 +271,139 @@ def parse_submission(body: Mapping[str, Any]) -> FormSubmission | None:
         trigger_id=_str(body.get("trigger_id")),
         emptied=emptied_form_values(values),
     )
+
+
+# The shape of a payload that slack-bolt and the parsers here rely on.  bolt reads these
+# without checking their types (``"id" in user``, ``body["actions"][0]["action_id"]``,
+# ``re.search`` on ids), so a signed payload of another shape made it raise: a 500 with
+# "Failed to run a middleware function", or an aiohttp traceback.
+_TEXTS = (
+    "type",
+    "command",
+    "callback_id",
+    "action_id",
+    "trigger_id",
+    "response_url",
+    "user_id",
+    "channel_id",
+    "text",
+    "event_id",
+)
+# Read as ``x`` or ``x["id"]`` by bolt, here, and again inside the event and its parts.
+_ID_HOLDERS = ("user", "team", "enterprise", "channel")
+_ID_PARTS = ("item", "message", "previous_message", "assistant_thread")
+_CALLBACK_TYPES = (
+    "shortcut",
+    "message_action",
+    "dialog_submission",
+    "dialog_cancellation",
+    "dialog_suggestion",
+    "workflow_step_edit",
+)
+_MESSAGE_TEXTS = ("user", "text", "channel", "channel_type", "subtype", "bot_id", "ts", "thread_ts")
+_VIEW_TEXTS = ("id", "hash", "private_metadata", "previous_view_id", "callback_id", "type")
+
+
+def _is(value: Any, *kinds: type) -> bool:
+    return value is None or isinstance(value, kinds)
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, Mapping) for v in value)
+
+
+def _id_problems(holder: Mapping[str, Any], where: str) -> Iterator[str]:
+    for name in _ID_HOLDERS:
+        if not _is(holder.get(name), str, Mapping):
+            yield f"{where}{name} is neither a string nor an object"
+
+
+def _event_problems(event: Any) -> Iterator[str]:
+    if not isinstance(event, Mapping):
+        yield "event is not an object"
+        return
+    if not isinstance(event.get("type"), str) or not event["type"]:
+        yield "event.type is not a string"
+    yield from _id_problems(event, "event.")
+    for part in _ID_PARTS:
+        if isinstance(event.get(part), Mapping):
+            yield from _id_problems(event[part], f"event.{part}.")
+    if event.get("type") == "message":
+        yield from (f"event.{n} is not a string" for n in _MESSAGE_TEXTS if not _is(event.get(n), str))
+    if event.get("type") == "app_home_opened" and not _is(event.get("tab"), str):
+        yield "event.tab is not a string"
+
+
+def _action_problems(actions: Any) -> Iterator[str]:
+    if not _objects(actions) or not actions:
+        yield "actions is not a list of objects"
+    elif not all(isinstance(a.get("action_id"), str) and _is(a.get("value"), str) for a in actions):
+        yield "an action's action_id or value is not a string"
+
+
+def _view_problems(view: Any, *, submitted: bool) -> Iterator[str]:
+    if not isinstance(view, Mapping):
+        yield "view is not an object"
+        return
+    # bolt routes a submitted (or closed) view by these two; a click inside a view does not.
+    if submitted and not (isinstance(view.get("type"), str) and isinstance(view.get("callback_id"), str)):
+        yield "view.type or view.callback_id is not a string"
+    if not all(_is(view.get(n), str) for n in _VIEW_TEXTS):
+        yield "a field of the view is not a string"
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    if not _is(state, Mapping) or not _is(values, Mapping):
+        yield "view.state is not an object of values"
+    for actions in (values or {}).values():
+        if not isinstance(actions, Mapping) or not all(isinstance(a, Mapping) for a in actions.values()):
+            yield "view.state.values is not an object of inputs"
+
+
+def _problems(body: Mapping[str, Any]) -> Iterator[str]:
+    """Every reason, in order; the first is enough (a later check may assume an earlier
+    one passed, and the generator stops at the first)."""
+    yield from (f"{n} is not a string" for n in _TEXTS if not _is(body.get(n), str))
+    kind = body.get("type")
+    if kind is None and "command" not in body:
+        yield "neither a slash command nor a typed payload"
+    yield from _id_problems(body, "")
+    authorizations = body.get("authorizations")
+    if authorizations is not None:
+        if not _objects(authorizations):
+            yield "authorizations is not a list of objects"
+        for authorization in authorizations:
+            yield from _id_problems(authorization, "authorizations.")
+    if "response_urls" in body:
+        urls = body["response_urls"]
+        if not _objects(urls) or not all(_is(u.get("response_url"), str) for u in urls):
+            yield "response_urls is not a list of objects"
+    if "event" in body:
+        yield from _event_problems(body["event"])
+    elif kind == "event_callback":
+        yield "an event_callback without an event"
+    if kind == "block_actions":
+        yield from _action_problems(body.get("actions"))
+    submitted = kind in ("view_submission", "view_closed")
+    if submitted or "view" in body:
+        yield from _view_problems(body.get("view"), submitted=submitted)
+    if kind == "block_suggestion" and not isinstance(body.get("action_id"), str):
+        yield "a block_suggestion without an action_id"
+    if kind in _CALLBACK_TYPES and not isinstance(body.get("callback_id"), str):
+        yield f"a {kind} without a callback_id"
+    if kind == "url_verification" and not isinstance(body.get("challenge"), str):
+        yield "a url_verification without a challenge"
+    view = body.get("view")
+    step = kind == "workflow_step_edit" or (isinstance(view, Mapping) and view.get("type") == "workflow_step")
+    # bolt hands these to the legacy workflow-step listeners by body["workflow_step"].
+    if step and not isinstance(body.get("workflow_step"), Mapping):
+        yield "a workflow step payload without its workflow_step"
+
+
+def payload_problem(body: Mapping[str, Any]) -> str | None:
+    """Why a signed payload is not one statbot can hand to bolt, or None.  The minimal
+    shape bolt's routing and these parsers rely on, by payload type; the reason names
+    the field, never its value.  A well-formed payload of a type statbot ignores passes."""
+    return next(_problems(body), None)
 
 
 def event_kind(body: Mapping[str, Any]) -> str:

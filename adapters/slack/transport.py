@@ -4,8 +4,10 @@ Slack signs every request: ``X-Slack-Signature`` is ``v0=`` + HMAC-SHA256 with t
 signing secret over ``v0:{X-Slack-Request-Timestamp}:{raw body}``, and a timestamp more
 than five minutes off is refused (a replay).  The check runs on the raw bytes, first;
 only a request Slack signed is read any further, and a signed one that bolt could not
-read (invalid UTF-8 or JSON, a ``payload=`` that is no JSON object, a timestamp that is
-no number, a legacy ``interactive_message``) is refused with 400 instead of reaching it.
+read (invalid UTF-8 or JSON, JSON nested too deeply, a ``payload=`` that is no JSON
+object, a timestamp that is no number, a legacy ``interactive_message``, a payload whose
+fields have types bolt or statbot cannot route: ``parse.payload_problem``) is refused
+with 400 instead of reaching it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import parse_qs
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.bodies import too_deep
 from adapters.slack import parse
 
 MAX_AGE = 5 * 60
@@ -76,13 +79,20 @@ def check(
         return Refusal(401, "bad signature")
     try:
         body: Any = parse_body(text, _header(headers, "content-type"))
+    except RecursionError:  # the JSON decoder's answer to deeply nested arrays
+        return Refusal(400, "body is nested too deeply")
     except ValueError:  # json.JSONDecodeError is a ValueError
         return Refusal(400, "body is not valid JSON")
     if not isinstance(body, dict):
         return Refusal(400, "body is not a JSON object")
+    if too_deep(body):
+        return Refusal(400, "body is nested too deeply")
     if body.get("type") == "interactive_message":
         # Legacy attachment buttons: statbot never sends them, and bolt fails on some.
         return Refusal(400, "interactive_message is not supported")
+    problem = parse.payload_problem(body)
+    if problem is not None:
+        return Refusal(400, problem)
     return text
 
 

@@ -12,6 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+# Shared with every adapter (Slack strips NUL from every string it takes from a payload).
+from bot.messages.text import without_nul as without_nul
+
 FORM_CALLBACK = "statbot_form"
 ACTION_PREFIX = "statbot:"
 # Every input element of a statbot modal has this action id; its block's id is the input name.
@@ -33,13 +36,6 @@ def encode_action(action: str, ids: Mapping[str, str]) -> str:
 
 def form_metadata(action: str, ids: Mapping[str, str]) -> str:
     return encode_action(action, ids)
-
-
-def without_nul(text: str) -> str:
-    """``text`` without NUL characters: PostgreSQL refuses them in text columns (SQLite
-    stores them), and nobody means to type one.  Stripped at the edge, from every string
-    Slack hands in, so none reaches the core or the database."""
-    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def read_form_values(state_values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

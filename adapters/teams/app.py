@@ -42,7 +42,7 @@ from adapters.teams import parse
 from adapters.teams.gateway import CHART_PATH, DOCUMENT_PATH, TeamsGateway, TeamsSender, message_ids
 from adapters.teams.render import render_card, render_card_messages, render_form, split_card
 from adapters.teams.transport import InvokeAnswer, TeamsTransport, Turn
-from bot.cards import DATABASE_UNAVAILABLE, database_unavailable
+from bot.cards import DATABASE_UNAVAILABLE, UNREADABLE, database_unavailable
 from bot.conversation import StatBot
 from bot.messages import Attachment, Buttons, Card, Form, Message, Note, Part, Reply
 from bot.org.models import Person
@@ -192,6 +192,9 @@ class TeamsAdapter:
     async def _turn(self, turn: Turn) -> InvokeAnswer:
         activity = turn.activity
         parsed = parse.parse(activity)
+        # What else reads the activity (the stored conversation reference, the audience)
+        # gets it without NUL characters too: PostgreSQL refuses them, in JSON as well.
+        turn.activity = parse.without_nuls(activity)
         logs.bind(platform="teams", event_kind=str(activity.get("type")))
         if isinstance(parsed, parse.Ignored):
             return None
@@ -217,6 +220,9 @@ class TeamsAdapter:
                 person = await self._link(turn, parsed.sender.user_id, store=parsed.personal)
                 if person is None or person.id is None:
                     await self._show(turn, Reply.text(REFUSAL))
+                    return None
+                if parsed.emptied:
+                    await self._show(turn, Reply.text(UNREADABLE))
                     return None
                 await self._show(turn, await self.bot.on_text(person.id, parsed.text or "help"))
                 return None
@@ -307,7 +313,10 @@ class TeamsAdapter:
         if person is None or person.id is None:
             reply = Reply.text(REFUSAL)
         elif submission.kind == "form":
-            reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
+            # A field that held only NULs comes back with its error, what was typed kept.
+            reply = await self.bot.on_form(
+                person.id, submission.action, submission.ids, submission.values, unreadable=submission.emptied
+            )
         else:
             reply = await self.bot.on_button(person.id, submission.action, submission.ids)
         if submission.invoke and reply == database_unavailable():

@@ -6,9 +6,11 @@ the Microsoft 365 Agents SDK replaces this file.
 
 * ``handle_http``: ``POST /api/messages`` through ``CloudAdapter`` with
   ``ConfigurationBotFrameworkAuthentication`` built from MicrosoftAppId/Password/TenantId/
-  Type.  With an app id a request without a valid JWT gets 401 (the SDK raises
-  PermissionError); without one the SDK turns authentication off, so only loopback
-  clients (the Bot Framework Emulator, tests) are served and everyone else gets 401.
+  Type.  With an app id a request without a valid JWT gets 401; without one the SDK
+  turns authentication off, so only loopback clients (the Bot Framework Emulator, tests)
+  are served and everyone else gets 401.  The body is read and checked by statbot before
+  the SDK sees it (the SDK's own ``process`` answers 500 to some bodies, from anyone):
+  a body that cannot be read gets 400 (413 when too large), one log line each.
 * The turn's handler returns an invoke body for ``adaptiveCard/action`` (an Adaptive
   Card dict, or a message string Teams shows while keeping the card); it is answered as
   ``InvokeResponse(200, AdaptiveCardInvokeResponse(...))`` — the SDK's own
@@ -27,10 +29,11 @@ import asyncio
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from aiohttp import web
-from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
@@ -41,7 +44,9 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from adapters import bodies
 from adapters.settings import Settings
+from adapters.teams.parse import activity_problem
 
 log = logging.getLogger(__name__)
 
@@ -172,19 +177,67 @@ class TeamsTransport:
         self.adapter.on_turn_error = on_error
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/messages.  ``CloudAdapter.process`` parses the body before it checks
+        the token and lets whatever the parse raises escape as a 500 with a traceback (a
+        ``null`` body, deeply nested JSON), to anyone.  So the steps are statbot's own,
+        each refusal one log line without the body: with an app id, a request without a
+        token gets 401 before its body is read; the body is read (aiohttp's size limit),
+        decoded and checked against the shape statbot reads (``parse.activity_problem``),
+        and a refused one gets 401 unless its token is valid (then 400, or 413 when too
+        large); then the SDK authenticates the activity (401) and runs the turn."""
         if not self.app_id and not _loopback(request):
-            return web.json_response(
-                {"error": "unauthenticated activities are accepted from loopback only"}, status=401
-            )
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected application/json"}, status=415)
+            return _refused(401, "unauthenticated activities are accepted from loopback only")
+        auth_header = request.headers.get("Authorization", "")
+        if self.app_id and not auth_header.strip():
+            return _refused(401, "no Bot Framework token")
+        read = await self._read(request)
+        if isinstance(read, _Refusal):
+            if self.app_id and not await self._authentic(auth_header):
+                return _refused(401, "invalid Bot Framework token")
+            return _refused(read.status, read.reason)
         try:
-            response = await self.adapter.process(request, self.bot)
-        except web.HTTPException as exc:
-            return web.json_response({"error": exc.reason}, status=exc.status)
-        except (ValueError, KeyError, TypeError):
-            return web.json_response({"error": "not an activity"}, status=400)
-        return response if response is not None else web.Response(status=201)
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
+                read, auth_header
+            )
+        except Exception as exc:  # PermissionError, or the JWT library's own errors
+            return _refused(401, f"invalid Bot Framework token ({type(exc).__name__})")
+        try:
+            invoke = await self.adapter.process_activity(authenticated, read, self.bot.on_turn)
+        except Exception as exc:
+            # The turn's own failures go to on_turn_error; what escapes comes from the SDK
+            # handling an activity it could not use (e.g. building its connector).
+            return _refused(400, f"the Bot Framework could not handle the activity ({type(exc).__name__})")
+        if invoke is not None:
+            return web.json_response(data=serializer_helper(invoke.body), status=invoke.status)
+        return web.Response(status=201)
+
+    async def _read(self, request: web.Request) -> Activity | _Refusal:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return _Refusal(415, "expected application/json")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _Refusal(413, "body too large")
+        try:
+            body = bodies.load_json(raw)
+        except bodies.Unreadable as exc:
+            return _Refusal(400, str(exc))
+        problem = activity_problem(body)
+        if problem is not None:
+            return _Refusal(400, problem)
+        try:
+            return Activity().deserialize(body)
+        except Exception as exc:  # msrest's DeserializationError and whatever else it meets
+            return _Refusal(400, f"not an activity ({type(exc).__name__})")
+
+    async def _authentic(self, auth_header: str) -> bool:
+        """Whether the token alone is valid (the Bot Framework signed it for this app),
+        for a request whose body is refused: no activity, so no service URL to match."""
+        try:
+            await self.adapter.bot_framework_authentication.authenticate_channel_request(auth_header)
+        except Exception:
+            return False
+        return True
 
     async def _client(self, service_url: str) -> Any:
         """One connector client per service URL (clouds and regions differ), built the way
@@ -249,6 +302,18 @@ class TeamsTransport:
             except Exception:  # pragma: no cover - closing is best effort
                 log.debug("closing a connector client failed", exc_info=True)
         self._clients.clear()
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    status: int
+    # Said in the log line and the response: never anything from the body.
+    reason: str
+
+
+def _refused(status: int, reason: str) -> web.Response:
+    log.warning("Teams request refused (%s): %s", status, reason)
+    return web.json_response({"error": reason}, status=status)
 
 
 def _loopback(request: web.Request) -> bool:

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+NUL = "\x00"
+
+
+def without_nul(text: str) -> str:
+    """``text`` without NUL characters: PostgreSQL refuses them in text columns (SQLite
+    stores them), and nobody means to type one.  Every adapter strips them from what
+    comes in, at the edge, so none reaches the core or the database."""
+    return text.replace(NUL, "") if NUL in text else text
+
+
+def only_nul(text: str) -> bool:
+    """Whether ``text`` held something that is nothing once its NUL characters are gone:
+    what was typed cannot be read, and reading it as empty would mean something else."""
+    return bool(text.strip()) and not without_nul(text).strip()
+
 
 def possessive(name: str) -> str:
     """``Sanitation's``, but ``Human Resources'``."""
