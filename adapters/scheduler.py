@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
 DRAIN_SECONDS = 5
 MISFIRE_GRACE = 6 * 3600
+# How long a stop waits for the sweeps it cancelled to wind up (a cancelled drain hands its
+# unsent claims back; against a hung database that cannot finish, and their leases expire).
+CANCEL_WAIT = 1.0
+# Above the one run at a time each job makes (see ``job``): APScheduler refuses a run at
+# max_instances with a warning, every interval, for as long as a run hangs.
+MAX_INSTANCES = 3
 
 
 class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
@@ -36,8 +42,18 @@ class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
         super().__init__(**options)
         self.stopping = False
         self.runs: set[asyncio.Task[None]] = set()
+        # Jobs with a run in progress (by name).
+        self.busy: set[str] = set()
+        self._stopped: asyncio.Future[None] | None = None
 
     async def stop(self, grace: float) -> None:
+        """Stop once, however many owners ask (``serve`` and the runtime both do); a second
+        call waits for the first.  Bounded by ``grace`` + CANCEL_WAIT."""
+        if self._stopped is None:
+            self._stopped = asyncio.ensure_future(self._stop(grace))
+        await asyncio.shield(self._stopped)
+
+    async def _stop(self, grace: float) -> None:
         self.stopping = True
         if self.running:
             self.pause()  # no new runs; shutdown() would cancel the running ones at once
@@ -48,9 +64,12 @@ class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
                 task.cancel()  # a cancelled drain still hands back its unsent claims
             if late:
                 log.warning("stopped %d sweeps that ran past the shutdown grace", len(late))
-                await asyncio.gather(*late, return_exceptions=True)
+                await asyncio.wait(late, timeout=CANCEL_WAIT)
         if self.running:
             self.shutdown(wait=False)
+            # APScheduler shuts down in a loop callback: let it run, so that the scheduler
+            # reads as stopped when this returns.
+            await asyncio.sleep(0)
 
 
 def build_scheduler(
@@ -63,14 +82,27 @@ def build_scheduler(
 ) -> Sweeper:
     """Jobs are added here; call ``start()`` inside the running loop."""
     scheduler = Sweeper(
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": MAX_INSTANCES,
+            "misfire_grace_time": MISFIRE_GRACE,
+        },
         timezone="UTC",
     )
 
     def job(name: str, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            if scheduler.stopping:
+            if scheduler.stopping or name in scheduler.busy:
+                # One run at a time, quietly: while a run waits on a hung database the next
+                # would only queue behind it (the outage itself is logged once).
                 return
+            scheduler.busy.add(name)
+            try:
+                await counted()
+            finally:
+                scheduler.busy.discard(name)
+
+        async def counted() -> None:
             task = asyncio.current_task()
             if task is not None:
                 scheduler.runs.add(task)
