@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import weakref
 from typing import Any
 
 from sqlalchemy import event, text
@@ -12,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.ports import DatabaseUnavailable as PortDatabaseUnavailable
 
+log = logging.getLogger(__name__)
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
@@ -19,6 +23,8 @@ SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 CONNECT_TIMEOUT = 5.0
 STATEMENT_TIMEOUT = 15.0
 POOL_TIMEOUT = 10.0
+# How long closing an engine waits for the database to say goodbye (see close_engine).
+CLOSE_TIMEOUT = 1.0
 _PASSWORD = re.compile(r"(://[^/:@]*:)[^@/]*@")
 
 
@@ -75,7 +81,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         "pool_timeout": POOL_TIMEOUT,
         "connect_args": {"timeout": CONNECT_TIMEOUT, "command_timeout": STATEMENT_TIMEOUT},
     }
-    return create_async_engine(url, **{**options, **kwargs})
+    engine = create_async_engine(url, **{**options, **kwargs})
+    _track_connections(engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -140,3 +148,59 @@ def database_password(url: str) -> str | None:
         return make_url(url).password
     except ArgumentError:
         return None
+
+
+# The driver connections of each PostgreSQL engine, pooled or in use, so that a stopping
+# process can cut the ones a hung server keeps waiting (close_engine).
+_CONNECTIONS: weakref.WeakKeyDictionary[AsyncEngine, weakref.WeakSet[Any]] = weakref.WeakKeyDictionary()
+
+
+def _track_connections(engine: AsyncEngine) -> None:
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+    _CONNECTIONS[engine] = opened
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _opened(dbapi_connection: Any, _record: Any) -> None:
+        opened.add(dbapi_connection.driver_connection)
+
+
+def cut_connections(engine: AsyncEngine) -> int:
+    """Cut every driver connection the engine has open, in use or pooled, at once: the
+    queries waiting on them fail as in an outage (the server rolls back what they had
+    begun).  For a stopping process, before it cancels what outlived its grace: a query
+    cancelled on a hung server closes its connection gracefully, and waits for it, and
+    logs an ERROR with a traceback when that is cut short.  How many were cut."""
+    opened = [c for c in _CONNECTIONS.get(engine, ()) if not c.is_closed()]
+    for connection in opened:
+        connection.terminate()
+    return len(opened)
+
+
+async def close_engine(engine: AsyncEngine, within: float = CLOSE_TIMEOUT) -> bool:
+    """Close the engine's connections; False when the database did not take its goodbye
+    in time (``within`` seconds) and they were cut instead.
+
+    A graceful close asks the server and waits for its answer: against a hung server that
+    is the statement timeout for each pooled connection, each with an ERROR and a
+    traceback.  In time or not, every connection still open is then cut, those that
+    queries in flight wait on too (the server rolls back what they had begun, as after a
+    crash), so a stopping process never waits long on the database."""
+    closing = asyncio.ensure_future(engine.dispose())
+    done, _ = await asyncio.wait({closing}, timeout=within)
+    if closing in done:
+        await closing
+        return True
+    cut_connections(engine)
+    log.warning("the database did not answer within %.0f s; its connections were cut", within)
+    # A cut connection closes at once; should the close still hang, go on without it.
+    done, _ = await asyncio.wait({closing}, timeout=within)
+    if closing in done:
+        await closing
+    else:
+        closing.add_done_callback(_ignore_outcome)
+    return False
+
+
+def _ignore_outcome(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
