@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.metrics import Metrics
+from adapters.shutdown import CANCEL_WAIT, SETTLE_WAIT, wait_for_all
 from bot.clock import Clock
 from bot.deliveries.jobs import drain
 from bot.ports import ChatGateway, DatabaseUnavailable, UnitOfWorkFactory
@@ -26,9 +27,6 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
 DRAIN_SECONDS = 5
 MISFIRE_GRACE = 6 * 3600
-# How long a stop waits for the sweeps it cancelled to wind up (a cancelled drain hands its
-# unsent claims back; against a hung database that cannot finish, and their leases expire).
-CANCEL_WAIT = 1.0
 # Above the one run at a time each job makes (see ``job``): APScheduler refuses a run at
 # max_instances with a warning, every interval, for as long as a run hangs.
 MAX_INSTANCES = 3
@@ -46,25 +44,29 @@ class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
         self.busy: set[str] = set()
         self._stopped: asyncio.Future[None] | None = None
 
-    async def stop(self, grace: float) -> None:
+    async def stop(self, grace: float, *, before_cut: Callable[[], object] | None = None) -> None:
         """Stop once, however many owners ask (``serve`` and the runtime both do); a second
-        call waits for the first.  Bounded by ``grace`` + CANCEL_WAIT."""
+        call waits for the first.  Bounded by ``grace`` + SETTLE_WAIT + CANCEL_WAIT: the
+        sweeps that outlive the grace are cut off as turns are (``before_cut``, then
+        cancelled: see adapters/shutdown.py).  A cancelled drain still hands back its
+        unsent claims; when the database cannot take them, their leases expire."""
         if self._stopped is None:
-            self._stopped = asyncio.ensure_future(self._stop(grace))
+            self._stopped = asyncio.ensure_future(self._stop(grace, before_cut))
         await asyncio.shield(self._stopped)
 
-    async def _stop(self, grace: float) -> None:
+    async def _stop(self, grace: float, before_cut: Callable[[], object] | None) -> None:
         self.stopping = True
         if self.running:
             self.pause()  # no new runs; shutdown() would cancel the running ones at once
-        runs = {t for t in self.runs if not t.done()}
-        if runs:
-            _, late = await asyncio.wait(runs, timeout=grace)
+        late = await wait_for_all(self.runs, grace)
+        if late and before_cut is not None:
+            before_cut()
+            late = await wait_for_all(late, SETTLE_WAIT)
+        if late:
             for task in late:
                 task.cancel()  # a cancelled drain still hands back its unsent claims
-            if late:
-                log.warning("stopped %d sweeps that ran past the shutdown grace", len(late))
-                await asyncio.wait(late, timeout=CANCEL_WAIT)
+            log.warning("stopped %d sweeps that ran past the shutdown grace", len(late))
+            await asyncio.wait(late, timeout=CANCEL_WAIT)
         if self.running:
             self.shutdown(wait=False)
             # APScheduler shuts down in a loop callback: let it run, so that the scheduler
@@ -111,6 +113,12 @@ def build_scheduler(
             metrics.swept()
             try:
                 await sweep()
+            except asyncio.CancelledError:
+                if not scheduler.stopping or task is None:
+                    raise
+                # Cut off by the stop at the end of its grace: not the job failing, which
+                # APScheduler would log as an error with a traceback.
+                task.uncancel()
             except DatabaseUnavailable:
                 # The unit of work logged the outage once; every run until it ends says nothing.
                 metrics.sweep_errors.labels(name).inc()
