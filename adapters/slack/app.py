@@ -563,6 +563,8 @@ class SlackAdapter:
                 await self.router.show(Reply.text(UNREADABLE), where)
                 return
             reply = await self.bot.on_text(person.id, text)
+            # Cut off from here on, the whole answer goes through the outbox (usually one
+            # message; of several, some may then arrive twice).
             progress.answered(reply, Delivery.to_person(person.id))
             await self.router.show(reply, where)
 

@@ -288,6 +288,9 @@ class TeamsAdapter:
         else:
             reply = await self.bot.on_button(person.id, submission.action, submission.ids)
         if person is not None and person.id is not None:
+            # The answer is spread over the invoke's answer, card updates and replies: its
+            # messages sent are not counted, so a click cut off from here on has its whole
+            # answer sent again through the outbox (a part of it may arrive twice).
             progress.answered(reply, parse.audience_of(turn.activity, person.id))
         if submission.invoke and reply == database_unavailable():
             # The core met the outage: leave the card (and what was typed) as it was.
