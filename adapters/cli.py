@@ -59,11 +59,6 @@ def err() -> Console:
 
 T = TypeVar("T")
 
-# `statbot serve` stopping (SIGTERM, docker stop's 10 s): requests in flight get
-# HTTP_GRACE, turns queued after their ack TURN_GRACE (sweeps: SWEEP_GRACE, runtime.py).
-HTTP_GRACE = 2.0
-TURN_GRACE = 2.0
-
 
 def fail(message: str, code: int = 1) -> NoReturn:
     err().print(f"[bold red]error:[/] {message}", highlight=False)
@@ -326,7 +321,8 @@ def serve(
 
     from aiohttp import web
 
-    from adapters.runtime import NO_PLATFORM, SWEEP_GRACE, open_runtime
+    from adapters.runtime import NO_PLATFORM, TURN_GRACE, open_runtime
+    from adapters.threads import DaemonThreads
 
     config = settings(log_format="json")
     host = host or config.host
@@ -337,11 +333,16 @@ def serve(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        # botbuilder sends with `requests` in the loop's executor; a turn cut off at
+        # shutdown leaves such a thread waiting on the Bot Connector, and the exit would
+        # wait for it (msrest's timeout is 100 s) past docker stop's 10 s.
+        loop.set_default_executor(DaemonThreads())
         async with open_runtime(config) as runtime:
             await runtime.check_migrated()
             # The request middleware logs each request once; aiohttp's own access log
-            # would repeat it without the request id.
-            runner = web.AppRunner(runtime.web_app(), access_log=None, shutdown_timeout=HTTP_GRACE)
+            # would repeat it without the request id.  Requests in flight at shutdown
+            # (a Teams turn runs inside its request) get TURN_GRACE.
+            runner = web.AppRunner(runtime.web_app(), access_log=None, shutdown_timeout=TURN_GRACE)
             await runner.setup()
             scheduler = None
             try:
@@ -362,16 +363,9 @@ def serve(
                 await stop.wait()
                 out().print("stopping")
             finally:
-                # docker stop waits 10 s: stop taking work, finish what was queued (bounded),
-                # hand back unsent delivery claims, then close the connections.
-                await runner.cleanup()
-                if scheduler is not None:
-                    await scheduler.stop(SWEEP_GRACE)
-                if runtime.slack is not None:
-                    try:
-                        await asyncio.wait_for(runtime.slack.wait_idle(), TURN_GRACE)
-                    except TimeoutError:
-                        out().print(f"turns still running after {TURN_GRACE:.0f} s; stopping anyway")
+                # docker stop waits 10 s: stop taking work, finish what is in flight (bounded),
+                # hand back unsent delivery claims; leaving the runtime closes the connections.
+                await runtime.stop_serving(runner, scheduler)
         out().print("stopped")
 
     run(main)

@@ -3,6 +3,9 @@
 Counters move as things happen (requests, turns, sweeps, deliveries); the gauges for
 state kept in the database (outbox backlog and age, check-ins by state, open escalations
 by step) are read from it when /metrics is scraped, so every replica reports the same.
+They live in a registry of their own (``db_registry``): a scrape that cannot read the
+database in time leaves them out rather than repeat stale numbers, and says so in
+``statbot_database_reachable``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def delivery_kind(delivery: Delivery) -> str:
 @dataclass
 class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    # The gauges read from the database at each scrape (served only when that read worked).
+    db_registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     # Set when a scheduler is built: whether it is running (None: this process has none).
     scheduler_running: Callable[[], bool] | None = None
 
@@ -64,13 +69,19 @@ class Metrics:
             ["platform", "kind", "outcome"],
             registry=r,
         )
-        self.outbox = Gauge("statbot_outbox_pending", "Deliveries waiting to be sent", registry=r)
-        self.outbox_age = Gauge(
-            "statbot_outbox_oldest_seconds", "Age of the oldest delivery waiting to be sent", registry=r
+        self.database_reachable = Gauge(
+            "statbot_database_reachable",
+            "1 when this scrape read the figures kept in the database, 0 when it could not in time",
+            registry=r,
         )
-        self.checkins = Gauge("statbot_checkins", "Check-ins by state", ["state"], registry=r)
+        d = self.db_registry
+        self.outbox = Gauge("statbot_outbox_pending", "Deliveries waiting to be sent", registry=d)
+        self.outbox_age = Gauge(
+            "statbot_outbox_oldest_seconds", "Age of the oldest delivery waiting to be sent", registry=d
+        )
+        self.checkins = Gauge("statbot_checkins", "Check-ins by state", ["state"], registry=d)
         self.escalations = Gauge(
-            "statbot_escalations_open", "Open escalation chains by step", ["step"], registry=r
+            "statbot_escalations_open", "Open escalation chains by step", ["step"], registry=d
         )
 
     def turn(self, kind: str, outcome: str) -> None:

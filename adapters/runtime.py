@@ -12,13 +12,17 @@ Opening builds the database engine and unit of work, the clock, the bot, the met
 the configured platform adapters and their gateways (routed per recipient when several
 platforms are configured).  The web app and the scheduler are built on demand.  Leaving
 the block stops what was started, in reverse order: schedulers, platform adapters
-(their HTTP sessions and Socket Mode), then the database engine.
+(their HTTP sessions and Socket Mode), then the database engine; every step is bounded,
+so a hung database or platform never holds a stopping process (``stop_serving`` first
+for `statbot serve`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,10 +31,11 @@ from adapters.container import Container
 from adapters.gateways import route
 from adapters.metrics import MeteredGateway, Metrics
 from adapters.settings import Settings
+from adapters.shutdown import CANCEL_WAIT, SETTLE_WAIT
 from bot.clock import Clock, SystemClock
 from bot.conversation import StatBot
 from bot.ports import ChatGateway, UnitOfWorkFactory
-from storage.engine import Engine, create_engine, session_factory
+from storage.engine import Engine, close_engine, create_engine, cut_connections, session_factory
 from storage.uow import SqlUnitOfWorkFactory
 
 if TYPE_CHECKING:
@@ -62,9 +67,20 @@ class TeamsOptions:
     sender: Any = None
 
 
+log = logging.getLogger(__name__)
+
 NO_PLATFORM = "no Slack or Teams credentials"
-# How long a stopping process lets running sweeps (a drain's sends in flight) finish.
-SWEEP_GRACE = 5.0
+# A stopping process (SIGTERM; docker stop sends SIGKILL 10 s later), step by step, each
+# bounded: Socket Mode closes (at most 1 s, slack/app.py); side by side, requests in
+# flight (a Teams turn runs inside its request) and Slack's turns queued after their ack
+# get TURN_GRACE, running sweeps SWEEP_GRACE (the sender finishes the sends it started and
+# hands back the rest); then what outlived its grace is cut off: the database connections
+# still in use are cut, and what does not end by itself within 0.3 s is cancelled and
+# gets 1 s to wind up (shutdown.py); the database connections left get 1 s to close
+# before they are cut, and 1 s more to go (storage/engine.py).  About 5 s with a hung
+# database, 8.5 s at the very most.
+TURN_GRACE = 4.0
+SWEEP_GRACE = 4.0
 
 
 @dataclass
@@ -142,6 +158,41 @@ class Runtime:
         if self.slack is not None and self.settings.slack_app_token is not None:
             await self.slack.start_socket_mode()
 
+    async def stop_serving(self, runner: web.AppRunner, scheduler: Sweeper | None) -> None:
+        """`statbot serve` stopping: no new work (Socket Mode closed, then the listening
+        socket), then the work in flight finishes side by side within its grace and what
+        outlives it is cut off.  The runtime's exit closes the rest."""
+        if self.slack is not None:
+            await self.slack.stop_socket_mode()
+        cut: list[int] = []
+
+        def cut_database() -> None:
+            # Once, when the first grace is over: what still waits on the database fails
+            # at once, instead of a query being cancelled midway (storage/engine.py).
+            if not cut:
+                cut.append(cut_connections(self.container.engine))
+                if cut[0]:
+                    log.warning("the shutdown grace is over: cut %d database connections", cut[0])
+
+        waits: list[Awaitable[None]] = [self._stop_http(runner)]
+        if scheduler is not None:
+            waits.append(scheduler.stop(SWEEP_GRACE, before_cut=cut_database))
+        if self.slack is not None:
+            waits.append(self.slack.finish(TURN_GRACE, before_cut=cut_database))
+        if self.teams is not None:
+            waits.append(self.teams.finish(TURN_GRACE, before_cut=cut_database))
+        await asyncio.gather(*waits)
+
+    @staticmethod
+    async def _stop_http(runner: web.AppRunner) -> None:
+        # aiohttp closes the listening socket at once, then waits for the requests in
+        # flight; it cannot cancel a handler itself (Teams' turns are cut off by finish),
+        # so a request that outlives the grace is left behind rather than waited for.
+        try:
+            await asyncio.wait_for(runner.cleanup(), TURN_GRACE + SETTLE_WAIT + CANCEL_WAIT)
+        except TimeoutError:
+            log.warning("requests still running %.0f s after the stop; left behind", TURN_GRACE)
+
     async def pending_deliveries(self) -> int:
         async with self.uow() as uow:
             return await uow.deliveries.pending_count()
@@ -169,7 +220,7 @@ async def open_runtime(
     try:
         if engine is None:
             engine = create_engine(settings.database_url)
-            stack.push_async_callback(engine.dispose)
+            stack.push_async_callback(close_engine, engine)
         container = Container(
             settings=settings,
             engine=engine,
@@ -182,7 +233,7 @@ async def open_runtime(
         runtime = Runtime(container=container, metrics=metrics, bot=bot, _stack=stack)
         if platforms and settings.slack_enabled:
             runtime.slack = _slack_adapter(container, bot, metrics, slack or SlackOptions())
-            stack.push_async_callback(runtime.slack.close)
+            stack.push_async_callback(runtime.slack.close, TURN_GRACE)
             runtime.gateways["slack"] = runtime.slack.gateway
         if platforms and (settings.teams_enabled or settings.teams_emulator or teams is not None):
             runtime.teams = _teams_adapter(container, bot, metrics, teams or TeamsOptions())

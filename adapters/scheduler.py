@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.metrics import Metrics
+from adapters.shutdown import CANCEL_WAIT, SETTLE_WAIT, wait_for_all
 from bot.clock import Clock
 from bot.deliveries.jobs import drain
 from bot.ports import ChatGateway, DatabaseUnavailable, UnitOfWorkFactory
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
 DRAIN_SECONDS = 5
 MISFIRE_GRACE = 6 * 3600
+# Above the one run at a time each job makes (see ``job``): APScheduler refuses a run at
+# max_instances with a warning, every interval, for as long as a run hangs.
+MAX_INSTANCES = 3
 
 
 class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
@@ -36,21 +40,38 @@ class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
         super().__init__(**options)
         self.stopping = False
         self.runs: set[asyncio.Task[None]] = set()
+        # Jobs with a run in progress (by name).
+        self.busy: set[str] = set()
+        self._stopped: asyncio.Future[None] | None = None
 
-    async def stop(self, grace: float) -> None:
+    async def stop(self, grace: float, *, before_cut: Callable[[], object] | None = None) -> None:
+        """Stop once, however many owners ask (``serve`` and the runtime both do); a second
+        call waits for the first.  Bounded by ``grace`` + SETTLE_WAIT + CANCEL_WAIT: the
+        sweeps that outlive the grace are cut off as turns are (``before_cut``, then
+        cancelled: see adapters/shutdown.py).  A cancelled drain still hands back its
+        unsent claims; when the database cannot take them, their leases expire."""
+        if self._stopped is None:
+            self._stopped = asyncio.ensure_future(self._stop(grace, before_cut))
+        await asyncio.shield(self._stopped)
+
+    async def _stop(self, grace: float, before_cut: Callable[[], object] | None) -> None:
         self.stopping = True
         if self.running:
             self.pause()  # no new runs; shutdown() would cancel the running ones at once
-        runs = {t for t in self.runs if not t.done()}
-        if runs:
-            _, late = await asyncio.wait(runs, timeout=grace)
+        late = await wait_for_all(self.runs, grace)
+        if late and before_cut is not None:
+            before_cut()
+            late = await wait_for_all(late, SETTLE_WAIT)
+        if late:
             for task in late:
                 task.cancel()  # a cancelled drain still hands back its unsent claims
-            if late:
-                log.warning("stopped %d sweeps that ran past the shutdown grace", len(late))
-                await asyncio.gather(*late, return_exceptions=True)
+            log.warning("stopped %d sweeps that ran past the shutdown grace", len(late))
+            await asyncio.wait(late, timeout=CANCEL_WAIT)
         if self.running:
             self.shutdown(wait=False)
+            # APScheduler shuts down in a loop callback: let it run, so that the scheduler
+            # reads as stopped when this returns.
+            await asyncio.sleep(0)
 
 
 def build_scheduler(
@@ -63,14 +84,27 @@ def build_scheduler(
 ) -> Sweeper:
     """Jobs are added here; call ``start()`` inside the running loop."""
     scheduler = Sweeper(
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": MAX_INSTANCES,
+            "misfire_grace_time": MISFIRE_GRACE,
+        },
         timezone="UTC",
     )
 
     def job(name: str, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            if scheduler.stopping:
+            if scheduler.stopping or name in scheduler.busy:
+                # One run at a time, quietly: while a run waits on a hung database the next
+                # would only queue behind it (the outage itself is logged once).
                 return
+            scheduler.busy.add(name)
+            try:
+                await counted()
+            finally:
+                scheduler.busy.discard(name)
+
+        async def counted() -> None:
             task = asyncio.current_task()
             if task is not None:
                 scheduler.runs.add(task)
@@ -79,6 +113,12 @@ def build_scheduler(
             metrics.swept()
             try:
                 await sweep()
+            except asyncio.CancelledError:
+                if not scheduler.stopping or task is None:
+                    raise
+                # Cut off by the stop at the end of its grace: not the job failing, which
+                # APScheduler would log as an error with a traceback.
+                task.uncancel()
             except DatabaseUnavailable:
                 # The unit of work logged the outage once; every run until it ends says nothing.
                 metrics.sweep_errors.labels(name).inc()

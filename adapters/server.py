@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,10 +17,55 @@ from adapters import logs
 from adapters.container import Container
 from adapters.metrics import Metrics
 from bot.checkins.models import CheckInState
-from storage.engine import ping
-from storage.stats import figures, outbox
+from bot.ports import DatabaseUnavailable
+from storage.outage import outage_of
+from storage.stats import Figures, figures, outbox
 
 log = logging.getLogger(__name__)
+
+# /healthz and /metrics answer within these even when the database hangs: a load balancer
+# or Prometheus gives up after a few seconds, and "the database is unreachable" is an
+# answer, silence is not.
+HEALTH_TIMEOUT = 1.5
+METRICS_TIMEOUT = 1.5
+
+T = TypeVar("T")
+
+
+class SharedRead(Generic[T]):
+    """A probe route's database read, at most one in flight.  A request waits at most
+    ``timeout`` for it (then TimeoutError); requests that arrive meanwhile wait for the
+    same read instead of each taking a pooled connection to a hung server.  A read that
+    outlives its requests ends at the driver's own timeouts and counts in the outage."""
+
+    def __init__(self, read: Callable[[], Awaitable[T]], timeout: float) -> None:
+        self._read = read
+        self.timeout = timeout
+        self._task: asyncio.Task[tuple[T | None, Exception | None]] | None = None
+
+    async def __call__(self) -> T:
+        task = self._task
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            task = self._task = asyncio.ensure_future(self._settled())
+        done, _ = await asyncio.wait({task}, timeout=self.timeout)
+        if task not in done:
+            raise TimeoutError(f"no answer from the database within {self.timeout} s")
+        value, error = task.result()
+        if error is not None:
+            raise error
+        return value  # type: ignore[return-value]  # set whenever error is None
+
+    async def _settled(self) -> tuple[T | None, Exception | None]:
+        # Never raises: a read nobody waits for any more must not leave an error unread.
+        try:
+            return await self._read(), None
+        except Exception as exc:
+            return None, exc
+
+
+def _unreachable(exc: Exception) -> bool:
+    return isinstance(exc, TimeoutError | DatabaseUnavailable)
+
 
 CONTAINER = web.AppKey("container", Container)
 METRICS = web.AppKey("metrics", Metrics)
@@ -53,16 +99,21 @@ def build_web_app(
             return "off"  # --no-scheduler, or cron runs `statbot tick`
         return "running" if running() else "stopped"
 
+    outage = outage_of(container.engine)
+    health_read = SharedRead(lambda: outage.read(lambda: outbox(container.engine)), HEALTH_TIMEOUT)
+    metrics_read = SharedRead(lambda: outage.read(lambda: figures(container.engine)), METRICS_TIMEOUT)
+
     async def healthz(request: web.Request) -> web.Response:
         """Database reachable, scheduler running, outbox backlog and the age of its oldest
-        message.  503 when the database cannot be reached or the scheduler stopped."""
+        message.  503 when the database cannot be reached (within HEALTH_TIMEOUT, however
+        long a hung server would keep it) or the scheduler stopped."""
         scheduler = scheduler_state()
         try:
-            await ping(container.engine)
-            found = await outbox(container.engine)
+            found = await health_read()
         except Exception as exc:
             # The class only: a driver's message can name the host, user or password.
-            failed = {"status": "unhealthy", "database": type(exc).__name__, "scheduler": scheduler}
+            database = "unreachable" if _unreachable(exc) else type(exc).__name__
+            failed = {"status": "unhealthy", "database": database, "scheduler": scheduler}
             return web.json_response(failed, status=503)
         oldest = found.oldest_undelivered
         age = max((container.clock.now() - oldest).total_seconds(), 0.0) if oldest is not None else None
@@ -76,11 +127,18 @@ def build_web_app(
         return web.json_response(body, status=200 if healthy else 503)
 
     async def prometheus(request: web.Request) -> web.Response:
+        """The in-process series always, within METRICS_TIMEOUT; the gauges read from the
+        database only when that read worked (statbot_database_reachable says which)."""
+        found: Figures | None = None
         try:
-            found = await figures(container.engine)
+            found = await metrics_read()
         except Exception as exc:
-            log.warning("could not read the figures kept in the database (%s)", type(exc).__name__)
-        else:
+            if not _unreachable(exc):
+                # Not an outage (the outage logs its own start and end): say what broke.
+                log.warning("could not read the figures kept in the database (%s)", type(exc).__name__)
+        metrics.database_reachable.set(0 if found is None else 1)
+        body = generate_latest(metrics.registry)
+        if found is not None:
             metrics.outbox.set(found.backlog)
             oldest = found.oldest_undelivered
             metrics.outbox_age.set((container.clock.now() - oldest).total_seconds() if oldest else 0)
@@ -89,7 +147,8 @@ def build_web_app(
             metrics.escalations.clear()
             for step, count in found.escalations.items():
                 metrics.escalations.labels(str(step)).set(count)
-        response = web.Response(body=generate_latest(metrics.registry))
+            body += generate_latest(metrics.db_registry)
+        response = web.Response(body=body)
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
 
@@ -163,7 +222,10 @@ async def _request_log(request: web.Request, handler: Handler) -> web.StreamResp
         raise
     finally:
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        level = logging.DEBUG if route in ("/healthz", "/metrics") and status < 400 else logging.INFO
+        # Probes come every few seconds: an unhealthy answer is not news each time (an
+        # outage logs its own start and end).
+        probe = route in ("/healthz", "/metrics") and status in (200, 503)
+        level = logging.DEBUG if probe else logging.INFO
         access_log.log(
             level,
             "%s %s %s",

@@ -229,6 +229,10 @@ class EventRepository(Protocol):
         """Record an inbound event id; False when it was seen before (a platform retry)."""
         ...
 
+    async def forget(self, source: str, event_id: str) -> None:
+        """Drop a recorded id, so that the platform's redelivery of it is processed."""
+        ...
+
     async def prune(self, before: dt.datetime) -> int:
         """Forget ids seen before ``before``; returns how many."""
         ...

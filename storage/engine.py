@@ -10,7 +10,9 @@ what cannot be is refused with one line that says what would work.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import weakref
 from collections.abc import Awaitable
 from pathlib import Path
 from threading import Thread
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.ports import DatabaseUnavailable as PortDatabaseUnavailable
 
+log = logging.getLogger(__name__)
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
@@ -47,6 +50,8 @@ _SSL_FILES = {
 _TRANSLATED = ("sslmode", "ssl", "connect_timeout", "application_name")
 # Parameters asyncpg (or SQLAlchemy's dialect) takes as the strings a URL holds.
 _PASSED = ("host", "user", "password", "passfile", "target_session_attrs", "prepared_statement_cache_size")
+# How long closing an engine waits for the database to say goodbye (see close_engine).
+CLOSE_TIMEOUT = 1.0
 
 
 class DatabaseUrlError(ValueError):
@@ -189,7 +194,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         **kwargs.pop("connect_args", {}),
     }
     options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": POOL_TIMEOUT}
-    return create_async_engine(target, connect_args=connect_args, **{**options, **kwargs})
+    engine = create_async_engine(target, connect_args=connect_args, **{**options, **kwargs})
+    _track_connections(engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -297,3 +304,63 @@ def database_password(url: str) -> str | None:
         return None
     given = parsed.query.get("password")
     return parsed.password or (given if isinstance(given, str) else None)
+
+
+# The driver connections of each PostgreSQL engine, pooled or in use, so that a stopping
+# process can cut the ones a hung server keeps waiting (close_engine).
+_CONNECTIONS: weakref.WeakKeyDictionary[AsyncEngine, weakref.WeakSet[Any]] = weakref.WeakKeyDictionary()
+
+
+def _track_connections(engine: AsyncEngine) -> None:
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+    _CONNECTIONS[engine] = opened
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _opened(dbapi_connection: Any, _record: Any) -> None:
+        opened.add(dbapi_connection.driver_connection)
+
+
+def cut_connections(engine: AsyncEngine) -> int:
+    """Cut every driver connection the engine has open, in use or pooled, at once: the
+    queries waiting on them fail as in an outage (the server rolls back what they had
+    begun).  For a stopping process, before it cancels what outlived its grace: a query
+    cancelled on a hung server closes its connection gracefully, and waits for it, and
+    logs an ERROR with a traceback when that is cut short.  How many were cut."""
+    opened = list(_CONNECTIONS.get(engine, ()))
+    cut = 0
+    for connection in opened:
+        # A connection closing gracefully reads as closed while it still waits for the
+        # server: it is cut too (terminate does nothing to one already cut).
+        cut += not connection.is_closed()
+        connection.terminate()
+    return cut
+
+
+async def close_engine(engine: AsyncEngine, within: float = CLOSE_TIMEOUT) -> bool:
+    """Close the engine's connections; False when the database did not take its goodbye
+    in time (``within`` seconds) and they were cut instead.
+
+    A graceful close asks the server and waits for its answer: against a hung server that
+    is the statement timeout for each pooled connection, each with an ERROR and a
+    traceback.  In time or not, every connection still open is then cut, those that
+    queries in flight wait on too (the server rolls back what they had begun, as after a
+    crash), so a stopping process never waits long on the database."""
+    closing = asyncio.ensure_future(engine.dispose())
+    done, _ = await asyncio.wait({closing}, timeout=within)
+    if closing in done:
+        await closing
+        return True
+    cut_connections(engine)
+    log.warning("the database did not answer within %.0f s; its connections were cut", within)
+    # A cut connection closes at once; should the close still hang, go on without it.
+    done, _ = await asyncio.wait({closing}, timeout=within)
+    if closing in done:
+        await closing
+    else:
+        closing.add_done_callback(_ignore_outcome)
+    return False
+
+
+def _ignore_outcome(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()

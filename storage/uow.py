@@ -2,22 +2,23 @@
 
 Driver errors that mean the database cannot be reached (refused, reset, timed out) leave
 the block as ``bot.ports.DatabaseUnavailable``, so the core can answer "try again" without
-knowing SQL.  One outage logs one warning when it starts and one line when the database
-answers again, however many turns and sweeps hit it in between.
+knowing SQL.  While the database is known to be out of reach, entering the block raises it
+within about a second instead of waiting for the driver's timeouts (storage/outage.py); one
+outage logs one warning when it starts and one line when the database answers again.
 """
 
 from __future__ import annotations
 
-import logging
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.ports import DatabaseUnavailable
 from storage.brief_source import SqlBriefSource
 from storage.digest_source import SqlDigestSource
 from storage.engine import is_unavailable
+from storage.outage import Outage, outage_of
 from storage.repositories.audit import AuditRepo
 from storage.repositories.checkins import CheckInRepo
 from storage.repositories.commitments import CommitmentRepo
@@ -31,44 +32,16 @@ from storage.repositories.readings import ReadingRepo
 from storage.repositories.sessions import SessionDocumentRepo, SessionItemRepo, SessionRepo
 from storage.repositories.units import MetricRepo, UnitRepo
 
-log = logging.getLogger(__name__)
-
-
-class Outage:
-    """Whether the database is known to be unreachable; logs the edges, not every failure."""
-
-    def __init__(self) -> None:
-        self.down = False
-        self.failures = 0
-
-    def failed(self, exc: BaseException) -> DatabaseUnavailable:
-        self.failures += 1
-        if not self.down:
-            self.down = True
-            # The class only: a driver's text can name the host or carry bound values.
-            log.warning("database unreachable (%s); turns answer 'try again' until it is back", _name(exc))
-        return DatabaseUnavailable(f"the database cannot be reached ({_name(exc)})")
-
-    def reached(self) -> None:
-        if self.down:
-            self.down = False
-            log.warning("database reachable again after %d failed transactions", self.failures)
-            self.failures = 0
-
-
-# One per process: every unit of work shares what it learnt about the database.
-OUTAGE = Outage()
-
-
-def _name(exc: BaseException) -> str:
-    return type(exc).__name__
-
 
 class SqlUnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        # A session factory without an engine (none in statbot) gets an outage of its own.
+        self._outage = outage_of(bind) if isinstance(bind, AsyncEngine) else Outage()
 
     async def __aenter__(self) -> Self:
+        await self._outage.gate()
         self.session = session = self._sessions()
         self.people = PersonRepo(session)
         self.away = AwayRepo(session)
@@ -106,10 +79,10 @@ class SqlUnitOfWork:
         except Exception as error:
             cleanup = cleanup or error
         if exc is not None and not isinstance(exc, DatabaseUnavailable) and is_unavailable(exc):
-            raise OUTAGE.failed(exc) from None
+            raise self._outage.failed(exc) from None
         if exc is None and cleanup is not None:
             if is_unavailable(cleanup):
-                raise OUTAGE.failed(cleanup) from None
+                raise self._outage.failed(cleanup) from None
             raise cleanup
 
     async def commit(self) -> None:
@@ -117,9 +90,9 @@ class SqlUnitOfWork:
             await self.session.commit()
         except Exception as exc:
             if is_unavailable(exc):
-                raise OUTAGE.failed(exc) from None
+                raise self._outage.failed(exc) from None
             raise
-        OUTAGE.reached()
+        self._outage.reached()
 
     async def rollback(self) -> None:
         await self.session.rollback()

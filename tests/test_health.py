@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.runtime import Runtime, open_runtime
@@ -23,9 +25,10 @@ from bot.deliveries.models import Delivery, DeliveryState
 from bot.escalations.models import Escalation, EscalationState
 from bot.messages import Reply
 from bot.ports import DeliveryError
+from storage.engine import create_engine
 from storage.uow import SqlUnitOfWorkFactory
 from tests.helpers import pid
-from tests.test_outage import Unreachable, cut, db_url
+from tests.test_outage import TcpProxy, Unreachable, cut, db_url, proxied_url
 
 __all__ = ["cut", "db_url"]  # fixtures
 
@@ -228,3 +231,43 @@ async def test_retention_purges_the_words_of_old_deliveries_and_keeps_the_trail(
     assert stored[recent].payload != {}
     assert stored[waiting].payload != {} and stored[waiting].state == DeliveryState.PENDING
     assert "housekeeping: 0" in await runtime.tick()  # nothing purged twice
+
+
+async def test_healthz_and_metrics_answer_within_two_seconds_while_the_database_hangs(
+    org_uow: SqlUnitOfWorkFactory, db_url: str, clock: FakeClock
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a hung server needs the PostgreSQL proxy")
+    url = make_url(db_url)
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    engine = create_engine(proxied_url(db_url, proxy.port))  # the production timeouts
+    try:
+        async with (
+            open_runtime(Settings(STATBOT_DATABASE_URL=db_url), clock=clock, engine=engine) as rt,
+            TestClient(TestServer(rt.web_app(), host="127.0.0.1", port=0)) as client,
+        ):
+            assert (await client.get("/healthz")).status == 200  # a pooled connection
+            proxy.pause()
+            for _ in range(3):  # the first meets the hang; the others ask while it lasts
+                started = time.perf_counter()
+                health = await asyncio.wait_for(client.get("/healthz"), timeout=20)
+                assert time.perf_counter() - started < 2.5  # a load balancer waits a few seconds
+                assert health.status == 503
+                assert (await health.json())["database"] == "unreachable"
+                started = time.perf_counter()
+                scraped = await asyncio.wait_for(client.get("/metrics"), timeout=20)
+                assert time.perf_counter() - started < 2.5
+                assert scraped.status == 200
+                body = await scraped.text()
+                assert "statbot_database_reachable 0.0" in body
+                assert "statbot_outbox_pending" not in body
+            proxy.resume()
+            for _ in range(100):  # the read in flight gets its answer once bytes flow again
+                if (await client.get("/healthz")).status == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert "statbot_database_reachable 1.0" in await (await client.get("/metrics")).text()
+    finally:
+        proxy.resume()
+        await engine.dispose()
+        await proxy.close()

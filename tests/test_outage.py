@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,7 +22,7 @@ from bot.clock import FakeClock
 from bot.conversation import StatBot
 from bot.messages import Card, Reply
 from bot.ports import DatabaseUnavailable
-from storage.engine import create_engine, session_factory
+from storage.engine import close_engine, create_engine, session_factory
 from storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import TEST_DATABASE_URL
 from tests.helpers import pid
@@ -237,3 +238,32 @@ async def test_sweeps_during_an_outage_raise_the_port_error_not_a_driver_error(
         await open_due_checkins(uow, clock)
     await cut.up()
     assert await open_due_checkins(uow, clock) >= 0
+
+
+async def test_closing_the_engine_of_a_hung_database_takes_seconds_and_leaves_nothing_waiting(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a hung server needs the PostgreSQL proxy")
+    url = make_url(db_url)
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    engine = create_engine(proxied_url(db_url, proxy.port))  # the production timeouts
+    try:
+
+        async def query() -> None:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT pg_sleep(0.1)"))
+
+        await asyncio.gather(query(), query(), query())  # three pooled connections
+        proxy.pause()
+        started = time.perf_counter()
+        with caplog.at_level(logging.INFO):
+            assert await close_engine(engine) is False  # it had to cut them
+        # A graceful close waits 15 s for each pooled connection of a hung server.
+        assert time.perf_counter() - started < 3
+        left = [t for t in asyncio.all_tasks() if "dispose" in repr(t.get_coro())]
+        assert left == []  # nothing still closing, to be cancelled (and logged) at exit
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    finally:
+        proxy.resume()
+        await proxy.close()

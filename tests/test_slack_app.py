@@ -830,11 +830,14 @@ async def test_ack_under_three_seconds_with_a_slow_database(
         assert command.status == dm.status == submitted.status == 200
         assert max(acks) < 3.0, acks  # Slack's limit, for each request
         assert await command.text() == ""  # too slow for the ack: the answer follows
-        # The submission was answered with a "saving" view while the work went on.
-        assert (await submitted.json())["response_action"] == "update"
+        # The submission was answered with a "saving" view on top of the form (which stays
+        # beneath, as typed) while the work went on.
+        saving = await submitted.json()
+        assert saving["response_action"] == "push"
         await s.adapter.wait_idle()
         assert len(s.responses()) == 1  # the /stat answer arrived after the ack
-        assert api.ok_calls("views.update")  # the saving view was replaced by the outcome
+        (outcome,) = api.ok_calls("views.update")  # the saving view was replaced by the outcome
+        assert outcome.params["external_id"] == saving["view"]["external_id"]
         assert any(c.params.get("channel") == f"D{HEAD}" for c in api.ok_calls("chat.postMessage"))
     assert await pid(org_uow, HEAD_EMAIL)
 

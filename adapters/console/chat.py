@@ -2,7 +2,8 @@
 
 You act as any person of the org (`/as`), move the clock (`/clock`), fill forms field by
 field with the bot's own validation, and see the messages the bot delivers to whoever
-you are.  After every line the sweeps run once, as the scheduler would.
+you are.  After every line the sweeps run once, as the scheduler would.  While the
+database is out of reach a line gets the bot's "try again" words and the session goes on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from adapters.console.render import (
     render_form_intro,
     render_input_prompt,
 )
-from bot.cards import UNREADABLE, UNREADABLE_FIELD
+from bot.cards import UNREADABLE, UNREADABLE_FIELD, database_unavailable, is_database_unavailable
 from bot.checkins.forms import SUBMIT, why_input
 from bot.checkins.status import format_value, metric_status, target_text
 from bot.clock import FakeClock
@@ -35,7 +36,7 @@ from bot.messages.text import format_number, only_nul, without_nul
 from bot.org.models import Metric, Person
 from bot.org.schema import LeadershipChannel
 from bot.parsing import parse_number
-from bot.ports import DeliveryError, UnitOfWorkFactory
+from bot.ports import DatabaseUnavailable, DeliveryError, UnitOfWorkFactory
 from bot.sweeps import run_all
 
 Ask = Callable[[str], Awaitable[str]]
@@ -106,6 +107,8 @@ class ConsoleChat:
         self.session_start = 0
         # Lines typed inside a form that turned out to be commands, run after it closes.
         self.pending: list[str] = []
+        # Whether the line being handled has already said the database is out of reach.
+        self.outage_said = False
 
     # --- output ------------------------------------------------------------------------------
 
@@ -127,6 +130,7 @@ class ConsoleChat:
             self.console.print(render_card_rich(card, first_button=first))
 
     async def show_reply(self, reply: Reply) -> None:
+        self.outage_said = self.outage_said or is_database_unavailable(reply)
         for message in reply.messages:
             if isinstance(message, Card):
                 self.show_card(message)
@@ -244,6 +248,17 @@ class ConsoleChat:
                     message = delivery.payload
                     if message.get("kind") == "card":
                         self.show_card(Card.model_validate(message), where)
+
+    async def handle_safely(self, line: str) -> bool:
+        """``handle``, surviving a database outage: the line (or the sweeps after it) gets
+        the bot's "try again" words, once, and the session goes on."""
+        self.outage_said = False
+        try:
+            return await self.handle(line)
+        except DatabaseUnavailable:
+            if not self.outage_said:
+                await self.show_reply(database_unavailable())
+            return True
 
     async def handle(self, line: str) -> bool:
         """One line typed by the user; False means quit."""
@@ -411,19 +426,18 @@ class ConsoleChat:
         async with self.uow() as uow:
             self.session_start = await uow.deliveries.last_id()
         self.say(f"statbot console — it is {self.now_text()}. /help for console commands.", "bold")
-        if start_as:
-            await self.become(start_as)
-        await self.tick()
+        # Both run the sweeps once, as after every line.
+        await self.handle_safely(f"/as {start_as}" if start_as else "/tick")
         while True:
             try:
                 who = self.person.name if self.person else "nobody"
                 line = await self.ask(f"[{who}] > ")
             except (EOFError, KeyboardInterrupt):
                 break
-            if not await self.handle(line):
+            if not await self.handle_safely(line):
                 break
             while self.pending:
-                if not await self.handle(self.pending.pop(0)):
+                if not await self.handle_safely(self.pending.pop(0)):
                     self.pending.clear()
                     self.say("Bye. Everything you entered is stored.")
                     return

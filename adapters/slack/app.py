@@ -22,7 +22,9 @@ Each turn records its id with ``uow.events.first_time``
 (the database, so it holds across replicas and restarts) before doing anything, and a
 repeat is acknowledged with 200 and dropped.  The id is recorded before the turn runs:
 a turn that crashes half-way is not re-run by a retry (at most once), which is what a
-person expects from a chat message.
+person expects from a chat message.  An event's turn that shutdown cuts off is forgotten
+again (a retry of it is processed) or, when the core had finished, its answer goes
+through the outbox (adapters/shutdown.py).
 
 No business logic lives here: listeners parse, call StatBot, and show its Reply.
 """
@@ -56,6 +58,7 @@ from adapters.container import Container
 from adapters.documents import load_files
 from adapters.metrics import Metrics
 from adapters.settings import Settings
+from adapters.shutdown import cut_off_safely, finish_turns
 from adapters.slack import parse, transport, wire
 from adapters.slack.deliver import ChartLoader, SlackGateway, SlackSender
 from adapters.slack.home import home_card, home_view, stranger_view
@@ -66,6 +69,7 @@ from adapters.slack.routing import ReplyRouter, Where
 from adapters.slack.settle import Source, settle, source_of
 from bot.cards import UNREADABLE, UNREADABLE_FIELD, database_unavailable, is_database_unavailable
 from bot.conversation import StatBot
+from bot.deliveries.models import Delivery
 from bot.messages import Card, Reply
 from bot.org.models import Person
 from bot.ports import DatabaseUnavailable, UnitOfWorkFactory
@@ -79,6 +83,11 @@ COMMAND = "/stat"
 # so acks stay fast instead of each waiting out the budget in the queue.
 ACK_TURNS = 8
 OUTBOX_TIMEOUT = 20
+# How long closing the Socket Mode connection may take at shutdown.
+SOCKET_CLOSE = 1.0
+# How long turns queued after their ack get when the adapter closes (the runtime passes
+# its TURN_GRACE, the same).
+CLOSE_GRACE = 4.0
 
 
 @dataclass
@@ -370,14 +379,39 @@ class SlackAdapter:
         self._socket = handler
         await handler.connect_async()  # type: ignore[no-untyped-call]
 
-    async def close(self) -> None:
-        if self._socket is not None:
-            await self._socket.close_async()  # type: ignore[no-untyped-call]
-        await self.wait_idle()
+    async def close(self, grace: float = CLOSE_GRACE) -> None:
+        """Stop: no new work, the turns queued after their ack get ``grace`` seconds, then
+        the HTTP sessions close.  ``serve`` has done the first two already (runtime.py)."""
+        await self.stop_socket_mode()
+        await self.finish(grace)
         await self.clients.close()
 
+    async def stop_socket_mode(self) -> None:
+        """Close the Socket Mode connection, first thing at shutdown: no new work arrives
+        (Slack sends what this process did not acknowledge to another connection).
+        Bounded by SOCKET_CLOSE: past it the connection is dropped."""
+        socket, self._socket = self._socket, None
+        if socket is None:
+            return
+        try:
+            await asyncio.wait_for(socket.close_async(), SOCKET_CLOSE)  # type: ignore[no-untyped-call]
+        except TimeoutError:
+            log.warning("Slack's Socket Mode connection did not close within %.0f s; dropped", SOCKET_CLOSE)
+            client = socket.client
+            for task in (client.message_processor, client.current_session_monitor, client.message_receiver):
+                if task is not None:
+                    task.cancel()
+            if client.aiohttp_client_session is not None:
+                await client.aiohttp_client_session.close()
+
+    async def finish(self, grace: float, *, before_cut: Callable[[], object] | None = None) -> None:
+        """Let the turns queued after their ack finish within ``grace`` seconds, then cut
+        off the rest (shutdown; see finish_turns).  A cut-off event is forgotten so that
+        Slack's retry of it is processed; commands, clicks and forms are not redelivered."""
+        await finish_turns(self._tasks, grace, "Slack", before_cut=before_cut)
+
     async def wait_idle(self) -> None:
-        """Wait for the work that continues after acks (tests, shutdown)."""
+        """Wait for the work that continues after acks (tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -521,15 +555,20 @@ class SlackAdapter:
     async def _message(self, message: parse.DirectMessage) -> None:
         if not await self._first_time(message.key):
             return
-        person, text = await self._text(message.user_id, message.text, message.mentioned)
-        where = Where(person, message.user_id, dm_channel=message.channel_id, replay_text=text)
-        if person is None or person.id is None:
-            await self.router.show(Reply.text(REFUSAL), where)
-            return
-        if message.emptied:
-            await self.router.show(Reply.text(UNREADABLE), where)
-            return
-        await self.router.show(await self.bot.on_text(person.id, text), where)
+        async with cut_off_safely(self.container.uow, self.container.clock, "slack", message.key) as progress:
+            person, text = await self._text(message.user_id, message.text, message.mentioned)
+            where = Where(person, message.user_id, dm_channel=message.channel_id, replay_text=text)
+            if person is None or person.id is None:
+                await self.router.show(Reply.text(REFUSAL), where)
+                return
+            if message.emptied:
+                await self.router.show(Reply.text(UNREADABLE), where)
+                return
+            reply = await self.bot.on_text(person.id, text)
+            # Cut off from here on, the whole answer goes through the outbox (usually one
+            # message; of several, some may then arrive twice).
+            progress.answered(reply, Delivery.to_person(person.id))
+            await self.router.show(reply, where)
 
     async def _button(self, click: parse.ButtonClick, respond: AsyncRespond, source: Source | None) -> None:
         if not await self._first_time(click.key):
@@ -554,16 +593,19 @@ class SlackAdapter:
         await self.router.show(await settle(reply, source), where)
 
     async def _home(self, opened: parse.HomeOpened) -> None:
-        if not await self._first_time(f"event:{opened.event_id}"):
+        key = f"event:{opened.event_id}"
+        if not await self._first_time(key):
             return
-        person = await self.people.person_for(opened.user_id)
-        if person is None:
-            view = stranger_view()
-        else:
-            async with self.container.uow() as uow:
-                card = await home_card(uow, person, self.container.clock.now())
-            view = home_view(card, mention_ids=await self.people.mention_ids([card]))
-        await self.client.views_publish(user_id=opened.user_id, view=view)
+        # Reads only: a retry may run it again whenever it was cut off.
+        async with cut_off_safely(self.container.uow, self.container.clock, "slack", key):
+            person = await self.people.person_for(opened.user_id)
+            if person is None:
+                view = stranger_view()
+            else:
+                async with self.container.uow() as uow:
+                    card = await home_card(uow, person, self.container.clock.now())
+                view = home_view(card, mention_ids=await self.people.mention_ids([card]))
+            await self.client.views_publish(user_id=opened.user_id, view=view)
 
     async def _submitted(self, submission: parse.FormSubmission) -> tuple[Person | None, Reply]:
         try:

@@ -1,7 +1,10 @@
 """The Teams adapter: parse → core → render → reply, over the transport (transport.py).
 
 Each activity is recorded with ``uow.events.first_time("teams", <conversation>|<id>)``
-before anything else, so a redelivery (Teams retries when an answer is slow) is dropped.
+before anything else, so a redelivery (Teams retries when an answer is slow) is dropped;
+a turn that shutdown cuts off is forgotten again (before the core finished: the
+redelivery is processed) or its answer goes through the outbox (after: the change is
+stored), adapters/shutdown.py.
 On an install (conversationUpdate) and on every message the sender is linked to the org
 person by e-mail/UPN, looked up through the connector, and the conversation reference of
 their personal chat is stored for proactive messages.
@@ -38,6 +41,7 @@ from adapters import logs
 from adapters.container import Container
 from adapters.documents import MARKDOWN, PDF, load_document, markdown_pdf
 from adapters.metrics import Metrics
+from adapters.shutdown import Progress, cut_off_safely, finish_turns
 from adapters.teams import parse
 from adapters.teams.gateway import CHART_PATH, DOCUMENT_PATH, TeamsGateway, TeamsSender, message_ids
 from adapters.teams.render import render_card, render_card_messages, render_form, split_card
@@ -65,6 +69,9 @@ class TeamsAdapter:
         self.bot = bot
         self.metrics = metrics
         self.transport = TeamsTransport(container.settings, self._turn)
+        # The turns in flight, each its HTTP request's task; those shutdown cut off.
+        self._turns: set[asyncio.Task[Any]] = set()
+        self._cut: set[asyncio.Task[Any]] = set()
         self.gateway = TeamsGateway(
             sender or TeamsSender(self.transport),
             container.uow,
@@ -83,7 +90,29 @@ class TeamsAdapter:
         )
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
-        return await self.transport.handle_http(request)
+        """POST /api/messages.  The turn runs inside the request (Teams waits for it), in
+        the request's own task, which shutdown gives its grace and then cuts off."""
+        turn = asyncio.current_task()
+        if turn is None:  # pragma: no cover - aiohttp runs every request in a task
+            return await self.transport.handle_http(request)
+        self._turns.add(turn)
+        try:
+            return await self.transport.handle_http(request)
+        except asyncio.CancelledError:
+            if turn not in self._cut:
+                raise
+            # Cut off by shutdown (finish): Teams sends an activity that got no answer again.
+            turn.uncancel()
+            return web.json_response({"error": "statbot is restarting"}, status=503)
+        finally:
+            self._turns.discard(turn)
+            self._cut.discard(turn)
+
+    async def finish(self, grace: float, *, before_cut: Callable[[], object] | None = None) -> None:
+        """Let the turns in flight finish within ``grace`` seconds, then cut off the rest
+        (shutdown; see finish_turns); a cut-off turn is forgotten so that Teams'
+        redelivery is processed, or its answer goes through the outbox."""
+        await finish_turns(self._turns, grace, "Teams", cut=self._cut, before_cut=before_cut)
 
     async def close(self) -> None:
         await self.transport.close()
@@ -212,22 +241,28 @@ class TeamsAdapter:
         if not new:
             log.info("Teams redelivery ignored")
             return None
-        match parsed:
-            case parse.Install():
-                await self._install(turn, parsed)
-                return None
-            case parse.TextMessage():
-                person = await self._link(turn, parsed.sender.user_id, store=parsed.personal)
-                if person is None or person.id is None:
-                    await self._show(turn, Reply.text(REFUSAL))
+        # The turn runs inside Teams' HTTP request: shutdown gives it the grace of turns
+        # in flight, then cuts it off (handle_http, finish).
+        cut_off = cut_off_safely(self.container.uow, self.container.clock, "teams", parsed.key)
+        async with cut_off as progress:
+            match parsed:
+                case parse.Install():
+                    await self._install(turn, parsed, progress)
                     return None
-                if parsed.emptied:
-                    await self._show(turn, Reply.text(UNREADABLE))
+                case parse.TextMessage():
+                    person = await self._link(turn, parsed.sender.user_id, store=parsed.personal)
+                    if person is None or person.id is None:
+                        await self._show(turn, Reply.text(REFUSAL))
+                        return None
+                    if parsed.emptied:
+                        await self._show(turn, Reply.text(UNREADABLE))
+                        return None
+                    reply = await self.bot.on_text(person.id, parsed.text or "help")
+                    progress.answered(reply, parse.audience_of(turn.activity, person.id))
+                    await self._show(turn, reply, progress)
                     return None
-                await self._show(turn, await self.bot.on_text(person.id, parsed.text or "help"))
-                return None
-            case parse.Submission():
-                return await self._submitted(turn, parsed)
+                case parse.Submission():
+                    return await self._submitted(turn, parsed, progress)
         return None
 
     async def _outage(self, turn: Turn, parsed: parse.Parsed) -> InvokeAnswer:
@@ -241,7 +276,7 @@ class TeamsAdapter:
                 await turn.reply(render_card_messages(message))
         return None
 
-    async def _install(self, turn: Turn, install: parse.Install) -> None:
+    async def _install(self, turn: Turn, install: parse.Install, progress: Progress) -> None:
         people = [
             await self._link(turn, member, store=install.personal)
             for member in install.members
@@ -255,7 +290,9 @@ class TeamsAdapter:
             await self._show(turn, Reply.text(REFUSAL))
             return
         # Teams has no home tab: the personal chat opens on the home card instead.
-        await self._show(turn, await self.bot.on_text(person.id, "home"))
+        home = await self.bot.on_text(person.id, "home")
+        progress.answered(home, parse.audience_of(turn.activity, person.id))
+        await self._show(turn, home, progress)
 
     async def _link(self, turn: Turn, user_id: str, *, store: bool) -> Person | None:
         """The org person behind a Teams user, linked by e-mail/UPN on first sight; the
@@ -304,11 +341,13 @@ class TeamsAdapter:
         images = await self.gateway._images(message)
         return render_card_messages(message, mention_ids=ids, images=images)
 
-    async def _show(self, turn: Turn, reply: Reply) -> None:
+    async def _show(self, turn: Turn, reply: Reply, progress: Progress | None = None) -> None:
         for message in reply.messages:
             await turn.reply(await self._cards(message))
+            if progress is not None:
+                progress.sent += 1
 
-    async def _submitted(self, turn: Turn, submission: parse.Submission) -> InvokeAnswer:
+    async def _submitted(self, turn: Turn, submission: parse.Submission, progress: Progress) -> InvokeAnswer:
         person = await self._link(turn, submission.sender.user_id, store=False)
         if person is None or person.id is None:
             reply = Reply.text(REFUSAL)
@@ -319,6 +358,11 @@ class TeamsAdapter:
             )
         else:
             reply = await self.bot.on_button(person.id, submission.action, submission.ids)
+        if person is not None and person.id is not None:
+            # The answer is spread over the invoke's answer, card updates and replies: its
+            # messages sent are not counted, so a click cut off from here on has its whole
+            # answer sent again through the outbox (a part of it may arrive twice).
+            progress.answered(reply, parse.audience_of(turn.activity, person.id))
         if submission.invoke and reply == database_unavailable():
             # The core met the outage: leave the card (and what was typed) as it was.
             return DATABASE_UNAVAILABLE

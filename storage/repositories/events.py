@@ -23,6 +23,13 @@ class EventRepo:
         )
         return new_id is not None
 
+    async def forget(self, source: str, event_id: str) -> None:
+        await self.session.execute(
+            delete(ProcessedEventRecord).where(
+                ProcessedEventRecord.source == source, ProcessedEventRecord.event_id == event_id[:200]
+            )
+        )
+
     async def prune(self, before: dt.datetime) -> int:
         result = await self.session.execute(
             delete(ProcessedEventRecord).where(ProcessedEventRecord.seen_at < before)
