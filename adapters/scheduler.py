@@ -19,6 +19,7 @@ from adapters.metrics import Metrics
 from adapters.shutdown import CANCEL_WAIT, SETTLE_WAIT, wait_for_all
 from bot.clock import Clock
 from bot.deliveries.jobs import drain
+from bot.org.context import NoOrganisationError
 from bot.ports import ChatGateway, DatabaseUnavailable, UnitOfWorkFactory
 from bot.sweeps import Sweep, sweeps
 
@@ -42,6 +43,8 @@ class Sweeper(AsyncIOScheduler):  # type: ignore[misc]
         self.runs: set[asyncio.Task[None]] = set()
         # Jobs with a run in progress (by name).
         self.busy: set[str] = set()
+        # Whether "no organisation yet" was logged (once per process).
+        self.said_no_org = False
         self._stopped: asyncio.Future[None] | None = None
 
     async def stop(self, grace: float, *, before_cut: Callable[[], object] | None = None) -> None:
@@ -122,6 +125,11 @@ def build_scheduler(
             except DatabaseUnavailable:
                 # The unit of work logged the outage once; every run until it ends says nothing.
                 metrics.sweep_errors.labels(name).inc()
+            except NoOrganisationError as exc:
+                # A server started before `statbot org apply`: said once, not every minute.
+                if not scheduler.said_no_org:
+                    scheduler.said_no_org = True
+                    log.warning("sweeps wait: %s", exc)
             except Exception:
                 metrics.sweep_errors.labels(name).inc()
                 log.exception("sweep %s failed; the next run retries", name)

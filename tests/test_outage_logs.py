@@ -155,3 +155,31 @@ async def test_a_sweep_that_hangs_is_not_started_again_beside_itself_nor_warned_
         # Stopping again (serve, then the runtime's exit) is quiet.
         await scheduler.stop(5)
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_server_started_before_the_org_file_says_so_once(
+    uow: SqlUnitOfWorkFactory, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`statbot serve` on a migrated database with no organisation yet: the sweeps wait for
+    `statbot org apply` and the log says so once, not with a traceback every minute."""
+    clock = FakeClock(dt.datetime.now(dt.UTC))  # the scheduler runs in real time
+    settings = Settings(STATBOT_DATABASE_URL=db_url)
+    async with open_runtime(settings, clock=clock, uow=uow, gateways={"slack": Gateway()}) as runtime:
+        scheduler = runtime.scheduler()
+        with caplog.at_level(logging.INFO):
+            scheduler.start()
+            for _ in range(3):  # three rounds of every sweep
+                now = dt.datetime.now(dt.UTC)
+                for job in scheduler.get_jobs():
+                    job.modify(next_run_time=now)
+                await _until(
+                    lambda now=now: (
+                        not scheduler.busy
+                        and all(j.next_run_time and j.next_run_time > now for j in scheduler.get_jobs())
+                    ),
+                    "a round of every sweep",
+                )
+            await scheduler.stop(5)
+    waiting = [m for m in _warnings(caplog) if "no organisation is loaded yet" in m]
+    assert waiting == ["sweeps wait: no organisation is loaded yet: run `statbot org apply FILE`"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
