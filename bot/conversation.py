@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -197,6 +198,11 @@ class UnknownPerson(Exception):
     pass
 
 
+# Whether the turn running in this task was counted (on_turn): an adapter that answers
+# on its own after the core ran (its reply could not be shown) must not count it again.
+_COUNTED: ContextVar[bool] = ContextVar("statbot_turn_counted", default=False)
+
+
 def _no_observer(kind: str, outcome: str) -> None:
     return None
 
@@ -241,10 +247,21 @@ class StatBot:
     async def on_button(self, person_id: int, action: str, ids: Mapping[str, str]) -> Reply:
         return await self._guard(lambda: self._button(person_id, action, ids), action)
 
+    def answered_outside(self, what: str, outcome: str) -> None:
+        """A turn a platform adapter answered without the core: someone it does not know
+        (``refused``), text it could not read (``refused``), or the database gone before
+        the turn could begin (``unavailable``).  Counted as the core counts its own
+        turns, unless the core counted this one already."""
+        if not _COUNTED.get():
+            self._count(what, outcome)
+
+    def _count(self, what: str, outcome: str) -> None:
+        _COUNTED.set(True)
+        self.on_turn(what if what == "text" or _action(what) is not None else "unknown", outcome)
+
     async def _guard(self, turn: Callable[[], Awaitable[Reply]], what: str) -> Reply:
         """Refusals become replies that say why; a bug becomes an apology, never a trace.
         A database outage says so (the unit of work logged it once for the outage)."""
-        kind = what if what == "text" or _action(what) is not None else "unknown"
         outcome = "cancelled"
         try:
             reply = await turn()
@@ -267,7 +284,7 @@ class StatBot:
             log.exception("turn failed: %s", what)
             return Reply.text("Something went wrong on my side; nothing was changed. Please try again.")
         finally:
-            self.on_turn(kind, outcome)
+            self._count(what, outcome)
 
     async def _text(self, person_id: int, text: str) -> Reply:
         async with self.uow() as uow:

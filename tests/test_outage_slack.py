@@ -28,6 +28,11 @@ from tests.test_slack_app import HEAD, Slack, _prompt_button, _settings, _slack,
 __all__ = ["api", "cut", "db_url"]  # fixtures
 
 
+def modal_action(view: dict[str, Any]) -> str:
+    """The statbot form action a modal submits (kept in its private metadata)."""
+    return str(json.loads(view["private_metadata"])["a"])
+
+
 def _first_input(view: dict[str, Any]) -> str:
     return next(b["block_id"] for b in view["blocks"] if b["type"] == "input")
 
@@ -86,6 +91,21 @@ async def test_command_dm_button_and_modal_say_try_again_during_an_outage(
             warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
             assert len(warnings) == 1, [r.getMessage() for r in warnings]
             assert not any(r.exc_info for r in caplog.records)
+
+        # Every turn the outage met is counted once, as unavailable, by what it was.
+        registry = slack.adapter.metrics.registry
+        counted = {
+            (s.labels["kind"], s.labels["outcome"]): s.value
+            for metric in registry.collect()
+            if metric.name == "statbot_turns"
+            for s in metric.samples
+            if s.name == "statbot_turns_total"
+        }
+        assert {k: v for k, v in counted.items() if k[1] == "unavailable"} == {
+            ("text", "unavailable"): 12,  # 11 commands and the DM
+            (json.loads(button["value"])["a"], "unavailable"): 1,
+            (modal_action(modal), "unavailable"): 1,
+        }
 
         await cut.up()
         await slack.command("status")

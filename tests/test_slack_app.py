@@ -405,6 +405,11 @@ async def test_unknown_slack_user_gets_a_polite_refusal(slack: Slack) -> None:
     await slack.command("status", user="U0GHOST001")  # users.info: user_not_found
     answers = slack.responses()
     assert len(answers) == 2 and all("ask an admin" in a["text"] for a in answers)
+    # Counted as refused turns, though the core never saw them.
+    refused = slack.adapter.metrics.registry.get_sample_value(
+        "statbot_turns_total", {"kind": "text", "outcome": "refused"}
+    )
+    assert refused == 2
 
 
 async def test_first_contact_links_the_person_and_caches_it(slack: Slack) -> None:

@@ -88,6 +88,15 @@ async def test_every_teams_turn_says_try_again_during_an_outage_and_recovers(
             warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
             assert len(warnings) == 1, [r.getMessage() for r in warnings]
             assert not any(r.exc_info for r in caplog.records)
+            # The outage met each person's turn before the core could: each counted once
+            # as unavailable (the reinstall is no turn of theirs).
+            unavailable = {
+                kind: runtime.metrics.registry.get_sample_value(
+                    "statbot_turns_total", {"kind": kind, "outcome": "unavailable"}
+                )
+                for kind in ("text", button["data"]["action"])
+            }
+            assert unavailable == {"text": 2, button["data"]["action"]: 2}
 
         await cut.up()
         # Nothing was recorded during the outage: Teams' redelivery of the message

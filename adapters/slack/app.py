@@ -263,7 +263,7 @@ class SlackAdapter:
             message = parse.parse_message(body)
             if message is not None:
                 where = Where(None, message.user_id, dm_channel=message.channel_id)
-                await self._later(self._reachable(self._message(message), where))
+                await self._later(self._reachable(self._message(message), where, "text"))
 
         async def on_home(body: dict[str, Any]) -> None:
             opened = parse.parse_home(body)
@@ -284,7 +284,7 @@ class SlackAdapter:
                     channel=click.channel_id,
                 )
                 turn = self._button(click, respond, source_of(body, respond))
-                await self._later(self._reachable(turn, where))
+                await self._later(self._reachable(turn, where, _kind(click.action)))
 
         async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
             submission = parse.parse_submission(body)
@@ -294,6 +294,7 @@ class SlackAdapter:
                 return
             if submission.emptied and set(submission.emptied) <= set(submission.block_ids):
                 # Slack keeps everything typed and shows why under the field.
+                self.bot.answered_outside(submission.action, "refused")
                 await ack(
                     response_action="errors", errors=dict.fromkeys(submission.emptied, UNREADABLE_FIELD)
                 )
@@ -425,12 +426,13 @@ class SlackAdapter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _reachable(self, work: Awaitable[None], where: Where) -> None:
+    async def _reachable(self, work: Awaitable[None], where: Where, what: str) -> None:
         """A turn that could not reach the database says so where its answer would go
         (the unit of work logged the outage once)."""
         try:
             await work
         except DatabaseUnavailable:
+            self.bot.answered_outside(what, "unavailable")
             await self.router.show(database_unavailable(), where)
 
     @staticmethod
@@ -479,6 +481,7 @@ class SlackAdapter:
             answered = turn.result()
         except DatabaseUnavailable:
             # Said where the answer would have gone; the unit of work logged the outage once.
+            self.bot.answered_outside("text", "unavailable")
             answered = (database_unavailable(), self._outage_where(command, respond))
         except Exception:
             log.exception("Slack turn failed before the ack")
@@ -504,6 +507,7 @@ class SlackAdapter:
         try:
             answered = await turn
         except DatabaseUnavailable:
+            self.bot.answered_outside("text", "unavailable")
             answered = (database_unavailable(), self._outage_where(command, respond))
         if answered is not None:
             await self.router.show(*answered)
@@ -547,8 +551,10 @@ class SlackAdapter:
             replay_text=text or "help",
         )
         if person is None or person.id is None:
+            self.bot.answered_outside("text", "refused")
             return Reply.text(REFUSAL), where
         if command.emptied:
+            self.bot.answered_outside("text", "refused")
             return Reply.text(UNREADABLE), where
         return await self.bot.on_text(person.id, text or "help"), where
 
@@ -559,9 +565,11 @@ class SlackAdapter:
             person, text = await self._text(message.user_id, message.text, message.mentioned)
             where = Where(person, message.user_id, dm_channel=message.channel_id, replay_text=text)
             if person is None or person.id is None:
+                self.bot.answered_outside("text", "refused")
                 await self.router.show(Reply.text(REFUSAL), where)
                 return
             if message.emptied:
+                self.bot.answered_outside("text", "refused")
                 await self.router.show(Reply.text(UNREADABLE), where)
                 return
             reply = await self.bot.on_text(person.id, text)
@@ -583,6 +591,7 @@ class SlackAdapter:
             channel=click.channel_id,
         )
         if person is None or person.id is None:
+            self.bot.answered_outside(_kind(click.action), "refused")
             await self.router.show(Reply.text(REFUSAL), where)
             return
         if click.action == wire.REPLAY:
@@ -612,6 +621,7 @@ class SlackAdapter:
             return await self._submitted_turn(submission)
         except DatabaseUnavailable:
             # No person: the modal itself shows it (modals.py), nothing goes to the DM.
+            self.bot.answered_outside(submission.action, "unavailable")
             return None, database_unavailable()
 
     async def _submitted_turn(self, submission: parse.FormSubmission) -> tuple[Person | None, Reply]:
@@ -619,12 +629,18 @@ class SlackAdapter:
             return None, Reply()
         person = await self.people.person_for(submission.user_id)
         if person is None or person.id is None:
+            self.bot.answered_outside(submission.action, "refused")
             return None, Reply.text(REFUSAL)
         reply = await self.bot.on_form(person.id, submission.action, submission.ids, submission.values)
         if is_database_unavailable(reply):
             # The database went away during the turn: the modal says so, not the DM.
             return None, reply
         return person, reply
+
+
+def _kind(action: str) -> str:
+    """What a click is, for the turn counts: a replayed command is a text turn."""
+    return "text" if action == wire.REPLAY else action
 
 
 def _refused(status: int, reason: str) -> web.Response:

@@ -230,8 +230,12 @@ class TeamsAdapter:
         try:
             return await self._handle(turn, parsed)
         except DatabaseUnavailable:
-            # Logged once per outage by the unit of work.  Nothing was recorded, so a
-            # redelivery is processed in full once the database is back.
+            # Logged once per outage by the unit of work.  When the activity's id could
+            # not be recorded, its redelivery is processed in full once the database is
+            # back; when the outage came later, the redelivery is taken for a repeat (the
+            # person was told to try again).
+            if isinstance(parsed, parse.TextMessage | parse.Submission):
+                self.bot.answered_outside(_what(parsed), "unavailable")
             return await self._outage(turn, parsed)
 
     async def _handle(self, turn: Turn, parsed: parse.Parsed) -> InvokeAnswer:
@@ -252,9 +256,11 @@ class TeamsAdapter:
                 case parse.TextMessage():
                     person = await self._link(turn, parsed.sender.user_id, store=parsed.personal)
                     if person is None or person.id is None:
+                        self.bot.answered_outside("text", "refused")
                         await self._show(turn, Reply.text(REFUSAL))
                         return None
                     if parsed.emptied:
+                        self.bot.answered_outside("text", "refused")
                         await self._show(turn, Reply.text(UNREADABLE))
                         return None
                     reply = await self.bot.on_text(person.id, parsed.text or "help")
@@ -350,6 +356,7 @@ class TeamsAdapter:
     async def _submitted(self, turn: Turn, submission: parse.Submission, progress: Progress) -> InvokeAnswer:
         person = await self._link(turn, submission.sender.user_id, store=False)
         if person is None or person.id is None:
+            self.bot.answered_outside(submission.action, "refused")
             reply = Reply.text(REFUSAL)
         elif submission.kind == "form":
             # A field that held only NULs comes back with its error, what was typed kept.
@@ -485,3 +492,8 @@ def settle_pieces(
                 parts.append(Note(text=said))
         changed[i] = piece.model_copy(update={"parts": tuple(parts)})
     return changed
+
+
+def _what(parsed: parse.TextMessage | parse.Submission) -> str:
+    """What a turn is, for the turn counts: text, or the clicked or submitted action."""
+    return "text" if isinstance(parsed, parse.TextMessage) else parsed.action
