@@ -347,7 +347,9 @@ def serve(
             scheduler = None
             try:
                 await web.TCPSite(runner, host, port).start()
-                out().print(f"statbot listening on http://{host}:{port}")
+                # The port bound (``--port 0`` asks the system for a free one).
+                bound = runner.addresses[0][1] if runner.addresses else port
+                out().print(f"statbot listening on http://{host}:{bound}")
                 if runtime.gateway is None:
                     out().print(f"{NO_PLATFORM}: deliveries wait in the outbox")
                 if not no_scheduler:

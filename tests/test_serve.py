@@ -58,3 +58,36 @@ def test_serve_starts_answers_health_and_stops(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=30)
     assert f"statbot listening on http://127.0.0.1:{port}" in output
     assert "deliveries wait in the outbox" in output
+
+
+def test_serve_on_port_zero_says_the_port_the_system_gave(tmp_path: Path) -> None:
+    statbot = Path(sys.executable).with_name("statbot")
+    env = {
+        **os.environ,
+        "STATBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "MicrosoftAppId"):
+        env.pop(name, None)
+    subprocess.run([statbot, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
+    server = subprocess.Popen(
+        [statbot, "serve", "--host", "127.0.0.1", "--port", "0", "--no-scheduler"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 30
+        while "listening on" not in line and time.monotonic() < deadline:
+            line = server.stdout.readline()
+        port = int(line.strip().rsplit(":", 1)[1])
+        assert port > 0, line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            assert json.loads(response.read())["database"] == "ok"
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
