@@ -178,41 +178,48 @@ async def test_done_by_head_and_deputy_at_once_is_recorded_once(
         assert await audit_rows(org_uow, "commitment.done", f"commitment:{number}") == 1
 
 
+@pytest.mark.parametrize("held", ["note", "done"])
 async def test_a_note_and_done_at_once_never_note_a_closed_commitment(
-    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock
+    org_uow: SqlUnitOfWorkFactory, replica: SqlUnitOfWorkFactory, clock: FakeClock, held: str
 ) -> None:
-    """`update <id> <note>` while someone marks it done: the note lands before the done
-    (both recorded, in that order) or it loses (not recorded, and it comes back to whoever
-    wrote it); a note is never recorded on a commitment already done."""
+    """`update <id> <note>` while someone marks it done, each in turn the one that read
+    first and wrote last: a note that lands first is recorded, then the done; a note that
+    lands after the done is not recorded, and what was typed comes back to its writer."""
     clock.set(ny(2026, 12, 1, 10))
     head, deputy = await pid(org_uow, HEAD), await pid(org_uow, DEPUTY)
-    for n in range(REPEAT):
-        created = await say(StatBot(org_uow, clock), org_uow, HEAD, f"commit Replace truck {n} by Friday")
-        number = int(created.split("#")[1].split()[0])
-        a, b = replicas(org_uow, replica, clock, "commitments")
-        note = f"Parts ordered for truck {n}"
-        noted, done = await at_once(
-            a.on_text(head, f"update {number} {note}"), b.on_text(deputy, f"done {number}")
-        )
+    created = await say(StatBot(org_uow, clock), org_uow, HEAD, "commit Replace truck 7 by Friday")
+    number = int(created.split("#")[1].split()[0])
+    note = "Parts ordered for truck 7"
+    hold = Hold()
+    slow = StatBot(gated(replica, hold, "commitments"), clock)
+    if held == "note":  # the note has read the commitment as open; the done lands first
+        noting = asyncio.create_task(slow.on_text(head, f"update {number} {note}"))
+        await asyncio.wait_for(hold.reached.wait(), 30)
+        done = text_of(await StatBot(org_uow, clock).on_text(deputy, f"done {number}"))
+        hold.released.set()
+        noted = text_of(await noting)
+    else:  # the done has read it as open; the note lands first
+        finishing = asyncio.create_task(slow.on_text(deputy, f"done {number}"))
+        await asyncio.wait_for(hold.reached.wait(), 30)
+        noted = text_of(await StatBot(org_uow, clock).on_text(head, f"update {number} {note}"))
+        hold.released.set()
+        done = text_of(await finishing)
+    async with org_uow() as uow:
+        history = await uow.commitments.updates(number)
+    if held == "note":
         assert done.startswith(f"#{number} marked done by Maria Santos"), done
-        async with org_uow() as uow:
-            history = await uow.commitments.updates(number)
-        if "got there first" in noted:
-            assert noted.startswith("Maria Santos got there first") and note in noted
-            assert [(u.status, u.note) for u in history][1:] == [("done", "")] or [
-                u.status for u in history
-            ] == [
-                "open",
-                "done",
-            ]
-        else:
-            assert noted == f"Noted on #{number}: {note}"
-            assert [(u.status, u.note == note) for u in history] == [
-                ("open", False),
-                ("open", True),
-                ("done", False),
-            ]
-        assert await audit_rows(org_uow, "commitment.done", f"commitment:{number}") == 1
+        assert noted.startswith("Maria Santos got there first") and f"What you wrote: {note}" in noted
+        assert [u.status for u in history] == ["open", "done"]
+    else:
+        # A note changes neither the status nor the date: the done still stands, after it.
+        assert noted == f"Noted on #{number}: {note}"
+        assert done.startswith(f"#{number} marked done by Maria Santos"), done
+        assert [(u.status, u.note == note) for u in history] == [
+            ("open", False),
+            ("open", True),
+            ("done", False),
+        ]
+    assert await audit_rows(org_uow, "commitment.done", f"commitment:{number}") == 1
 
 
 async def test_done_and_a_new_date_at_once_only_one_stands(

@@ -171,6 +171,7 @@ async def change(
     status: CommitmentStatus | None = None,
     due_on: dt.date | None = None,
     answer: str | None = None,
+    typed: str | None = None,
 ) -> Commitment:
     """The one way a commitment changes: the record, its history entry, its audit entry.
 
@@ -195,7 +196,8 @@ async def change(
         commitment.answer = answer
     commitment.updated_at = now
     if not await uow.commitments.save_if(commitment, expected):
-        raise await taken_first(uow, commitment.id, action, answer)
+        # What the person typed (an answer, a note) comes back to them.
+        raise await taken_first(uow, commitment.id, action, answer if answer is not None else typed)
     await uow.commitments.add_update(
         CommitmentUpdate(
             commitment_id=commitment.id,
@@ -253,7 +255,7 @@ async def add_note(
     """Record progress on an open commitment; raises NotOpen when it is not open."""
     if commitment.status != "open":
         raise NotOpen(commitment)
-    return await change(uow, commitment, by=by, now=now, action="commitment.updated", note=note)
+    return await change(uow, commitment, by=by, now=now, action="commitment.updated", note=note, typed=note)
 
 
 async def people_by_id(uow: UnitOfWork, ids: Iterable[int]) -> dict[int, Person]:
