@@ -51,8 +51,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Tests run on one worker per core (pytest-xdist), or one after another when they share a
+# PostgreSQL database (STATBOT_TEST_DATABASE_URL): each run resets that database.
+PYTEST_WORKERS ?= $(if $(STATBOT_TEST_DATABASE_URL),0,auto)
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
