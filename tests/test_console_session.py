@@ -286,24 +286,33 @@ async def test_scheduling_handing_over_cancelling_and_the_brief_in_the_console(
     from bot.sessions.jobs import plan_sessions
 
     await plan_sessions(org_uow, clock)
+    async with org_uow() as uow:  # Sanitation's meeting of Tue 29 Dec: its brief is not due yet
+        (later,) = [s.id for s in await uow.sessions.between(ny(2026, 12, 29, 10), ny(2026, 12, 29, 11))]
+
+    def scheduled(out: str) -> str:
+        found = re.findall(r"Scheduled session #(\d+)", out)
+        assert found, out
+        return found[-1]
+
     script = Interactive(
         console,
         "/as jordan.kim@riverton.gov",
         "session streets 2026-12-10 14:00",
-        "session chair 6 samuel.okafor@riverton.gov",
-        "session cancel 6 Budget week",
-        "brief 3",
-        "brief add 3 Ask about the new trucks",
-        "brief drop 3 1",
+        lambda out: f"session chair {scheduled(out)} samuel.okafor@riverton.gov",
+        lambda out: f"session cancel {scheduled(out)} Budget week",
+        f"brief {later}",
+        f"brief add {later} Ask about the new trucks",
+        f"brief drop {later} 1",
         lambda out: f"/click {number_of(out, 'Send now', -1)}",
         "/quit",
     )
     await make_chat(org_uow, clock, console, script).run(None)
     out = " ".join(console.export_text().split())  # whatever the console's width wrapped
-    assert "Scheduled session #6: Public Works - Streets, Thu 10 Dec 14:00 EST, chaired by" in out
-    assert "Samuel Okafor now chairs session #6" in out and "recorded as a delegation" in out
-    assert "Cancelled session #6 (Public Works - Streets, Thu 10 Dec 14:00 EST): Budget week" in out
+    new = scheduled(out)
+    assert f"Scheduled session #{new}: Public Works - Streets, Thu 10 Dec 14:00 EST, chaired by" in out
+    assert f"Samuel Okafor now chairs session #{new}" in out and "recorded as a delegation" in out
+    assert f"Cancelled session #{new} (Public Works - Streets, Thu 10 Dec 14:00 EST): Budget week" in out
     assert "Draft. It goes out Thu 24 Dec 10:00 EST." in out
     assert "1. Ask about the new trucks" in out and "1 item dropped from the draft." in out
-    assert "[clicked Send now]" in out and "Sent the brief for session #3 to 2 people." in out
-    assert "[attached: session-3-sanitation-brief.pdf, session-3-sanitation-brief.md]" in out
+    assert "[clicked Send now]" in out and f"Sent the brief for session #{later} to 2 people." in out
+    assert f"[attached: session-{later}-sanitation-brief.pdf, session-{later}-sanitation-brief.md]" in out
