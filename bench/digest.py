@@ -293,13 +293,21 @@ def _report(label: str, times: list[float], statements: int) -> None:
     )
 
 
-async def bench_url(url: str, label: str, units: int, *, generate_first: bool) -> tuple[int, Any]:
+async def generate_into(url: str, label: str, units: int) -> None:
     engine = create_engine(url)
     try:
-        if generate_first:
-            started = time.perf_counter()
-            await generate(engine, units, commitments=COMMITMENTS if units >= 1000 else COMMITMENTS // 10)
-            print(f"{label}: generated {units} units in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        await generate(engine, units, commitments=COMMITMENTS if units >= 1000 else COMMITMENTS // 10)
+        print(f"{label}: generated {units} units in {time.perf_counter() - started:.1f} s")
+    finally:
+        await engine.dispose()
+
+
+async def bench_url(url: str, label: str, units: int, *, generate_first: bool) -> tuple[int, Any]:
+    if generate_first:
+        await generate_into(url, label, units)
+    engine = create_engine(url)
+    try:
         times, statements, digest = await measure(engine)
         _report(f"{label}, {units} units", times, statements)
         if units >= 1000:
@@ -318,7 +326,7 @@ async def _sqlite(units: int) -> tuple[int, Any]:
     if fresh:
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
-        await bench_url(f"sqlite+aiosqlite:///{partial}", "SQLite", units, generate_first=True)
+        await generate_into(f"sqlite+aiosqlite:///{partial}", "SQLite", units)
         partial.rename(path)
     return await bench_url(f"sqlite+aiosqlite:///{path}", "SQLite", units, generate_first=False)
 
