@@ -184,8 +184,8 @@ FORMS: dict[Action, Handler] = {
 }
 
 
-# The button that opens the form each action submits: a form can be shown again without
-# running its submission.
+# The button that opens the form each action submits: a form can be shown again (with what
+# was typed) without running its submission.
 _OPENERS: dict[Action, Handler] = {
     Action.CHECKIN_SUBMIT: _open_checkin,
     Action.FOLLOWUP_ASK: _ask_form,
@@ -384,34 +384,26 @@ class StatBot:
         values: Mapping[str, str],
         unreadable: Collection[str],
     ) -> Reply:
-        """The form as the person left it, with an error on each unreadable field; nothing
-        stored.  The submission runs in a transaction that is never committed (with the
-        unreadable fields empty): when it answers with the same form, that form keeps its
-        own errors too.  When it would have been taken, the form is opened again, also
-        without a commit.  Without either, the person is told in words."""
+        """The form as the person left it, with an error on each unreadable field; the
+        submission is not run, so nothing is stored.  A form that cannot be opened again
+        this way gets the words instead."""
         known = _action(action)
-        blank = {**values, **dict.fromkeys(unreadable, "")}
-        form: Form | None = None
-        for registry in (FORMS, _OPENERS):
-            handler = registry.get(known) if known is not None else None
-            if handler is None:
-                continue
-            async with self.uow() as uow:  # rolled back on leaving: never committed
-                person = await self._person(uow, person_id)
-                form = _form_of(await handler(Turn(uow, person, ids, blank, self.clock.now())), action)
-            if form is not None:
-                break
+        opener = _OPENERS.get(known) if known is not None else None
+        if opener is None:
+            return Reply.text(UNREADABLE)
+        async with self.uow() as uow:  # left without a commit: opening changes nothing
+            person = await self._person(uow, person_id)
+            form = _form_of(await opener(Turn(uow, person, ids, {}, self.clock.now())), action)
         if form is None:
             return Reply.text(UNREADABLE)
-        names = {i.name for i in form.inputs}
         inputs = tuple(
             i.model_copy(update={"value": None if i.name in unreadable else values[i.name]})
             if i.name in values
             else i
             for i in form.inputs
         )
-        flagged = {name: UNREADABLE_FIELD for name in unreadable if name in names}
-        errors = {**form.errors, **(flagged or {"": UNREADABLE})}
+        names = {i.name for i in form.inputs}
+        errors = {name: UNREADABLE_FIELD for name in unreadable if name in names} or {"": UNREADABLE}
         return Reply(messages=(form.model_copy(update={"inputs": inputs, "errors": errors}),))
 
     async def _dispatch(
