@@ -19,6 +19,7 @@ from bot.ports import UnitOfWork
 from bot.sessions import cards
 from bot.sessions.memo import draft_memo
 from bot.sessions.models import ItemKind, SessionDocument, SessionItem, SessionState, StatSession
+from bot.sessions.service import people_by_id
 
 # A session is under way from a little before it starts until some hours after its
 # planned end (meetings run over; the record is often completed just after).
@@ -55,10 +56,15 @@ async def still_under_way(uow: UnitOfWork, session: StatSession, now: dt.datetim
     and a close (or cancel) landing at once are one after the other, never both half-way."""
     session.updated_at = now
     if not await uow.sessions.save_if(session, {"state": SessionState.SCHEDULED}):
-        assert session.id is not None
-        fresh = await uow.sessions.reload(session.id)
-        assert fresh is not None
-        raise NotAllowed(cards.ended_meanwhile(fresh, await _people(uow), typed))
+        raise await _ended(uow, session, typed)
+
+
+async def _ended(uow: UnitOfWork, session: StatSession, typed: str = "") -> NotAllowed:
+    """The refusal for someone who lost to a close or a cancel: who ended it."""
+    assert session.id is not None
+    fresh = await uow.sessions.reload(session.id)
+    assert fresh is not None
+    return NotAllowed(cards.ended_meanwhile(fresh, await people_by_id(uow), typed))
 
 
 async def _item(uow: UnitOfWork, item: SessionItem, now: dt.datetime) -> SessionItem:
@@ -199,10 +205,7 @@ async def close(
         now,
     )
     if not await uow.sessions.save_if(session, expected):
-        assert session.id is not None
-        fresh = await uow.sessions.reload(session.id)
-        assert fresh is not None
-        raise NotAllowed(cards.ended_meanwhile(fresh, await _people(uow)))
+        raise await _ended(uow, session)
     await uow.audit.record(
         AuditEntry(
             at=now, actor_id=person.id, action="session.closed", subject=f"session:{session.id}", detail={}
@@ -230,14 +233,14 @@ async def provide(
     if not (is_unit_member(person, unit) or person.is_admin):
         raise NotAllowed(cards.not_the_units(unit))
     if item.answered_at is not None:
-        raise NotAllowed(cards.provided_already(item, await _people(uow)))
+        raise NotAllowed(cards.provided_already(item, await people_by_id(uow)))
     expected = {"answered_at": None}
     item.answer, item.answered_by, item.answered_at = answer, person.id, now
     if not await uow.session_items.save_if(item, expected):
         assert item.id is not None
         fresh = await uow.session_items.reload(item.id)
         assert fresh is not None
-        raise NotAllowed(cards.provided_already(fresh, await _people(uow)))
+        raise NotAllowed(cards.provided_already(fresh, await people_by_id(uow)))
     await uow.audit.record(
         AuditEntry(
             at=now,
@@ -256,7 +259,3 @@ async def provide(
             now=now,
         )
     return item, unit
-
-
-async def _people(uow: UnitOfWork) -> dict[int, Person]:
-    return {p.id: p for p in await uow.people.all(active_only=False) if p.id is not None}
