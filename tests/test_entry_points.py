@@ -239,3 +239,33 @@ async def test_sqlite_in_a_folder_that_does_not_exist_is_one_line(tmp_path: Path
         ], err
         assert "Traceback" not in out + err
     assert not folder.exists()
+
+
+async def test_chat_as_a_process_takes_typed_lines_and_answers_as_the_bot(tmp_path: Path) -> None:
+    """`statbot chat` (what `make run` opens without credentials), its input piped."""
+    env = base_env(tmp_path)
+    await prepared(env, tmp_path)
+    typed = "\n".join(["/as luis.ortega@riverton.gov", "status sanitation", "session", "/quit"]) + "\n"
+    process = await asyncio.create_subprocess_exec(
+        STATBOT, "chat", env=env, cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(typed.encode()), timeout=120)
+    text = " ".join(out.decode().split())
+    assert process.returncode == 0, err.decode()
+    assert "You are now Luis Ortega" in text
+    assert "Sanitation · 20" in text and "target ≤ 120" in text  # the unit's status card
+    assert "Upcoming stat sessions" in text
+    assert "Bye. Everything you entered is stored." in text
+    assert "Traceback" not in out.decode() + err.decode()
+
+
+async def test_demo_as_a_process_writes_its_digests_briefs_and_memos(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    code, out, err = await statbot("demo", "--weeks", "3", "--out", "demo-out", env=env, cwd=tmp_path)
+    assert code == 0, err
+    written = {p.name for p in (tmp_path / "demo-out").rglob("*") if p.is_file()}
+    assert any(n.startswith("digest-") and n.endswith(".txt") for n in written), written
+    assert any(n.startswith("digest-") and n.endswith(".png") for n in written), written
+    assert any(n.endswith("-brief.md") for n in written) and any(n.endswith("-brief.pdf") for n in written)
+    assert "Traceback" not in out + err

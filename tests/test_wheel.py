@@ -91,14 +91,17 @@ def test_wheel_ships_the_migrations_inside_storage(wheel: Path) -> None:
     assert not [n for n in names if n.startswith(("alembic/", "tests/"))]
 
 
-def test_db_upgrade_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    made = _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp_path, env=_clean_env())
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with statbot installed from the wheel only."""
+    where = tmp_path_factory.mktemp("installed")
+    venv = where / "venv"
+    made = _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=where, env=_clean_env())
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
     installed = _run(
         [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--quiet", wheel],
-        cwd=tmp_path,
+        cwd=where,
         env=_clean_env(),
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
@@ -107,11 +110,15 @@ def test_db_upgrade_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> Non
     # (a path in a .pth file is appended, and its own .pth files, e.g. an editable
     # install's finder, are not run).
     site = _run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, _clean_env()
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], where, _clean_env()
     )
     deps = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     Path(site.stdout.strip(), "statbot_test_deps.pth").write_text("\n".join(deps) + "\n")
+    return venv
 
+
+def test_db_upgrade_from_the_installed_wheel(venv: Path, tmp_path: Path) -> None:
+    python = venv / "bin" / "python"
     work = tmp_path / "elsewhere"
     work.mkdir()
     where = _run(
@@ -169,3 +176,53 @@ def test_lock_pins_every_declared_dependency(lock: str, extras: tuple[str, ...])
         assert requirement.specifier.contains(pinned, prereleases=True), (
             f"{lock} pins {requirement.name}=={pinned}, outside {requirement.specifier}: run `make lock`"
         )
+
+
+def _dockerfile_instruction(name: str) -> str:
+    """The text after the Dockerfile's (last) ``name`` instruction, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    found = [line[len(name) :].strip() for line in text.splitlines() if line.startswith(f"{name} ")]
+    assert found, f"the Dockerfile has no {name}"
+    return found[-1]
+
+
+def test_the_image_command_migrates_applies_the_org_and_serves_healthy(venv: Path, tmp_path: Path) -> None:
+    """The Docker image's CMD and HEALTHCHECK as the image runs them (no Docker engine
+    here): from the installed wheel, in a folder holding only the example org, as the
+    image's working directory does; then `docker stop`'s SIGTERM."""
+    import json
+    import signal
+    import socket
+    import time
+
+    app = tmp_path / "app"
+    shutil.copytree(ROOT / "examples", app / "examples")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    env = _clean_env(
+        PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        STATBOT_DATABASE_URL=f"sqlite+aiosqlite:///{app / 'statbot.db'}",
+        STATBOT_HOST="127.0.0.1",
+        STATBOT_PORT=port,
+    )
+    command = json.loads(_dockerfile_instruction("CMD"))
+    check = _dockerfile_instruction("HEALTHCHECK").split(" CMD ", 1)[1].removesuffix("|| exit 1").strip()
+    server = subprocess.Popen(
+        command, cwd=app, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.communicate()[0]
+            healthy = subprocess.run(["sh", "-c", check], cwd=app, env=env, capture_output=True, timeout=10)
+            if healthy.returncode == 0:
+                break
+            assert time.monotonic() < deadline, healthy.stderr
+            time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGTERM)  # `exec statbot serve`: the signal reaches statbot
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "added unit sanitation" in output and f"statbot listening on http://127.0.0.1:{port}" in output
+    assert "Traceback" not in output
